@@ -1,0 +1,3 @@
+from llmarch_cli.cli.app import main
+
+main()

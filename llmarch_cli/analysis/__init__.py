@@ -1,0 +1,1 @@
+"""Pure-Python analysis of specs (counts, memory, FLOPs). Never imports numpy, rich or typer."""

@@ -1,0 +1,1 @@
+"""Checkpoint headers (safetensors, GGUF): tensor names, dtypes and shapes without a full load."""

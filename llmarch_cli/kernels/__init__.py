@@ -1,0 +1,1 @@
+"""Numpy building blocks of a transformer, one idea per function, shapes in comments."""

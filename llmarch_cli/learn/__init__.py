@@ -1,0 +1,1 @@
+"""Explanations and the quiz."""

@@ -1,0 +1,1 @@
+"""Turning result models into tables, JSON, CSV/TSV and Markdown. Computes nothing."""

@@ -1,0 +1,116 @@
+"""MODEL arguments -> ArchSpec: preset ids, HF ids, config.json files or folders, spec files, stdin.
+
+One entry point, ``load_model(ref)``, used by every command that takes MODEL. Text is parsed as
+JSON or TOML; a mapping with ``model_type`` and no ``architecture`` is a Hugging Face config,
+otherwise it is an llmarch spec. Every failure is an ``LlmarchError`` with one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.model import ArchSpec
+from llmarch_cli.specs.registry import load_preset, resolve_id, tomllib
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """The first problem of a pydantic error as 'field.path: message' on one line."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    more = len(exc.errors()) - 1
+    tail = f" (and {more} more)" if more else ""
+    return f"{where}: {msg}{tail}" if where else f"{msg}{tail}"
+
+
+def validate_spec(data: dict[str, Any]) -> ArchSpec:
+    """ArchSpec from a mapping, or an LlmarchError naming the first bad field."""
+    try:
+        return ArchSpec.model_validate(data)
+    except ValidationError as exc:
+        raise LlmarchError(f"invalid spec: {describe_validation_error(exc)}") from None
+
+
+def parse_text(text: str, origin: str) -> dict[str, Any]:
+    """A JSON or TOML document that must be a mapping (an object / table)."""
+    if not text.strip():
+        raise LlmarchError(f"{origin} is empty")
+    if "\x00" in text:
+        raise LlmarchError(f"{origin} is binary, not JSON or TOML")
+    stripped = text.lstrip()
+    if stripped[0] in "[{" and not stripped.startswith("[meta]"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if stripped[0] == "{":
+                raise LlmarchError(f"{origin}: malformed JSON: {exc.msg} at line {exc.lineno}") from None
+            data = _parse_toml(text, origin)
+    else:
+        data = _parse_toml(text, origin)
+    if not isinstance(data, dict):
+        raise LlmarchError(f"{origin}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _parse_toml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LlmarchError(f"{origin}: malformed JSON/TOML: {exc}") from None
+
+
+def spec_from_mapping(data: dict[str, Any], name: str) -> ArchSpec:
+    """An HF config (has model_type) or an llmarch spec file's contents."""
+    if "architecture" not in data and ("model_type" in data or "config_json" in data):
+        from llmarch_cli.specs.hf import spec_from_hf_config
+
+        if "config_json" in data:  # a preset-style file: verbatim config plus [meta]
+            config = parse_text(data["config_json"], f"{name}: config_json")
+            return spec_from_hf_config(config, spec_id=name, meta=data.get("meta"))
+        return spec_from_hf_config(data, spec_id=name)
+    if "id" not in data:
+        data = {**data, "id": name}
+    return validate_spec(data)
+
+
+def read_source(ref: str) -> tuple[str, str]:
+    """(text, display name) of '-' (stdin) or a file/folder path."""
+    if ref == "-":
+        text = sys.stdin.read()
+        if not text.strip():
+            raise LlmarchError("stdin is empty", "pipe a config.json or spec file into '-'")
+        return text, "stdin"
+    path = Path(ref)
+    if path.is_dir():
+        path = path / "config.json"
+        if not path.is_file():
+            raise LlmarchError(f"{ref}: folder has no config.json")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LlmarchError(f"cannot read {ref}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LlmarchError(f"{ref} is binary, not JSON or TOML") from None
+    return text, path.parent.name if path.name == "config.json" else path.stem
+
+
+def looks_like_path(ref: str) -> bool:
+    """'-', an existing file or folder, or anything named like a spec file."""
+    return ref == "-" or ref.endswith((".json", ".toml")) or Path(ref).exists()
+
+
+def load_model(ref: str) -> ArchSpec:
+    """Resolve any MODEL argument to a validated ArchSpec."""
+    if looks_like_path(ref):
+        text, name = read_source(ref)
+        return spec_from_mapping(parse_text(text, ref if ref != "-" else "stdin"), name)
+    preset_id, _family = resolve_id(ref)
+    return load_preset(preset_id)

@@ -1,0 +1,299 @@
+"""ArchSpec: what an architecture is, independent of any framework.
+
+Every size is an exact integer count (features, heads, tokens). Every model is frozen and
+rejects unknown fields, so a typo in a spec file is an error, not a silent default.
+
+The parts map one to one onto what a transformer block is built from:
+``Attention`` (heads, KV heads, head dim, biases, window pattern, sinks), ``Positions``
+(sinusoidal, learned, RoPE with its scaling, ALiBi, T5 buckets), ``Norm`` (kind, eps,
+placement), ``FFN`` (plain or gated, activation, width), ``MoE`` (experts replacing the FFN),
+``Embeddings`` and ``Head``. ``Meta`` carries who made it, when, under which licence, and
+where every number came from.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Architecture = Literal["decoder", "encoder", "encoder-decoder"]
+NormKind = Literal["layernorm", "rmsnorm"]
+Activation = Literal["relu", "gelu", "gelu_tanh", "quick_gelu", "silu"]
+LayerType = Literal["full", "sliding"]
+PositionKind = Literal["sinusoidal", "learned", "rope", "alibi", "relative_buckets", "none"]
+RopeScalingKind = Literal["linear", "dynamic", "yarn", "llama3", "longrope"]
+Routing = Literal["softmax_topk_renorm", "softmax_topk", "topk_softmax"]
+HeadKind = Literal["causal_lm", "masked_lm", "seq2seq_lm"]
+
+PositiveInt = Field(gt=0)
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Attention(_Part):
+    """Self-attention of one layer. ``num_kv_heads`` < ``num_heads`` is GQA, 1 is MQA."""
+
+    num_heads: int = PositiveInt
+    num_kv_heads: int = PositiveInt
+    head_dim: int = PositiveInt
+    q_bias: bool = False
+    k_bias: bool = False
+    v_bias: bool = False
+    o_bias: bool = False
+    fused_qkv: bool = Field(False, description="q, k, v stored as one matrix (GPT-2 c_attn, NeoX, BLOOM)")
+    scale: float | None = Field(None, description="score scale; None = head_dim ** -0.5 (T5 uses 1.0)")
+    sliding_window: int | None = Field(None, gt=0, description="keys per query, itself included")
+    layer_types: tuple[LayerType, ...] | None = Field(
+        None, description="per-layer full/sliding pattern; None = every layer sliding if a window is set"
+    )
+    sinks: bool = Field(False, description="one learned sink logit per head (gpt-oss)")
+    qk_norm: bool = Field(False, description="RMSNorm on q and k per head (Qwen3)")
+
+    @model_validator(mode="after")
+    def _heads_group(self) -> Attention:
+        if self.num_heads % self.num_kv_heads:
+            raise ValueError(
+                f"num_kv_heads ({self.num_kv_heads}) must divide num_heads ({self.num_heads})"
+            )
+        if self.layer_types and "sliding" in self.layer_types and self.sliding_window is None:
+            raise ValueError("layer_types has sliding layers but sliding_window is not set")
+        return self
+
+    @property
+    def kind(self) -> Literal["MHA", "GQA", "MQA"]:
+        if self.num_kv_heads == self.num_heads:
+            return "MHA"
+        return "MQA" if self.num_kv_heads == 1 else "GQA"
+
+    def layer_window(self, layer: int) -> int | None:
+        """Keys a query in ``layer`` may see, or None for full attention."""
+        if self.sliding_window is None:
+            return None
+        if self.layer_types is None or self.layer_types[layer] == "sliding":
+            return self.sliding_window
+        return None
+
+
+class RopeScaling(_Part):
+    """RoPE frequency scaling as transformers applies it (``rope_type``)."""
+
+    kind: RopeScalingKind
+    factor: float = Field(gt=0)
+    original_max_positions: int | None = Field(None, gt=0)
+    low_freq_factor: float | None = None
+    high_freq_factor: float | None = None
+    beta_fast: float | None = None
+    beta_slow: float | None = None
+    truncate: bool | None = None
+    attention_factor: float | None = None
+    mscale: float | None = None
+    mscale_all_dim: float | None = None
+    short_factor: tuple[float, ...] | None = None
+    long_factor: tuple[float, ...] | None = None
+
+
+class Rope(_Part):
+    theta: float = Field(gt=0)
+    rotary_dim: int = Field(gt=0, description="dimensions rotated per head (partial rotary < head_dim)")
+    pairing: Literal["half", "interleaved"] = Field(
+        "half", description="half: (x_i, x_{i+d/2}) as in Llama/NeoX; interleaved: (x_2i, x_2i+1) as in GPT-J"
+    )
+    scaling: RopeScaling | None = None
+
+
+class RelativeBuckets(_Part):
+    """T5 relative position buckets: one bias table per stack, in its first layer."""
+
+    num_buckets: int = PositiveInt
+    max_distance: int = PositiveInt
+
+
+class Positions(_Part):
+    kind: PositionKind
+    max_positions: int | None = Field(None, gt=0, description="rows of a learned table")
+    offset: int = Field(0, ge=0, description="extra learned rows before position 0 (BART: 2)")
+    rope: Rope | None = None
+    relative: RelativeBuckets | None = None
+
+    @model_validator(mode="after")
+    def _parts_match_kind(self) -> Positions:
+        if (self.kind == "rope") != (self.rope is not None):
+            raise ValueError("positions.rope must be set exactly when positions.kind is 'rope'")
+        if (self.kind == "relative_buckets") != (self.relative is not None):
+            raise ValueError("positions.relative must be set exactly when kind is 'relative_buckets'")
+        if self.kind == "learned" and self.max_positions is None:
+            raise ValueError("learned positions need positions.max_positions")
+        return self
+
+
+class Norm(_Part):
+    kind: NormKind
+    eps: float = Field(gt=0, allow_inf_nan=False)
+    bias: bool = Field(True, description="LayerNorm with a bias; RMSNorm never has one")
+    placement: Literal["pre", "post"] = "pre"
+    final_norm: bool = True
+    embedding_norm: bool = Field(False, description="a norm right after the embeddings (BLOOM, BERT, BART)")
+
+    @model_validator(mode="after")
+    def _rms_has_no_bias(self) -> Norm:
+        if self.kind == "rmsnorm" and self.bias:
+            raise ValueError("rmsnorm has no bias: set norm.bias = false")
+        return self
+
+
+class FFN(_Part):
+    """Position-wise MLP. plain: W2·act(W1 x); gated: W2(act(Wg x) ⊙ Wu x) (SwiGLU, GeGLU)."""
+
+    kind: Literal["plain", "gated"]
+    activation: Activation
+    intermediate_size: int = PositiveInt
+    bias: bool = False
+    glu_limit: float | None = Field(None, gt=0, description="clamp of gpt-oss's SwiGLU (7.0)")
+    glu_alpha: float | None = Field(None, gt=0, description="sigmoid slope of gpt-oss's SwiGLU (1.702)")
+
+    @property
+    def label(self) -> str:
+        if self.kind == "plain":
+            return self.activation.upper().replace("_", "-")
+        name = {"silu": "SwiGLU", "gelu": "GeGLU", "gelu_tanh": "GeGLU", "relu": "ReGLU"}
+        if self.glu_limit is not None:
+            return "SwiGLU (clamped)"
+        return name.get(self.activation, f"{self.activation}-GLU")
+
+
+class MoE(_Part):
+    """Experts replace the FFN: each expert is an FFN of ``ffn.intermediate_size``."""
+
+    num_experts: int = PositiveInt
+    top_k: int = PositiveInt
+    routing: Routing = "softmax_topk_renorm"
+    router_bias: bool = False
+    num_shared_experts: int = Field(0, ge=0)
+    shared_intermediate_size: int | None = Field(None, gt=0)
+    dense_layers: tuple[int, ...] = Field((), description="layers with a dense FFN instead of experts")
+
+    @model_validator(mode="after")
+    def _top_k_fits(self) -> MoE:
+        if self.top_k > self.num_experts:
+            raise ValueError(f"moe.top_k ({self.top_k}) exceeds moe.num_experts ({self.num_experts})")
+        if self.num_shared_experts and self.shared_intermediate_size is None:
+            raise ValueError("shared experts need moe.shared_intermediate_size")
+        return self
+
+
+class Embeddings(_Part):
+    vocab_size: int = PositiveInt
+    token_types: int = Field(0, ge=0, description="BERT segment embeddings")
+    scale: float | None = Field(None, description="multiply embeddings by this (BART: sqrt(d))")
+
+
+class Head(_Part):
+    """The output head counted: causal LM, masked LM (BERT), or seq2seq LM."""
+
+    kind: HeadKind = "causal_lm"
+    tied: bool = Field(False, description="shares the token embedding matrix")
+    bias: bool = Field(False, description="a bias over the vocabulary that is a parameter")
+    transform: bool = Field(False, description="BERT's dense + LayerNorm before the decoder")
+    output_scale: float | None = Field(None, description="hidden scale before a tied head (T5 v1.0)")
+
+
+class Meta(_Part):
+    name: str
+    family: str
+    developer: str = ""
+    released: str = Field("", description="YYYY-MM or YYYY-MM-DD")
+    licence: str = ""
+    open_licence: bool = Field(False, description="OSI open source (Apache-2.0, MIT)")
+    languages: tuple[str, ...] = ()
+    hf_id: str | None = None
+    aliases: tuple[str, ...] = ()
+    source: str = Field("", description="where the numbers come from")
+    notes: str = ""
+
+
+class ArchSpec(_Part):
+    """One architecture. Encoder-decoders describe both stacks with the same parts."""
+
+    id: str = Field(min_length=1)
+    architecture: Architecture
+    model_type: str | None = Field(None, description="the Hugging Face model_type it came from")
+    hidden_size: int = PositiveInt
+    num_layers: int = PositiveInt
+    num_decoder_layers: int | None = Field(None, gt=0, description="encoder-decoder only")
+    attention: Attention
+    positions: Positions
+    norm: Norm
+    ffn: FFN
+    moe: MoE | None = None
+    residual: Literal["sequential", "parallel"] = "sequential"
+    parallel_norms: Literal[1, 2] = Field(2, description="parallel blocks: one shared norm (GPT-J) or two (NeoX)")
+    embeddings: Embeddings
+    head: Head = Head()
+    max_context: int = PositiveInt
+    meta: Meta
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_plain(cls, value: str) -> str:
+        if any(ch.isspace() for ch in value):
+            raise ValueError("id must not contain whitespace")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ArchSpec:
+        layers = self.num_layers
+        types = self.attention.layer_types
+        if types is not None and len(types) != layers:
+            raise ValueError(f"attention.layer_types has {len(types)} entries for {layers} layers")
+        if self.architecture == "encoder-decoder":
+            if self.num_decoder_layers is None:
+                raise ValueError("an encoder-decoder needs num_decoder_layers")
+        elif self.num_decoder_layers is not None:
+            raise ValueError("num_decoder_layers is only for encoder-decoder architectures")
+        if self.moe is not None and any(not 0 <= i < layers for i in self.moe.dense_layers):
+            raise ValueError(f"moe.dense_layers must lie in 0..{layers - 1}")
+        rope = self.positions.rope
+        if rope is not None and rope.rotary_dim > self.attention.head_dim:
+            raise ValueError(
+                f"rope.rotary_dim ({rope.rotary_dim}) exceeds head_dim ({self.attention.head_dim})"
+            )
+        return self
+
+    @property
+    def kv_dim(self) -> int:
+        """Width of one layer's K (or V) projection: kv heads x head dim."""
+        return self.attention.num_kv_heads * self.attention.head_dim
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Short tags used by ``list --feature``: gqa, mqa, mha, moe, swa, rope, alibi, ..."""
+        a = self.attention
+        tags = [a.kind.lower(), self.positions.kind.replace("_", "-"), self.norm.kind]
+        if self.ffn.kind == "gated":
+            tags.append("gated-ffn")
+            tags.append(self.ffn.label.split()[0].lower())
+        if self.moe is not None:
+            tags.append("moe")
+        if a.sliding_window is not None:
+            tags.append("swa")
+        if a.sinks:
+            tags.append("sinks")
+        if self.residual == "parallel":
+            tags.append("parallel")
+        if self.head.tied:
+            tags.append("tied")
+        if any((a.q_bias, a.k_bias, a.v_bias)):
+            tags.append("qkv-bias")
+        return tuple(dict.fromkeys(tags))
+
+
+def head_dim_for(hidden_size: int, num_heads: int) -> int:
+    """hidden_size / num_heads, or a ValueError naming both when it does not divide."""
+    if num_heads <= 0 or hidden_size % num_heads:
+        raise ValueError(
+            f"num_heads ({num_heads}) does not divide hidden_size ({hidden_size}) and no head_dim is given"
+        )
+    return hidden_size // num_heads
