@@ -37,6 +37,9 @@ def validate_spec(data: dict[str, Any]) -> ArchSpec:
         raise LlmarchError(f"invalid spec: {describe_validation_error(exc)}") from None
 
 
+_TOO_BIG = "a number has too many digits or the nesting is too deep"
+
+
 def parse_text(text: str, origin: str) -> dict[str, Any]:
     """A JSON or TOML document that must be a mapping (an object / table)."""
     if not text.strip():
@@ -51,6 +54,8 @@ def parse_text(text: str, origin: str) -> dict[str, Any]:
             if stripped[0] == "{":
                 raise LlmarchError(f"{origin}: malformed JSON: {exc.msg} at line {exc.lineno}") from None
             data = _parse_toml(text, origin)
+        except (ValueError, RecursionError):
+            raise LlmarchError(f"{origin}: unreadable JSON: {_TOO_BIG}") from None
     else:
         data = _parse_toml(text, origin)
     if not isinstance(data, dict):
@@ -63,6 +68,8 @@ def _parse_toml(text: str, origin: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LlmarchError(f"{origin}: malformed JSON/TOML: {exc}") from None
+    except (ValueError, RecursionError):
+        raise LlmarchError(f"{origin}: unreadable TOML: {_TOO_BIG}") from None
 
 
 def spec_from_mapping(data: dict[str, Any], name: str) -> ArchSpec:
@@ -71,6 +78,8 @@ def spec_from_mapping(data: dict[str, Any], name: str) -> ArchSpec:
         from llmarch_cli.specs.hf import spec_from_hf_config
 
         if "config_json" in data:  # a preset-style file: verbatim config plus [meta]
+            if not isinstance(data["config_json"], str):
+                raise LlmarchError(f"{name}: config_json must be a string holding config.json")
             config = parse_text(data["config_json"], f"{name}: config_json")
             return spec_from_hf_config(config, spec_id=name, meta=data.get("meta"))
         return spec_from_hf_config(data, spec_id=name)
