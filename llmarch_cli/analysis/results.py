@@ -1,0 +1,116 @@
+"""Pydantic result models: the JSON schema of every analysis.
+
+Keys are stable snake_case; counts are exact integers in base units (parameters, bytes).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Stack = Literal["model", "encoder", "decoder"]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ParamGroup(_Result):
+    """One component of one stack: ``per_layer`` parameters repeated over ``layers``."""
+
+    stack: Stack
+    component: str
+    per_layer: int
+    layers: int
+    total: int
+
+
+class ParamsResult(_Result):
+    """Exact parameter counts of one spec (tied weights counted once).
+
+    ``active_params`` is what one token uses (equal to ``total_params`` for dense models);
+    ``embedding_params`` = token + learned position + token-type embeddings;
+    ``lm_head_params`` = the untied output projection (0 when tied);
+    ``non_embedding_params`` = total - embedding - lm_head.
+    """
+
+    model: str
+    total_params: int
+    active_params: int
+    embedding_params: int
+    lm_head_params: int
+    non_embedding_params: int
+    breakdown: list[ParamGroup]
+
+
+class KvCacheRow(_Result):
+    """KV cache of ``batch`` sequences of ``context`` tokens (bytes).
+
+    ``bytes_per_token``: what one more token costs while no window is full;
+    ``total_bytes``: exact, sliding layers holding min(context, window) tokens. With an attention
+    override the unmodified model's ``baseline_*`` figures and ``saving`` (baseline / total) follow.
+    """
+
+    model: str
+    context: int
+    batch: int
+    dtype: str
+    engine: str
+    kv_heads: int
+    window: int | None
+    bytes_per_token: int
+    total_bytes: int
+    baseline_kv_heads: int | None = None
+    baseline_window: int | None = None
+    baseline_bytes_per_token: int | None = None
+    baseline_total_bytes: int | None = None
+    saving: float | None = None
+
+
+class MemoryTerm(_Result):
+    """One term of a memory estimate, for --explain: its bytes, formula, inputs, assumption."""
+
+    name: str
+    bytes: int
+    formula: str
+    inputs: str
+    assumption: str = ""
+
+
+class MemoryResult(_Result):
+    """Per-GPU memory of inference or training (bytes). Training adds trainable_params,
+    gradient_bytes and optimizer_bytes; ``terms`` itemises every figure."""
+
+    model: str
+    mode: str
+    weight_format: str
+    kv_dtype: str
+    context: int
+    batch: int
+    gpus: int
+    weights_bytes: int
+    kv_cache_bytes: int
+    activation_bytes: int
+    overhead_bytes: int
+    total_bytes: int
+    trainable_params: int | None = None
+    gradient_bytes: int | None = None
+    optimizer_bytes: int | None = None
+    terms: list[MemoryTerm] = []
+
+
+class FitRow(_Result):
+    """One model that fits a memory budget: at which format, and the largest context/batch."""
+
+    model: str
+    mode: str
+    weight_format: str
+    total_params: int
+    weights_bytes: int
+    kv_bytes_per_token: int
+    max_context: int
+    max_batch: int
+    total_bytes: int
+    budget_bytes: int
+    headroom_bytes: int
