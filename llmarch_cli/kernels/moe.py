@@ -1,0 +1,76 @@
+"""Mixture-of-experts routing and dispatch.
+
+``router_logits`` ``[T, E]`` are ``x @ W_router + b`` (bias included by the caller when the
+model has one). Routing orders, as ``specs.model.MoE.routing`` names them:
+
+- ``softmax_topk_renorm`` (Mixtral): softmax over all E, keep the top k, renormalise to 1;
+- ``topk_softmax`` (gpt-oss): top k of the raw logits, softmax over those k only;
+- ``softmax_topk`` (Qwen2-MoE without ``norm_topk_prob``): softmax over all E, top k, no renorm.
+
+The first two are the same function of the logits; the third sums to less than 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from llmarch_cli.kernels.activations import softmax
+
+ROUTINGS = ("softmax_topk_renorm", "topk_softmax", "softmax_topk")
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Largest k per row, descending; ties go to the lower expert id -> (ids [T, k], values [T, k])."""
+    ids = np.argsort(-scores, axis=-1, kind="stable")[:, :k]  # [T, k]
+    return ids, np.take_along_axis(scores, ids, axis=-1)
+
+
+def route(router_logits: np.ndarray, top_k_experts: int, routing: str) -> tuple[np.ndarray, np.ndarray]:
+    """Pick experts per token -> (expert_ids [T, k] int64, weights [T, k] float32)."""
+    logits = np.asarray(router_logits, dtype=np.float32)  # [T, E], routing in fp32
+    if not 0 < top_k_experts <= logits.shape[-1]:
+        raise ValueError(f"top_k ({top_k_experts}) must lie in 1..{logits.shape[-1]}")
+    if routing == "topk_softmax":
+        ids, top_logits = top_k(logits, top_k_experts)  # [T, k]
+        return ids, softmax(top_logits, axis=-1)
+    if routing not in ROUTINGS:
+        raise ValueError(f"routing must be one of {', '.join(ROUTINGS)}, got {routing!r}")
+    ids, probs = top_k(softmax(logits, axis=-1), top_k_experts)  # [T, k]
+    if routing == "softmax_topk_renorm":
+        probs = probs / probs.sum(axis=-1, keepdims=True)
+    return ids, probs
+
+
+def moe_dispatch(
+    x: np.ndarray,
+    expert_ids: np.ndarray,
+    weights: np.ndarray,
+    expert: Callable[[int, np.ndarray], np.ndarray],
+    num_experts: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """sum_k weights[t, k] * expert(ids[t, k], x[t]) -> (out [T, H], load [E] int64).
+
+    Each expert runs once on the tokens routed to it: expert(e, x_e [n_e, H]) -> [n_e, H].
+    load[e] counts the (token, slot) assignments of expert e; it sums to T * k.
+    """
+    out = np.zeros_like(x)  # [T, H]
+    load = np.bincount(expert_ids.ravel(), minlength=num_experts).astype(np.int64)  # [E]
+    for e in np.flatnonzero(load):
+        tokens, slots = np.nonzero(expert_ids == e)  # [n_e] each
+        y = expert(int(e), x[tokens])  # [n_e, H]
+        np.add.at(out, tokens, y * weights[tokens, slots][:, None].astype(x.dtype))
+    return out, load
+
+
+def load_balancing_loss(router_logits: np.ndarray, expert_ids: np.ndarray) -> float:
+    """Switch Transformer auxiliary loss E * sum_e f_e * P_e; 1.0 when perfectly balanced.
+
+    f_e: fraction of (token, slot) assignments going to expert e; P_e: mean router
+    probability of e over tokens (softmax over all E). router_logits [T, E], expert_ids [T, k].
+    """
+    E = router_logits.shape[-1]
+    f = np.bincount(expert_ids.ravel(), minlength=E) / expert_ids.size  # [E], sums to 1
+    p = softmax(np.asarray(router_logits, np.float32), axis=-1).mean(axis=0)  # [E], sums to 1
+    return float(E * np.sum(f * p))

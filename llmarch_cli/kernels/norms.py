@@ -1,0 +1,33 @@
+"""LayerNorm and RMSNorm over the last axis, statistics in float32.
+
+``x`` is ``[..., H]``; ``weight`` and ``bias`` are ``[H]``. The result has ``x``'s dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def layer_norm(
+    x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float
+) -> np.ndarray:
+    """(x - mean) / sqrt(var + eps) * weight + bias, biased variance (divide by H)."""
+    x32 = np.asarray(x, dtype=np.float32)  # [..., H]
+    mean = x32.mean(axis=-1, keepdims=True)  # [..., 1]
+    var = ((x32 - mean) ** 2).mean(axis=-1, keepdims=True)  # [..., 1]
+    y = (x32 - mean) / np.sqrt(var + np.float32(eps))  # [..., H]
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y.astype(np.asarray(x).dtype, copy=False)
+
+
+def rms_norm(x: np.ndarray, weight: np.ndarray | None, eps: float) -> np.ndarray:
+    """x / sqrt(mean(x^2) + eps) * weight: no mean subtraction, no bias (Llama, T5)."""
+    x32 = np.asarray(x, dtype=np.float32)  # [..., H]
+    ms = (x32 * x32).mean(axis=-1, keepdims=True)  # [..., 1]
+    y = x32 / np.sqrt(ms + np.float32(eps))  # [..., H]
+    if weight is not None:
+        y = y * weight
+    return y.astype(np.asarray(x).dtype, copy=False)

@@ -1,0 +1,96 @@
+"""``llmarch kernel NAME``: JSON numbers that satisfy the identities, pictures, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from llmarch_cli.cli.app import app
+from llmarch_cli.cli.commands.kernel import KERNELS
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, ["kernel", *args])
+
+
+def kernel_json(*args: str) -> dict:
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_every_kernel_prints_json_and_a_table(name):
+    assert kernel_json(name)["kernel"] == name
+    table = run(name, "--format", "table")
+    assert table.exit_code == 0, table.output
+    assert table.stdout.startswith(name + ":")
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_every_kernel_prints_tsv_rows_when_asked(name):
+    result = run(name, "--format", "tsv")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) >= 2 and all(line.count("\t") == lines[0].count("\t") for line in lines)
+
+
+def test_attention_json_shows_gqa_groups_masks_and_window_equality():
+    data = kernel_json("attention", "--len", "6", "--heads", "6", "--kv-heads", "2", "--window", "2")
+    assert data["kind"] == "GQA"
+    assert data["groups"] == [{"kv_head": 0, "query_heads": [0, 1, 2]},
+                              {"kv_head": 1, "query_heads": [3, 4, 5]}]
+    assert [sum(row) for row in data["masks"]["window"]] == [1, 2, 2, 2, 2, 2]
+    assert data["masked_weights_zero"] is True
+    assert data["windowed_max_abs_diff"] < 1e-6
+    assert all(abs(s - 1) < 1e-5 for head in data["row_sums"]["causal"] for s in head)
+    assert all(s < 1 for head in data["row_sums"]["sinks"] for s in head)
+
+
+def test_rope_json_shows_relative_invariance():
+    data = kernel_json("rope", "--len", "12", "--head-dim", "8")
+    assert data["relative_max_deviation"] < 1e-4
+    assert len(data["inv_freq"]) == 4 and data["inv_freq"][0] == 1.0
+
+
+def test_alibi_with_6_heads_shows_the_non_power_of_two_rule():
+    data = kernel_json("alibi", "--heads", "6")
+    assert data["power_of_two"] == 4
+    assert data["slopes"] == [2**-2, 2**-4, 2**-6, 2**-8, 2**-1, 2**-3]
+
+
+def test_moe_load_counts_every_assignment():
+    data = kernel_json("moe", "--len", "10", "--experts", "4", "--top-k", "2")
+    assert sum(data["load"]) == 20 and len(data["load"]) == 4
+    assert data["renorm_vs_topk_softmax_max_abs_diff"] < 1e-6
+
+
+def test_lora_and_quant_report_their_checks():
+    assert kernel_json("lora")["merged_max_abs_diff"] < 1e-5
+    formats = {row["format"]: row for row in kernel_json("quant", "--dim", "128")["formats"]}
+    assert set(formats) == {"int8", "int4", "nf4", "nf4+dq"}
+    assert formats["nf4+dq"]["bits_per_param"] == pytest.approx(4 + 8 / 64 + 32 / (64 * 256))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("softmax",), "unknown kernel 'softmax'"),
+    (("attention", "--window", "0"), "--window must be positive"),
+    (("attention", "--heads", "6", "--kv-heads", "4"), "--kv-heads 4 must divide --heads 6"),
+    (("attention", "--len", "100000"), "too large"),
+    (("rope", "--head-dim", "7"), "even"),
+    (("moe", "--top-k", "9"), "exceeds --experts"),
+    (("moe", "--routing", "sigmoid"), "unknown routing"),
+    (("quant", "--group-size", "-1"), "--group-size must be positive"),
+])
+def test_bad_input_exits_2_with_one_line(args, message):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("llmarch: error:") and message in lines[0]
+    assert len(lines) <= 2 and "Traceback" not in result.stderr
+
+
+def test_unknown_kernel_lists_the_valid_names():
+    assert ", ".join(KERNELS) in run("nope").stderr
