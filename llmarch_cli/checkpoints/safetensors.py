@@ -1,0 +1,143 @@
+"""safetensors headers, validated before anything trusts them.
+
+A safetensors file is an 8-byte little-endian header length ``N``, ``N`` bytes of UTF-8 JSON
+(an object mapping tensor names to ``{"dtype", "shape", "data_offsets": [begin, end]}``, plus
+an optional ``"__metadata__"`` object of strings), then the data buffer. Offsets are relative
+to the start of the buffer. ``read_header`` checks every claim against the file size and the
+dtype's item size using exact integers, so a hostile header (a length beyond the file, invalid
+UTF-8, absurd shapes, overlapping or out-of-range offsets) fails with an ``LlmarchError``
+before a single tensor byte is read or allocated. The layout rules match the reference
+implementation: tensors sorted by offset tile the buffer with no gap and no overlap.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmarch_cli.errors import LlmarchError
+
+# Bytes per element of each safetensors dtype that holds whole bytes.
+DTYPE_BYTES: dict[str, int] = {
+    "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M0": 1,
+    "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+    "I32": 4, "U32": 4, "F32": 4,
+    "I64": 8, "U64": 8, "F64": 8,
+}
+MAX_HEADER_BYTES = 100_000_000  # the reference implementation's limit
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One tensor's entry: dtype name, shape, and [begin, end) byte offsets in the buffer."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    begin: int
+    end: int
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True)
+class SafetensorsHeader:
+    """A validated header: tensors by name, string metadata, and where the buffer starts."""
+
+    path: Path
+    tensors: dict[str, TensorInfo]
+    metadata: dict[str, str]
+    data_start: int  # absolute file offset of the data buffer (8 + header length)
+
+
+def read_header(path: Path) -> SafetensorsHeader:
+    """Parse and validate the header of ``path``; reads only the header bytes."""
+    name = path.name
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            prefix = fh.read(8)
+            if len(prefix) < 8:
+                raise LlmarchError(f"{name}: not a safetensors file ({size} bytes, no header length)")
+            n = int.from_bytes(prefix, "little")
+            if n > size - 8:
+                raise LlmarchError(
+                    f"{name}: header length {n} runs beyond the file ({size} bytes)"
+                )
+            if n > MAX_HEADER_BYTES:
+                raise LlmarchError(f"{name}: header length {n} exceeds {MAX_HEADER_BYTES} bytes")
+            raw = fh.read(n)
+    except OSError as exc:
+        raise LlmarchError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LlmarchError(f"{name}: header is not valid UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LlmarchError(f"{name}: header is not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise LlmarchError(f"{name}: header must be a JSON object, got {type(data).__name__}")
+    metadata = data.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
+        raise LlmarchError(f"{name}: __metadata__ must map strings to strings")
+    tensors = {key: _tensor_info(name, key, entry) for key, entry in data.items()}
+    _check_layout(name, tensors, buffer_bytes=size - 8 - n)
+    return SafetensorsHeader(path=path, tensors=tensors, metadata=metadata, data_start=8 + n)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _tensor_info(file: str, key: str, entry: object) -> TensorInfo:
+    """One entry, its types checked and its byte length equal to numel x item size."""
+    if not isinstance(entry, dict):
+        raise LlmarchError(f"{file}: tensor {key!r} entry is not an object")
+    dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+    if dtype not in DTYPE_BYTES:
+        raise LlmarchError(f"{file}: tensor {key!r} has unsupported dtype {dtype!r}")
+    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+        raise LlmarchError(f"{file}: tensor {key!r} shape must be a list of non-negative integers")
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(_is_int(o) and o >= 0 for o in offsets)
+        or offsets[1] < offsets[0]
+    ):
+        raise LlmarchError(f"{file}: tensor {key!r} data_offsets must be [begin, end] with begin <= end")
+    info = TensorInfo(key, dtype, tuple(shape), offsets[0], offsets[1])
+    expected = info.numel * DTYPE_BYTES[dtype]  # exact integer: absurd shapes cannot overflow
+    if expected != info.end - info.begin:
+        raise LlmarchError(
+            f"{file}: tensor {key!r} shape {list(shape)} ({dtype}) needs {expected} bytes "
+            f"but its offsets span {info.end - info.begin}"
+        )
+    return info
+
+
+def _check_layout(file: str, tensors: dict[str, TensorInfo], buffer_bytes: int) -> None:
+    """Sorted by offset, tensors must tile [0, buffer_bytes) exactly."""
+    cursor = 0
+    for info in sorted(tensors.values(), key=lambda t: (t.begin, t.end)):
+        if info.begin < cursor:
+            raise LlmarchError(f"{file}: tensor {info.name!r} overlaps the tensor before it")
+        if info.begin > cursor:
+            raise LlmarchError(f"{file}: gap in the data buffer before tensor {info.name!r}")
+        if info.end > buffer_bytes:
+            raise LlmarchError(
+                f"{file}: tensor {info.name!r} ends at byte {info.end}, beyond the "
+                f"{buffer_bytes}-byte data buffer"
+            )
+        cursor = info.end
+    if cursor != buffer_bytes:
+        raise LlmarchError(
+            f"{file}: data buffer has {buffer_bytes - cursor} bytes not covered by any tensor"
+        )

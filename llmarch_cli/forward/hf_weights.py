@@ -1,0 +1,306 @@
+"""Hugging Face checkpoints -> canonical weights (``forward.layout``), one name mapping per family.
+
+Each family maps every canonical tensor to the on-disk tensors it comes from, their expected
+on-disk shapes (from config.json through the spec) and a transform. All names and shapes are
+checked against the safetensors headers before any tensor is read, so a missing tensor or a
+shape that contradicts the config fails at once, naming the tensor. Layouts follow
+transformers' save format (``save_pretrained`` writes the original hub names):
+
+* nn.Linear stores ``[out, in]`` and is transposed to ``[in, out]``; GPT-2's Conv1D is already
+  ``[in, out]``, and its fused ``c_attn`` columns are ``[q | k | v]`` blocks.
+* GPT-NeoX and BLOOM fuse q, k, v per head: rows viewed ``[heads, 3, head_dim]``.
+* Mixtral experts are stored one by one (``experts.{e}.w1|w3|w2``: gate, up, down).
+* gpt-oss experts are ``gate_up_proj [E, H, 2I]`` applied as ``x @ W + b`` with gate and up
+  interleaved along the last axis (even columns gate, odd columns up).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.forward.checkpoint import Checkpoint
+from llmarch_cli.forward.layout import model_shapes
+from llmarch_cli.forward.model import Model, Quirks, check_tokens
+from llmarch_cli.specs.model import ArchSpec
+
+
+@dataclass(frozen=True)
+class Source:
+    """Canonical tensor = fn(*on-disk tensors); ``shapes`` are the shapes the config implies."""
+
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    fn: Callable[..., np.ndarray]
+
+
+Mapping = dict[str, Source]
+
+
+def _same(a: np.ndarray) -> np.ndarray:
+    return a
+
+
+def _t(a: np.ndarray) -> np.ndarray:
+    return a.T
+
+
+def _src(name: str, shape: tuple[int, ...], fn=_same) -> Source:
+    return Source((name,), (shape,), fn)
+
+
+def _linear(m: Mapping, canon: str, disk: str, fan_in: int, fan_out: int) -> None:
+    """nn.Linear ``disk`` ([out, in] + bias [out]) as canonical ``canon``."""
+    m[f"{canon}.w"] = _src(f"{disk}.weight", (fan_out, fan_in), _t)
+    m[f"{canon}.b"] = _src(f"{disk}.bias", (fan_out,))
+
+
+def _norm(m: Mapping, canon: str, disk: str, width: int) -> None:
+    m[f"{canon}.w"] = _src(f"{disk}.weight", (width,))
+    m[f"{canon}.b"] = _src(f"{disk}.bias", (width,))
+
+
+def _dims(spec: ArchSpec) -> tuple[int, int, int, int, int, int]:
+    a = spec.attention
+    return (spec.hidden_size, a.num_heads, a.num_kv_heads, a.head_dim,
+            spec.ffn.intermediate_size, spec.embeddings.vocab_size)
+
+
+def _head(m: Mapping, spec: ArchSpec, disk: str = "lm_head") -> None:
+    h, *_, v = _dims(spec)
+    _linear(m, "head", disk, h, v)
+
+
+def _block_slice(i: int, width: int, axis: int):
+    """Columns (axis 1) or entries (axis 0) ``[i*width, (i+1)*width)``."""
+    if axis == 1:
+        return lambda a: a[:, i * width:(i + 1) * width]
+    return lambda a: a[i * width:(i + 1) * width]
+
+
+def _per_head(i: int, heads: int, hd: int, weight: bool):
+    """Part ``i`` (q=0, k=1, v=2) of a per-head fused QKV: rows viewed [heads, 3, hd]."""
+    if weight:
+        return lambda a: a.reshape(heads, 3, hd, -1)[:, i].reshape(heads * hd, -1).T
+    return lambda a: a.reshape(heads, 3, hd)[:, i].reshape(heads * hd)
+
+
+def _gpt2(spec: ArchSpec, p: str) -> Mapping:
+    h, nh, _, hd, inner, v = _dims(spec)
+    m: Mapping = {"embed": _src(f"{p}wte.weight", (v, h)),
+                  "dec.pos": _src(f"{p}wpe.weight", (spec.positions.max_positions, h))}
+    for layer in range(spec.num_layers):
+        d, c = f"{p}h.{layer}.", f"dec.{layer}."
+        _norm(m, f"{c}attn_norm", f"{d}ln_1", h)
+        _norm(m, f"{c}ffn_norm", f"{d}ln_2", h)
+        for i, part in enumerate("qkv"):  # Conv1D [in, out]: no transpose
+            m[f"{c}{part}.w"] = _src(f"{d}attn.c_attn.weight", (h, 3 * h), _block_slice(i, h, 1))
+            m[f"{c}{part}.b"] = _src(f"{d}attn.c_attn.bias", (3 * h,), _block_slice(i, h, 0))
+        m[f"{c}o.w"] = _src(f"{d}attn.c_proj.weight", (nh * hd, h))
+        m[f"{c}o.b"] = _src(f"{d}attn.c_proj.bias", (h,))
+        m[f"{c}up.w"] = _src(f"{d}mlp.c_fc.weight", (h, inner))
+        m[f"{c}up.b"] = _src(f"{d}mlp.c_fc.bias", (inner,))
+        m[f"{c}down.w"] = _src(f"{d}mlp.c_proj.weight", (inner, h))
+        m[f"{c}down.b"] = _src(f"{d}mlp.c_proj.bias", (h,))
+    _norm(m, "dec.norm", f"{p}ln_f", h)
+    _head(m, spec)
+    return m
+
+
+def _llama_attention(m: Mapping, spec: ArchSpec, d: str, c: str) -> None:
+    h, nh, nkv, hd, _, _ = _dims(spec)
+    _linear(m, f"{c}q", f"{d}self_attn.q_proj", h, nh * hd)
+    _linear(m, f"{c}k", f"{d}self_attn.k_proj", h, nkv * hd)
+    _linear(m, f"{c}v", f"{d}self_attn.v_proj", h, nkv * hd)
+    _linear(m, f"{c}o", f"{d}self_attn.o_proj", nh * hd, h)
+    m[f"{c}attn_norm.w"] = _src(f"{d}input_layernorm.weight", (h,))
+    m[f"{c}ffn_norm.w"] = _src(f"{d}post_attention_layernorm.weight", (h,))
+    m[f"{c}sinks"] = _src(f"{d}self_attn.sinks", (nh,))
+
+
+def _llama(spec: ArchSpec, p: str) -> Mapping:
+    """llama, mistral, qwen2, mixtral and gpt_oss: the same skeleton, different FFNs."""
+    h, _, _, _, inner, v = _dims(spec)
+    m: Mapping = {"embed": _src(f"{p}embed_tokens.weight", (v, h)),
+                  "dec.norm.w": _src(f"{p}norm.weight", (h,))}
+    for layer in range(spec.num_layers):
+        d, c = f"{p}layers.{layer}.", f"dec.{layer}."
+        _llama_attention(m, spec, d, c)
+        _linear(m, f"{c}gate", f"{d}mlp.gate_proj", h, inner)
+        _linear(m, f"{c}up", f"{d}mlp.up_proj", h, inner)
+        _linear(m, f"{c}down", f"{d}mlp.down_proj", inner, h)
+        if spec.moe is not None and spec.model_type == "mixtral":
+            _mixtral_experts(m, spec, d, c)
+        elif spec.moe is not None:
+            _gpt_oss_experts(m, spec, d, c)
+    _head(m, spec)
+    return m
+
+
+def _mixtral_experts(m: Mapping, spec: ArchSpec, d: str, c: str) -> None:
+    h, *_, inner, _ = _dims(spec)
+    e = spec.moe.num_experts
+    m[f"{c}router.w"] = _src(f"{d}block_sparse_moe.gate.weight", (e, h), _t)
+    for part, disk, shape in (("gate", "w1", (inner, h)), ("up", "w3", (inner, h)),
+                              ("down", "w2", (h, inner))):
+        names = tuple(f"{d}block_sparse_moe.experts.{i}.{disk}.weight" for i in range(e))
+        m[f"{c}experts.{part}.w"] = Source(
+            names, (shape,) * e, lambda *ws: np.stack([w.T for w in ws])
+        )
+
+
+def _columns(start: int):
+    """Every other entry of the last axis from ``start``, made contiguous for BLAS."""
+    return lambda a: np.ascontiguousarray(a[..., start::2])
+
+
+def _gpt_oss_experts(m: Mapping, spec: ArchSpec, d: str, c: str) -> None:
+    h, *_, inner, _ = _dims(spec)
+    e = spec.moe.num_experts
+    x = f"{d}mlp.experts."
+    m[f"{c}router.w"] = _src(f"{d}mlp.router.weight", (e, h), _t)
+    m[f"{c}router.b"] = _src(f"{d}mlp.router.bias", (e,))
+    for i, part in enumerate(("gate", "up")):  # interleaved: even columns gate, odd up
+        m[f"{c}experts.{part}.w"] = _src(f"{x}gate_up_proj", (e, h, 2 * inner), _columns(i))
+        m[f"{c}experts.{part}.b"] = _src(f"{x}gate_up_proj_bias", (e, 2 * inner), _columns(i))
+    m[f"{c}experts.down.w"] = _src(f"{x}down_proj", (e, inner, h))
+    m[f"{c}experts.down.b"] = _src(f"{x}down_proj_bias", (e, h))
+
+
+def _fused_per_head(m: Mapping, spec: ArchSpec, c: str, disk: str) -> None:
+    h, nh, _, hd, _, _ = _dims(spec)
+    for i, part in enumerate("qkv"):
+        m[f"{c}{part}.w"] = _src(f"{disk}.weight", (3 * nh * hd, h), _per_head(i, nh, hd, True))
+        m[f"{c}{part}.b"] = _src(f"{disk}.bias", (3 * nh * hd,), _per_head(i, nh, hd, False))
+
+
+def _gpt_neox(spec: ArchSpec, p: str) -> Mapping:
+    h, nh, _, hd, inner, v = _dims(spec)
+    m: Mapping = {"embed": _src(f"{p}embed_in.weight", (v, h))}
+    for layer in range(spec.num_layers):
+        d, c = f"{p}layers.{layer}.", f"dec.{layer}."
+        _norm(m, f"{c}attn_norm", f"{d}input_layernorm", h)
+        _norm(m, f"{c}ffn_norm", f"{d}post_attention_layernorm", h)
+        _fused_per_head(m, spec, c, f"{d}attention.query_key_value")
+        _linear(m, f"{c}o", f"{d}attention.dense", nh * hd, h)
+        _linear(m, f"{c}up", f"{d}mlp.dense_h_to_4h", h, inner)
+        _linear(m, f"{c}down", f"{d}mlp.dense_4h_to_h", inner, h)
+    _norm(m, "dec.norm", f"{p}final_layer_norm", h)
+    _head(m, spec, "embed_out")
+    return m
+
+
+def _gptj(spec: ArchSpec, p: str) -> Mapping:
+    h, nh, _, hd, inner, v = _dims(spec)
+    m: Mapping = {"embed": _src(f"{p}wte.weight", (v, h))}
+    for layer in range(spec.num_layers):
+        d, c = f"{p}h.{layer}.", f"dec.{layer}."
+        _norm(m, f"{c}attn_norm", f"{d}ln_1", h)
+        for part, disk in (("q", "q_proj"), ("k", "k_proj"), ("v", "v_proj")):
+            _linear(m, f"{c}{part}", f"{d}attn.{disk}", h, nh * hd)
+        _linear(m, f"{c}o", f"{d}attn.out_proj", nh * hd, h)
+        _linear(m, f"{c}up", f"{d}mlp.fc_in", h, inner)
+        _linear(m, f"{c}down", f"{d}mlp.fc_out", inner, h)
+    _norm(m, "dec.norm", f"{p}ln_f", h)
+    _head(m, spec)
+    return m
+
+
+def _bloom(spec: ArchSpec, p: str) -> Mapping:
+    h, nh, _, hd, inner, v = _dims(spec)
+    m: Mapping = {"embed": _src(f"{p}word_embeddings.weight", (v, h))}
+    _norm(m, "dec.embed_norm", f"{p}word_embeddings_layernorm", h)
+    for layer in range(spec.num_layers):
+        d, c = f"{p}h.{layer}.", f"dec.{layer}."
+        _norm(m, f"{c}attn_norm", f"{d}input_layernorm", h)
+        _norm(m, f"{c}ffn_norm", f"{d}post_attention_layernorm", h)
+        _fused_per_head(m, spec, c, f"{d}self_attention.query_key_value")
+        _linear(m, f"{c}o", f"{d}self_attention.dense", nh * hd, h)
+        _linear(m, f"{c}up", f"{d}mlp.dense_h_to_4h", h, inner)
+        _linear(m, f"{c}down", f"{d}mlp.dense_4h_to_h", inner, h)
+    _norm(m, "dec.norm", f"{p}ln_f", h)
+    return m
+
+
+# model_type -> (mapping builder, base-model prefixes to try, the tensor that reveals the prefix)
+FAMILIES: dict[str, tuple[Callable[[ArchSpec, str], Mapping], tuple[str, ...], str]] = {
+    "gpt2": (_gpt2, ("transformer.", ""), "wte.weight"),
+    "llama": (_llama, ("model.",), "embed_tokens.weight"),
+    "mistral": (_llama, ("model.",), "embed_tokens.weight"),
+    "qwen2": (_llama, ("model.",), "embed_tokens.weight"),
+    "mixtral": (_llama, ("model.",), "embed_tokens.weight"),
+    "gpt_oss": (_llama, ("model.",), "embed_tokens.weight"),
+    "gpt_neox": (_gpt_neox, ("gpt_neox.",), "embed_in.weight"),
+    "gptj": (_gptj, ("transformer.",), "wte.weight"),
+    "bloom": (_bloom, ("transformer.", ""), "word_embeddings.weight"),
+}
+
+
+def quirks_from_config(config: dict) -> Quirks:
+    """Behaviour outside the spec that a config switches on."""
+    return Quirks(
+        inverse_layer_scale=bool(config.get("scale_attn_by_inverse_layer_idx", False)),
+        residual_from_normed=bool(config.get("apply_residual_connection_post_layernorm", False)),
+    )
+
+
+def load_weights(spec: ArchSpec, folder: Path) -> dict[str, np.ndarray]:
+    """Canonical float32 weights of ``spec`` from the safetensors checkpoint in ``folder``."""
+    if spec.model_type not in FAMILIES:
+        raise LlmarchError(
+            f"forward cannot load {spec.model_type!r} weights",
+            f"supported: {', '.join(FAMILIES)}",
+        )
+    build, prefixes, probe = FAMILIES[spec.model_type]
+    ckpt = Checkpoint(folder)
+    prefix = next((p for p in prefixes if p + probe in ckpt), prefixes[0])
+    mapping = build(spec, prefix)
+    wanted = {name: mapping[name] for name in model_shapes(spec)}
+    _check(wanted, ckpt)
+    cache: dict[str, np.ndarray] = {}
+    weights = {}
+    for canon, src in wanted.items():
+        arrays = []
+        for name in src.names:
+            if name not in cache:
+                cache[name] = ckpt.get(name)
+            arrays.append(cache[name])
+        weights[canon] = src.fn(*arrays)  # views of the read tensors where possible
+    return weights
+
+
+def _check(wanted: Mapping, ckpt: Checkpoint) -> None:
+    """Every on-disk tensor present with the shape the config implies, else LlmarchError."""
+    missing: list[str] = []
+    for src in wanted.values():
+        for name, shape in zip(src.names, src.shapes, strict=True):
+            if name not in ckpt:
+                if name not in missing:
+                    missing.append(name)
+            elif ckpt.shape(name) != shape:
+                raise LlmarchError(
+                    f"checkpoint tensor {name} has shape {list(ckpt.shape(name))} "
+                    f"but config.json implies {list(shape)}"
+                )
+    if missing:
+        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+        raise LlmarchError(f"checkpoint is missing {', '.join(missing[:3])}{more}")
+
+
+def load_hf_model(folder: Path, dtype: str = "fp32", tokens: list[int] | None = None) -> Model:
+    """A Model with the spec from ``folder/config.json`` and the weights beside it.
+
+    ``tokens``, when given, are checked against the config before any weight is read.
+    """
+    from llmarch_cli.specs.loader import load_model
+
+    spec = load_model(str(folder))
+    if tokens is not None:
+        check_tokens(spec, tokens)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    return Model(spec, load_weights(spec, folder), dtype=dtype, quirks=quirks_from_config(config))

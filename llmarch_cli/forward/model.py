@@ -1,0 +1,314 @@
+"""A transformer assembled from an ArchSpec, canonical weights (``forward.layout``) and kernels.
+
+``Model(spec, weights).run(tokens)`` returns a ``Trace``: the logits ``[T, V]`` plus what the
+``forward`` command shows — the residual stream's statistics after every layer, the attention
+entropy of every head, the tokens each expert received, and the time spent per stage.
+
+Decoders run causally (sliding-window layers see ``W`` keys including their own); encoders see
+every token; an encoder-decoder encodes ``tokens`` and its decoder reads the same ``tokens``
+(teacher forcing) with cross-attention to the encoder output. Activations are float32, rounded
+to fp16/bf16 precision after each op when asked (``forward.precision``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.forward.layout import is_moe_layer, model_shapes, stacks
+from llmarch_cli.forward.precision import rounder
+from llmarch_cli.kernels.activations import ACTIVATIONS
+from llmarch_cli.kernels.attention import attention, windowed_attention
+from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
+from llmarch_cli.kernels.masks import causal_mask, sliding_window_mask
+from llmarch_cli.kernels.moe import moe_dispatch, route
+from llmarch_cli.kernels.norms import layer_norm, rms_norm
+from llmarch_cli.kernels.positions import (
+    alibi_bias,
+    alibi_slopes,
+    apply_rope,
+    rope_cos_sin,
+    rope_inv_freq,
+    sinusoidal_table,
+    t5_relative_bias,
+)
+from llmarch_cli.specs.model import ArchSpec
+
+# Beyond this many tokens a sliding-window layer runs the blocked O(T x W) kernel, which keeps
+# no attention weights (no entropy is reported for that layer).
+BLOCKED_WINDOW_FROM = 2048
+
+
+@dataclass(frozen=True)
+class Quirks:
+    """Family behaviour an ArchSpec does not describe (read from a Hugging Face config)."""
+
+    inverse_layer_scale: bool = False  # GPT-2 scale_attn_by_inverse_layer_idx: scale / (l + 1)
+    residual_from_normed: bool = False  # BLOOM apply_residual_connection_post_layernorm
+
+
+@dataclass
+class LayerTrace:
+    """One layer: residual-stream statistics after it, attention entropy, expert load, time."""
+
+    stack: str
+    layer: int
+    window: int | None
+    mean: float
+    std: float
+    max_abs: float
+    entropy: list[float] | None  # per head, nats, averaged over queries
+    expert_load: list[int] | None  # tokens routed to each expert (top-k slots counted)
+    attention_seconds: float
+    ffn_seconds: float
+
+
+@dataclass
+class Trace:
+    """The result of one forward pass."""
+
+    logits: np.ndarray  # [T, V] float32
+    layers: list[LayerTrace] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    attention: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # [nh, T, S]
+
+
+def _entropy(probs: np.ndarray) -> list[float]:
+    """Mean over queries of -sum p ln p, per head: probs [nh, T, S] -> [nh]."""
+    logp = np.log(probs, out=np.zeros_like(probs), where=probs > 0)  # [nh, T, S], 0 where p = 0
+    return [float(v) for v in -(probs * logp).sum(-1).mean(-1)]
+
+
+def check_tokens(spec: ArchSpec, tokens: list[int]) -> np.ndarray:
+    """Token ids as an int array, or an LlmarchError for empty or out-of-range input."""
+    if not tokens:
+        raise LlmarchError("no tokens given")
+    vocab = spec.embeddings.vocab_size
+    bad = [t for t in tokens if not 0 <= t < vocab]
+    if bad:
+        raise LlmarchError(f"token id {bad[0]} is outside the vocabulary (0..{vocab - 1})")
+    rows = spec.positions.max_positions
+    if spec.positions.kind == "learned" and len(tokens) > rows:
+        raise LlmarchError(f"{len(tokens)} tokens exceed the {rows} learned positions")
+    return np.asarray(tokens, dtype=np.int64)
+
+
+class Model:
+    """A runnable model; weights must match ``layout.model_shapes(spec)`` exactly."""
+
+    def __init__(self, spec: ArchSpec, weights: dict[str, np.ndarray], *, dtype: str = "fp32",
+                 quirks: Quirks = Quirks()) -> None:
+        expected = model_shapes(spec)
+        missing = [n for n in expected if n not in weights]
+        if missing:
+            raise LlmarchError(f"{spec.id}: weights missing {', '.join(missing[:5])}")
+        for name, shape in expected.items():
+            if tuple(weights[name].shape) != shape:
+                raise LlmarchError(
+                    f"{spec.id}: weight {name} has shape {list(weights[name].shape)}, "
+                    f"the spec implies {list(shape)}"
+                )
+        self.spec, self.quirks, self.dtype = spec, quirks, dtype
+        self.r = rounder(dtype)
+        self.w = {n: self.r(np.asarray(weights[n], dtype=np.float32)) for n in expected}
+        self.act = ACTIVATIONS[spec.ffn.activation]  # BERT's head transform
+
+    # -- building blocks -------------------------------------------------------------------
+
+    def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
+        """x [T, in] @ W [in, out] + b -> [T, out]."""
+        return self.r(linear(x, self.w[f"{name}.w"], self.w.get(f"{name}.b")))
+
+    def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
+        eps = self.spec.norm.eps
+        if self.spec.norm.kind == "rmsnorm":
+            return self.r(rms_norm(x, self.w[f"{name}.w"], eps))
+        return self.r(layer_norm(x, self.w[f"{name}.w"], self.w.get(f"{name}.b"), eps))
+
+    def _heads(self, x: np.ndarray, n: int) -> np.ndarray:
+        """[T, n*hd] -> [n, T, hd]."""
+        return x.reshape(x.shape[0], n, -1).transpose(1, 0, 2)
+
+    def _attention(self, p: str, layer: int, x: np.ndarray, ctx: dict, kv_source=None,
+                   cross: bool = False):
+        """Self- (or cross-) attention of layer prefix ``p``: x [T, H] -> ([T, H], probs)."""
+        a = self.spec.attention
+        n = "x" if cross else ""
+        src = x if kv_source is None else kv_source
+        q = self._heads(self._linear(x, f"{p}{n}q"), a.num_heads)  # [nh, T, hd]
+        k = self._heads(self._linear(src, f"{p}{n}k"), a.num_kv_heads)  # [nkv, S, hd]
+        v = self._heads(self._linear(src, f"{p}{n}v"), a.num_kv_heads)  # [nkv, S, hd]
+        if not cross and "cos" in ctx:
+            rope = self.spec.positions.rope
+            q = apply_rope(q, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing)
+            k = apply_rope(k, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing)
+        scale = a.scale if a.scale is not None else a.head_dim**-0.5
+        if self.quirks.inverse_layer_scale:
+            scale /= layer + 1
+        sinks = self.w.get(f"{p}sinks")
+        window = None if cross else ctx["windows"][layer]
+        T = x.shape[0]
+        if window is not None and T >= BLOCKED_WINDOW_FROM:
+            out = windowed_attention(q, k, v, window=window, scale=scale, sinks=sinks)
+            probs = None
+        else:
+            mask = None if cross else ctx["masks"][window]
+            bias = None if cross else ctx.get("bias")
+            out, probs = attention(q, k, v, scale=scale, mask=mask, bias=bias, sinks=sinks)
+        out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
+        return self._linear(out, f"{p}{n}o"), probs
+
+    def _dense_ffn(self, x: np.ndarray, p: str) -> np.ndarray:
+        """plain: down(act(up x)); gated: down(act(gate x) * up x). x [T, H] -> [T, H]."""
+        w, f = self.w, self.spec.ffn
+        if f.kind == "gated":
+            y = gated_ffn(x, w[f"{p}gate.w"], w[f"{p}up.w"], w[f"{p}down.w"], f.activation,
+                          w.get(f"{p}gate.b"), w.get(f"{p}up.b"), w.get(f"{p}down.b"))
+        else:
+            y = plain_ffn(x, w[f"{p}up.w"], w[f"{p}down.w"], f.activation,
+                          w.get(f"{p}up.b"), w.get(f"{p}down.b"))
+        return self.r(y)
+
+    def _expert(self, p: str, e: int, x: np.ndarray) -> np.ndarray:
+        """Expert ``e`` on the tokens routed to it: x [n, H] -> [n, H]."""
+        w, f = self.w, self.spec.ffn
+
+        def part(name: str):
+            bias = w.get(f"{p}experts.{name}.b")
+            return w[f"{p}experts.{name}.w"][e], None if bias is None else bias[e]
+
+        (wg, bg), (wu, bu), (wd, bd) = part("gate"), part("up"), part("down")
+        if f.glu_limit is None:
+            return self.r(gated_ffn(x, wg, wu, wd, f.activation, bg, bu, bd))
+        limit, alpha = f.glu_limit, f.glu_alpha or 1.702
+        hidden = clamped_swiglu(self.r(linear(x, wg, bg)), self.r(linear(x, wu, bu)),
+                                limit=limit, alpha=alpha)
+        return self.r(linear(self.r(hidden), wd, bd))
+
+    def _moe(self, x: np.ndarray, p: str) -> tuple[np.ndarray, list[int]]:
+        """Route each token to top-k experts and mix their outputs: [T, H] -> ([T, H], load)."""
+        moe = self.spec.moe
+        logits = self._linear(x, f"{p}router")  # [T, E]
+        ids, weights = route(logits, moe.top_k, moe.routing)  # [T, k] each
+        out, load = moe_dispatch(x, ids, weights, lambda e, xe: self._expert(p, e, xe),
+                                 moe.num_experts)
+        return self.r(out), [int(c) for c in load]
+
+    # -- stacks ----------------------------------------------------------------------------
+
+    def _embed(self, stack: str, ids: np.ndarray) -> np.ndarray:
+        spec, w = self.spec, self.w
+        h = w["embed"][ids]  # [T, H]
+        if spec.embeddings.scale is not None:
+            h = self.r(h * np.float32(spec.embeddings.scale))
+        pos = spec.positions
+        if pos.kind == "learned":
+            h = self.r(h + w[f"{stack}.pos"][np.arange(len(ids)) + pos.offset])
+        elif pos.kind == "sinusoidal":
+            h = self.r(h + sinusoidal_table(len(ids), spec.hidden_size))
+        if "token_type" in w:
+            h = self.r(h + w["token_type"][0])
+        if spec.norm.embedding_norm:
+            h = self._norm(h, f"{stack}.embed_norm")
+        return h
+
+    def _context(self, stack: str, layers: int, T: int) -> dict:
+        """Masks per window, position bias and RoPE tables shared by a stack's layers."""
+        spec, a = self.spec, self.spec.attention
+        causal = stack == "dec"
+        windows = [a.layer_window(i) if causal else None for i in range(layers)]
+        masks = {
+            wdw: (sliding_window_mask(T, wdw) if wdw else causal_mask(T)) if causal else None
+            for wdw in set(windows)
+        }
+        ctx: dict = {"windows": windows, "masks": masks}
+        pos = spec.positions
+        if pos.kind == "rope":
+            inv, factor = rope_inv_freq(pos.rope, spec.max_context, T)
+            ctx["cos"], ctx["sin"] = rope_cos_sin(np.arange(T), inv, factor)
+        elif pos.kind == "alibi":
+            ctx["bias"] = alibi_bias(alibi_slopes(a.num_heads), T)
+        elif pos.kind == "relative_buckets":
+            table = self.w[f"{stack}.rel_bias"]
+            ctx["bias"] = t5_relative_bias(table, T, T, not causal, pos.relative.max_distance)
+        return ctx
+
+    def _stack(self, stack: str, layers: int, h: np.ndarray, trace: Trace, keep: set,
+               memory: np.ndarray | None = None) -> np.ndarray:
+        spec = self.spec
+        ctx = self._context(stack, layers, h.shape[0])
+        post = spec.norm.placement == "post"
+        for layer in range(layers):
+            p = f"{stack}.{layer}."
+            t0 = time.perf_counter()
+            a_in = h if post else self._norm(h, f"{p}attn_norm")
+            attn, probs = self._attention(p, layer, a_in, ctx)
+            if post:
+                h = self._norm(self.r(h + attn), f"{p}attn_norm")
+            elif spec.residual == "sequential":
+                h = self.r((a_in if self.quirks.residual_from_normed else h) + attn)
+            if memory is not None:
+                c_in = h if post else self._norm(h, f"{p}cross_norm")
+                cross, _ = self._attention(p, layer, c_in, ctx, kv_source=memory, cross=True)
+                h = self._norm(self.r(h + cross), f"{p}cross_norm") if post else self.r(h + cross)
+            t1 = time.perf_counter()
+            if spec.residual == "parallel":
+                f_in = a_in if spec.parallel_norms == 1 else self._norm(h, f"{p}ffn_norm")
+            else:
+                f_in = h if post else self._norm(h, f"{p}ffn_norm")
+            load = None
+            if is_moe_layer(spec, stack, layer):
+                ffn, load = self._moe(f_in, p)
+            else:
+                ffn = self._dense_ffn(f_in, p)
+            if post:
+                h = self._norm(self.r(h + ffn), f"{p}ffn_norm")
+            elif spec.residual == "parallel":
+                h = self.r(self.r(h + attn) + ffn)
+            else:
+                h = self.r((f_in if self.quirks.residual_from_normed else h) + ffn)
+            t2 = time.perf_counter()
+            if (stack, layer) in keep and probs is not None:
+                trace.attention[(stack, layer)] = probs
+            trace.layers.append(LayerTrace(
+                stack, layer, ctx["windows"][layer], float(h.mean()), float(h.std()),
+                float(np.abs(h).max()), None if probs is None else _entropy(probs), load,
+                t1 - t0, t2 - t1,
+            ))
+        if spec.norm.final_norm:
+            h = self._norm(h, f"{stack}.norm")
+        return h
+
+    def _head(self, h: np.ndarray) -> np.ndarray:
+        """Final hidden [T, H] -> logits [T, V]."""
+        spec, w = self.spec, self.w
+        if spec.head.transform:
+            h = self._norm(self.r(self.act(self._linear(h, "head.transform"))), "head.transform_norm")
+        if spec.head.output_scale is not None:
+            h = self.r(h * np.float32(spec.head.output_scale))
+        logits = h @ (w["embed"].T if spec.head.tied else w["head.w"])
+        if "head.b" in w:
+            logits = logits + w["head.b"]
+        return self.r(logits).astype(np.float32, copy=False)
+
+    def run(self, tokens: list[int], keep_attention: set[tuple[str, int]] = frozenset()) -> Trace:
+        """Forward pass over ``tokens``; keeps the attention weights of the listed layers."""
+        ids = check_tokens(self.spec, tokens)
+        trace = Trace(logits=np.empty(0, np.float32))
+        memory = None
+        for stack, layers in stacks(self.spec):
+            t0 = time.perf_counter()
+            h = self._embed(stack, ids)
+            trace.stages[f"{stack}.embed"] = time.perf_counter() - t0
+            h = self._stack(stack, layers, h, trace, keep_attention, memory)
+            memory = h
+            trace.stages[f"{stack}.layers"] = sum(
+                lt.attention_seconds + lt.ffn_seconds for lt in trace.layers if lt.stack == stack
+            )
+        t0 = time.perf_counter()
+        trace.logits = self._head(memory)
+        trace.stages["head"] = time.perf_counter() - t0
+        return trace

@@ -1,0 +1,141 @@
+"""Runnable replicas of a spec: the tiny scaled-down copy, the full-size check, seeded weights.
+
+The tiny scaling rule keeps every structural choice (norm kind, eps and placement, positions
+with their scaling, pairing and rotary fraction, ALiBi, T5 buckets, activation, biases, sinks,
+parallel residual, tied head, MoE experts, top-k and routing) and shrinks only sizes:
+
+* KV heads ``min(kv, 2)`` (1 stays 1); the GQA ratio ``g`` is kept up to 8, so query heads are
+  ``kv' x min(g, 8)``. An MHA head count becomes ``min(heads, 4)``, or 6 when it is not a power
+  of two, so ALiBi's odd-count slope rule still runs.
+* head dim 16; the rotary dims keep their fraction of the head (even, at least 2).
+* hidden ``heads' x 16`` when the original hidden equals heads x head dim, otherwise that times
+  the original ratio hidden / (heads x head dim), rounded to a multiple of 8.
+* FFN width keeps its ratio to the hidden size (a multiple of 8).
+* the first ``min(layers, 4)`` layers with their full/sliding types (MoE dense layers among
+  them kept); decoder layers of an encoder-decoder likewise.
+* vocabulary ``min(V, 1024)``, learned position rows ``min(P, 1024)``, sliding window
+  ``min(W, 4)`` so windows bind on short inputs.
+
+Seeded weights: matrices ``normal(0, 1/sqrt(fan_in))``, embeddings ``normal(0, 1)``, norm
+weights ``1 + normal(0, 0.1)``, biases and sinks ``normal(0, 0.1)``/``normal(0, 1)``; all
+float32, drawn in canonical-name order from ``numpy.random.default_rng(seed)``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.forward.layout import model_shapes
+from llmarch_cli.specs.model import ArchSpec
+
+TINY_HEAD_DIM = 16
+TINY_LAYERS = 4
+TINY_VOCAB = 1024
+TINY_POSITIONS = 1024
+TINY_WINDOW = 4
+FLOAT32_BYTES = 4
+
+
+def _multiple_of_8(x: float) -> int:
+    return max(8, int(round(x / 8)) * 8)
+
+
+def _tiny_heads(num_heads: int, num_kv_heads: int) -> tuple[int, int]:
+    if num_kv_heads == num_heads:
+        n = min(num_heads, 4) if num_heads & (num_heads - 1) == 0 else min(num_heads, 6)
+        return n, n
+    kv = 1 if num_kv_heads == 1 else min(num_kv_heads, 2)
+    return kv * min(num_heads // num_kv_heads, 8), kv
+
+
+def tiny_spec(spec: ArchSpec) -> ArchSpec:
+    """A scaled-down ArchSpec with the same structure (rule in the module docstring)."""
+    d = spec.model_dump()
+    a = spec.attention
+    heads, kv = _tiny_heads(a.num_heads, a.num_kv_heads)
+    ratio = spec.hidden_size / (a.num_heads * a.head_dim)
+    hidden = heads * TINY_HEAD_DIM if ratio == 1 else _multiple_of_8(heads * TINY_HEAD_DIM * ratio)
+    layers = min(spec.num_layers, TINY_LAYERS)
+    att = d["attention"]
+    att.update(num_heads=heads, num_kv_heads=kv, head_dim=TINY_HEAD_DIM)
+    if a.sliding_window is not None:
+        att["sliding_window"] = min(a.sliding_window, TINY_WINDOW)
+    if a.layer_types is not None:
+        att["layer_types"] = list(a.layer_types[:layers])
+    rope = d["positions"]["rope"]
+    if rope is not None:
+        fraction = spec.positions.rope.rotary_dim / a.head_dim
+        rope["rotary_dim"] = max(2, 2 * round(TINY_HEAD_DIM * fraction / 2))
+    if spec.positions.max_positions is not None:
+        d["positions"]["max_positions"] = min(spec.positions.max_positions, TINY_POSITIONS)
+    d["ffn"]["intermediate_size"] = _multiple_of_8(
+        spec.ffn.intermediate_size * hidden / spec.hidden_size
+    )
+    if spec.moe is not None:
+        d["moe"]["dense_layers"] = [i for i in spec.moe.dense_layers if i < layers]
+        if spec.moe.shared_intermediate_size is not None:
+            d["moe"]["shared_intermediate_size"] = _multiple_of_8(
+                spec.moe.shared_intermediate_size * hidden / spec.hidden_size
+            )
+    d.update(hidden_size=hidden, num_layers=layers)
+    if spec.num_decoder_layers is not None:
+        d["num_decoder_layers"] = min(spec.num_decoder_layers, TINY_LAYERS)
+    d["embeddings"]["vocab_size"] = min(spec.embeddings.vocab_size, TINY_VOCAB)
+    if spec.embeddings.scale is not None and spec.embeddings.scale == math.sqrt(spec.hidden_size):
+        d["embeddings"]["scale"] = math.sqrt(hidden)
+    if spec.head.output_scale == spec.hidden_size**-0.5:
+        d["head"]["output_scale"] = hidden**-0.5
+    d["id"] = f"{spec.id}-tiny"
+    return ArchSpec.model_validate(d)
+
+
+def weight_bytes(spec: ArchSpec) -> int:
+    """Bytes of the float32 weights a replica of ``spec`` allocates."""
+    return sum(math.prod(s) for s in model_shapes(spec).values()) * FLOAT32_BYTES
+
+
+def available_bytes() -> int:
+    """Physical memory currently available (MemAvailable on Linux, free pages elsewhere)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def check_fits(spec: ArchSpec) -> None:
+    """LlmarchError when a full-size replica's weights exceed available memory."""
+    need, have = weight_bytes(spec), available_bytes()
+    if need > have:
+        raise LlmarchError(
+            f"{spec.id} at full size needs {need / 2**30:.2f} GiB of float32 weights; "
+            f"{have / 2**30:.2f} GiB of memory is available",
+            "use --scale tiny for a structural replica",
+        )
+
+
+def random_weights(spec: ArchSpec, seed: int) -> dict[str, np.ndarray]:
+    """Seeded float32 weights for every canonical tensor of ``spec``."""
+    rng = np.random.default_rng(seed)
+    weights = {}
+    for name, shape in model_shapes(spec).items():
+        kind = name.rsplit(".", 1)[-1]
+        if name in ("embed", "token_type") or name.endswith(".pos"):
+            w = rng.standard_normal(shape, dtype=np.float32)
+        elif name.endswith("norm.w"):
+            w = 1 + 0.1 * rng.standard_normal(shape, dtype=np.float32)
+        elif kind == "b":
+            w = 0.1 * rng.standard_normal(shape, dtype=np.float32)
+        elif kind in ("sinks", "rel_bias"):
+            w = rng.standard_normal(shape, dtype=np.float32)
+        else:  # a matrix [.., in, out]
+            w = rng.standard_normal(shape, dtype=np.float32) / np.float32(math.sqrt(shape[-2]))
+        weights[name] = w
+    return weights

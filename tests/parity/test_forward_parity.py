@@ -1,0 +1,191 @@
+"""llmarch's numpy forward pass reproduces transformers' logits on real checkpoints.
+
+Each case builds a small random transformers model with awkward shapes (GQA, a head count that
+is not a power of two for ALiBi, partial rotary, a window shorter than the input, RoPE scaling,
+eps 1e-3 so a wrong eps shows, tied and untied heads), re-draws every parameter at unit scale so
+the logits are far from uniform, saves it with ``save_pretrained`` (safetensors), loads the
+folder through ``forward.hf_weights`` and compares the logits: max-abs < 1e-4 in fp32.
+Configs are checked as transformers 5 writes them (``rope_parameters``) and rewritten with the
+4.x keys (``rope_theta`` + ``rope_scaling``; GPT-NeoX's ``rotary_pct`` / ``rotary_emb_base``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from llmarch_cli.forward.hf_weights import load_hf_model  # noqa: E402
+
+pytestmark = pytest.mark.parity
+
+TOKENS = [5, 17, 3, 88, 41, 0, 96, 23, 23, 7, 60, 12]  # 12 tokens, vocab 97
+VOCAB = 97
+TOLERANCE = 1e-4
+
+LLAMA = dict(hidden_size=48, num_attention_heads=6, num_key_value_heads=2, head_dim=8,
+             intermediate_size=40, num_hidden_layers=2, vocab_size=VOCAB, rms_norm_eps=1e-3,
+             max_position_embeddings=64)
+
+# id -> (config class, model class, config kwargs)
+CASES: dict[str, tuple[str, str, dict]] = {
+    "gpt2": ("GPT2Config", "GPT2LMHeadModel", dict(
+        n_embd=48, n_head=6, n_layer=2, n_positions=32, vocab_size=VOCAB,
+        layer_norm_epsilon=1e-3, n_inner=80, bos_token_id=0, eos_token_id=0)),
+    "gpt2-inverse-layer-scale": ("GPT2Config", "GPT2LMHeadModel", dict(
+        n_embd=48, n_head=4, n_layer=3, n_positions=32, vocab_size=VOCAB, bos_token_id=0,
+        eos_token_id=0, layer_norm_epsilon=1e-3, scale_attn_by_inverse_layer_idx=True)),
+    "llama-gqa-untied": ("LlamaConfig", "LlamaForCausalLM", dict(LLAMA, attention_bias=True)),
+    "llama-tied-mqa": ("LlamaConfig", "LlamaForCausalLM", dict(
+        LLAMA, num_key_value_heads=1, tie_word_embeddings=True, mlp_bias=True)),
+    "llama-rope-linear": ("LlamaConfig", "LlamaForCausalLM", dict(
+        LLAMA, rope_parameters={"rope_type": "linear", "factor": 3.0, "rope_theta": 500.0})),
+    "llama-rope-dynamic": ("LlamaConfig", "LlamaForCausalLM", dict(
+        LLAMA, max_position_embeddings=8,
+        rope_parameters={"rope_type": "dynamic", "factor": 2.0, "rope_theta": 10000.0})),
+    "llama-rope-yarn": ("LlamaConfig", "LlamaForCausalLM", dict(
+        LLAMA, rope_parameters={"rope_type": "yarn", "factor": 4.0, "rope_theta": 10000.0,
+                                "original_max_position_embeddings": 16})),
+    "llama-rope-llama3": ("LlamaConfig", "LlamaForCausalLM", dict(
+        LLAMA, rope_parameters={"rope_type": "llama3", "factor": 8.0, "rope_theta": 500000.0,
+                                "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                "original_max_position_embeddings": 16})),
+    "mistral-window": ("MistralConfig", "MistralForCausalLM", dict(LLAMA, sliding_window=4)),
+    "qwen2-window-tied": ("Qwen2Config", "Qwen2ForCausalLM", dict(
+        LLAMA, use_sliding_window=True, sliding_window=5, max_window_layers=1,
+        tie_word_embeddings=True)),
+    "mixtral": ("MixtralConfig", "MixtralForCausalLM", dict(
+        LLAMA, num_local_experts=4, num_experts_per_tok=2, sliding_window=6,
+        rope_parameters={"rope_type": "default", "rope_theta": 1e6})),
+    "gpt_neox-parallel": ("GPTNeoXConfig", "GPTNeoXForCausalLM", dict(
+        hidden_size=48, num_attention_heads=6, num_hidden_layers=2, intermediate_size=72,
+        vocab_size=VOCAB, layer_norm_eps=1e-3, max_position_embeddings=64,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
+                         "partial_rotary_factor": 0.5})),
+    "gpt_neox-sequential": ("GPTNeoXConfig", "GPTNeoXForCausalLM", dict(
+        hidden_size=48, num_attention_heads=4, num_hidden_layers=2, intermediate_size=64,
+        vocab_size=VOCAB, layer_norm_eps=1e-3, use_parallel_residual=False,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000.0,
+                         "partial_rotary_factor": 0.25})),
+    "gptj": ("GPTJConfig", "GPTJForCausalLM", dict(
+        n_embd=48, n_head=4, n_layer=2, n_positions=64, rotary_dim=6, vocab_size=VOCAB,
+        layer_norm_epsilon=1e-3)),
+    "bloom-6-heads": ("BloomConfig", "BloomForCausalLM", dict(
+        hidden_size=48, n_head=6, n_layer=2, vocab_size=VOCAB, layer_norm_epsilon=1e-3)),
+    "bloom-residual-post-ln": ("BloomConfig", "BloomForCausalLM", dict(
+        hidden_size=40, n_head=5, n_layer=2, vocab_size=VOCAB, layer_norm_epsilon=1e-3,
+        apply_residual_connection_post_layernorm=True)),
+    "gpt_oss": ("GptOssConfig", "GptOssForCausalLM", dict(
+        hidden_size=40, num_attention_heads=6, num_key_value_heads=2, head_dim=8,
+        intermediate_size=24, num_hidden_layers=3, num_local_experts=4, num_experts_per_tok=2,
+        vocab_size=VOCAB, sliding_window=4, rms_norm_eps=1e-3, max_position_embeddings=128,
+        rope_parameters={"rope_type": "yarn", "factor": 8.0, "rope_theta": 150000.0,
+                         "beta_fast": 32.0, "beta_slow": 1.0, "truncate": False,
+                         "original_max_position_embeddings": 16})),
+}
+
+
+def _fan_in(name: str, shape: tuple[int, ...]) -> int:
+    """Input width: nn.Linear is [out, in]; GPT-2 Conv1D and gpt-oss experts are [in, out]."""
+    transposed = ".c_" in name or "experts.gate_up_proj" in name or "experts.down_proj" in name
+    return shape[-2] if transposed else shape[-1]
+
+
+def _randomise(model, seed: int) -> None:
+    """Unit-scale weights: logits far from uniform, so every detail shows in them."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            noise = torch.randn(p.shape, generator=gen)
+            if p.dim() == 1 and ("norm" in name or "ln" in name):
+                p.copy_(1 + 0.2 * noise)
+            elif p.dim() == 1 or "sinks" in name:
+                p.copy_(0.5 * noise)
+            elif "emb" in name or "wte" in name or "wpe" in name:
+                p.copy_(noise)
+            else:
+                gain = 3.0 if "lm_head" in name or "embed_out" in name else 1.0  # peaked logits
+                p.copy_(gain * noise / math.sqrt(_fan_in(name, tuple(p.shape))))
+
+
+def _build(case: str, folder: Path):
+    config_cls, model_cls, kwargs = CASES[case]
+    config = getattr(transformers, config_cls)(**kwargs)
+    torch.manual_seed(0)
+    model = getattr(transformers, model_cls)(config).eval()
+    _randomise(model, seed=sum(map(ord, case)))
+    model.save_pretrained(folder)
+    model.set_attn_implementation("eager")
+    return model
+
+
+def _old_keys(folder: Path) -> None:
+    """Rewrite config.json with the 4.x RoPE keys instead of ``rope_parameters``."""
+    path = folder / "config.json"
+    config = json.loads(path.read_text())
+    rope = dict(config.pop("rope_parameters"))
+    rope_type = rope.pop("rope_type", "default")
+    theta = rope.pop("rope_theta")
+    fraction = rope.pop("partial_rotary_factor", None)
+    if config["model_type"] == "gpt_neox":
+        config["rotary_emb_base"] = theta
+        config["rotary_pct"] = fraction if fraction is not None else 0.25
+    else:
+        config["rope_theta"] = theta
+        if fraction is not None:
+            config["partial_rotary_factor"] = fraction
+    if rope_type != "default":
+        config["rope_scaling"] = {"type": rope_type, **rope}
+    path.write_text(json.dumps(config))
+
+
+def _reference(model) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.tensor([TOKENS])).logits[0].numpy()
+
+
+def _assert_close(ours: np.ndarray, ref: np.ndarray) -> None:
+    assert ours.shape == ref.shape
+    assert ref.std() > 2, "logits too close to uniform to prove anything"
+    err = float(np.abs(ours - ref).max())
+    assert err < TOLERANCE, f"max-abs logits difference {err:.2e}"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_logits_match_transformers_with_rope_parameters(case, tmp_path):
+    model = _build(case, tmp_path)
+    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _reference(model))
+
+
+ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", "gpt_neox", "gpt_oss"})
+
+
+@pytest.mark.parametrize("case", ROPE_CASES)
+def test_logits_match_transformers_with_old_rope_keys(case, tmp_path):
+    model = _build(case, tmp_path)
+    _old_keys(tmp_path)
+    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _reference(model))
+
+
+def test_sharded_checkpoint_loads_like_a_single_file(tmp_path):
+    model = _build("llama-gqa-untied", tmp_path / "one")
+    model.save_pretrained(tmp_path / "sharded", max_shard_size="20KB")
+    assert (tmp_path / "sharded" / "model.safetensors.index.json").is_file()
+    ours = load_hf_model(tmp_path / "sharded").run(TOKENS).logits
+    _assert_close(ours, _reference(model))
+
+
+def test_bf16_forward_tracks_transformers_bf16(tmp_path):
+    model = _build("llama-gqa-untied", tmp_path)
+    ref = _reference(model.to(torch.bfloat16).float())  # bf16 weights, fp32 compute
+    ours = load_hf_model(tmp_path, dtype="bf16").run(TOKENS).logits
+    fp32 = load_hf_model(tmp_path).run(TOKENS).logits
+    # bf16 keeps 8 bits of mantissa: close to the reference, clearly not fp32-exact.
+    assert np.abs(ours - ref).max() < 0.25
+    assert np.abs(ours - fp32).max() > 1e-3

@@ -1,0 +1,160 @@
+"""Runnable models without torch: tiny replicas of every preset, causality, bf16 rounding,
+the full-size memory check, and checkpoint folders with missing or contradicting tensors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.forward.model import Model
+from llmarch_cli.forward.precision import round_bf16
+from llmarch_cli.forward.replica import random_weights, tiny_spec
+from llmarch_cli.forward.runner import build_model
+from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES, load_preset
+
+TOKENS = [3, 1, 4, 1, 5, 9, 2, 6]
+
+
+@pytest.mark.parametrize("preset", sorted(set(FAMILY_REPRESENTATIVES.values())))
+def test_tiny_replica_of_every_family_gives_finite_logits_per_token_and_vocab_entry(preset):
+    model = build_model(preset, TOKENS, seed=1)
+    logits = model.run(TOKENS).logits
+    assert logits.shape == (len(TOKENS), model.spec.embeddings.vocab_size)
+    assert logits.dtype == np.float32
+    assert np.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("preset", ["gpt2", "llama-2-7b", "mistral-7b-v0.1", "mixtral-8x7b",
+                                    "gpt-oss-20b", "pythia-1b", "gpt-j-6b", "bloom-560m"])
+def test_decoder_logits_do_not_depend_on_later_tokens(preset):
+    model = build_model(preset, TOKENS, seed=2)
+    changed = TOKENS[:5] + [7, 7, 7]
+    a, b = model.run(TOKENS).logits, model.run(changed).logits
+    np.testing.assert_allclose(a[:5], b[:5], atol=1e-5)  # MoE batches differ: float order
+    assert not np.allclose(a[5:], b[5:])
+
+
+def test_encoder_logits_do_depend_on_later_tokens():
+    model = build_model("bert-base-uncased", TOKENS, seed=2)
+    a, b = model.run(TOKENS).logits, model.run(TOKENS[:5] + [7, 7, 7]).logits
+    assert not np.allclose(a[0], b[0])
+
+
+def test_tiny_replica_keeps_the_structure_and_shrinks_the_sizes():
+    full = load_preset("gpt-oss-20b")
+    tiny = tiny_spec(full)
+    a, t = full.attention, tiny.attention
+    assert (t.num_heads // t.num_kv_heads, t.sinks, t.layer_types) == (8, True, a.layer_types[:4])
+    assert t.sliding_window == 4 and tiny.num_layers == 4
+    assert (tiny.moe.num_experts, tiny.moe.top_k, tiny.moe.routing) == (
+        full.moe.num_experts, full.moe.top_k, full.moe.routing)
+    assert tiny.positions.rope.scaling == full.positions.rope.scaling
+    assert (tiny.norm, tiny.ffn.glu_limit, tiny.head.tied) == (full.norm, 7.0, False)
+    neox = tiny_spec(load_preset("pythia-1b"))
+    assert neox.positions.rope.rotary_dim == neox.attention.head_dim // 4  # rotary_pct 0.25
+    assert tiny_spec(load_preset("bloom")).attention.num_heads == 6  # 112 heads: not a power of 2
+
+
+def test_same_seed_same_logits_other_seed_other_logits():
+    spec = tiny_spec(load_preset("llama-2-7b"))
+    run = lambda seed: Model(spec, random_weights(spec, seed)).run(TOKENS).logits  # noqa: E731
+    np.testing.assert_array_equal(run(0), run(0))
+    assert not np.allclose(run(0), run(1))
+
+
+def test_bf16_rounds_to_nearest_with_ties_to_even():
+    x = np.array([1 + 2**-8, 1 + 3 * 2**-8, 1 + 2**-8 + 2**-20, -(1 + 2**-8), np.inf, np.nan],
+                 dtype=np.float32)
+    out = round_bf16(x)
+    np.testing.assert_array_equal(out[:5], [1.0, 1 + 2**-6, 1 + 2**-7, -1.0, np.inf])
+    assert np.isnan(out[5])
+
+
+def test_fp16_and_bf16_runs_differ_from_fp32_by_their_precision():
+    spec = tiny_spec(load_preset("llama-2-7b"))
+    weights = random_weights(spec, 0)
+    exact = Model(spec, weights).run(TOKENS).logits
+    half = Model(spec, weights, dtype="fp16").run(TOKENS).logits
+    brain = Model(spec, weights, dtype="bf16").run(TOKENS).logits
+    assert 0 < np.abs(half - exact).max() < np.abs(brain - exact).max() < 0.5
+
+
+def test_full_size_that_does_not_fit_is_refused_before_allocating(monkeypatch):
+    monkeypatch.setattr("llmarch_cli.forward.replica.available_bytes", lambda: 2**30)
+    with pytest.raises(LlmarchError, match=r"needs 25\.10 GiB .* 1\.00 GiB of memory"):
+        build_model("llama-2-7b", [1], scale="full")
+
+
+def test_token_outside_the_vocabulary_is_refused():
+    with pytest.raises(LlmarchError, match="token id 1024 is outside the vocabulary"):
+        build_model("llama-2-7b", [1, 1024])
+
+
+# -- checkpoint folders (weights written with numpy, no torch) -------------------------------
+
+GPT2_CONFIG = {"model_type": "gpt2", "n_embd": 8, "n_head": 2, "n_layer": 1, "n_positions": 16,
+               "vocab_size": 11, "n_inner": 12}
+
+
+def _gpt2_tensors(rng) -> dict[str, np.ndarray]:
+    h, i, v, p = 8, 12, 11, 16
+    shapes = {"wte.weight": (v, h), "wpe.weight": (p, h), "ln_f.weight": (h,), "ln_f.bias": (h,)}
+    layer = {"ln_1.weight": (h,), "ln_1.bias": (h,), "ln_2.weight": (h,), "ln_2.bias": (h,),
+             "attn.c_attn.weight": (h, 3 * h), "attn.c_attn.bias": (3 * h,),
+             "attn.c_proj.weight": (h, h), "attn.c_proj.bias": (h,),
+             "mlp.c_fc.weight": (h, i), "mlp.c_fc.bias": (i,),
+             "mlp.c_proj.weight": (i, h), "mlp.c_proj.bias": (h,)}
+    shapes.update({f"h.0.{k}": s for k, s in layer.items()})
+    return {f"transformer.{k}": rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+
+
+def _folder(tmp_path, tensors, config=GPT2_CONFIG):
+    from safetensors.numpy import save_file
+
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    save_file(tensors, str(tmp_path / "model.safetensors"))
+    return tmp_path
+
+
+def test_checkpoint_folder_loads_real_weights_in_gpt2_conv1d_layout(tmp_path):
+    pytest.importorskip("safetensors")
+    tensors = _gpt2_tensors(np.random.default_rng(0))
+    model = build_model(str(_folder(tmp_path, tensors)), [1, 2])
+    w = tensors["transformer.h.0.attn.c_attn.weight"]
+    np.testing.assert_array_equal(model.w["dec.0.k.w"], w[:, 8:16])  # [q | k | v] columns
+    np.testing.assert_array_equal(model.w["embed"], tensors["transformer.wte.weight"])
+    assert model.run([1, 2, 3]).logits.shape == (3, 11)
+
+
+def test_checkpoint_missing_tensors_are_named(tmp_path):
+    pytest.importorskip("safetensors")
+    tensors = _gpt2_tensors(np.random.default_rng(0))
+    del tensors["transformer.h.0.mlp.c_fc.bias"], tensors["transformer.ln_f.weight"]
+    with pytest.raises(LlmarchError, match="missing transformer.h.0.mlp.c_fc.bias, transformer.ln_f"):
+        build_model(str(_folder(tmp_path, tensors)), [1])
+
+
+def test_checkpoint_shape_that_contradicts_the_config_is_refused(tmp_path):
+    pytest.importorskip("safetensors")
+    tensors = _gpt2_tensors(np.random.default_rng(0))
+    tensors["transformer.h.0.mlp.c_fc.weight"] = np.zeros((8, 13), np.float32)
+    with pytest.raises(LlmarchError, match=r"c_fc.weight has shape \[8, 13\] but config.json implies \[8, 12\]"):
+        build_model(str(_folder(tmp_path, tensors)), [1])
+
+
+def test_sharded_index_naming_a_missing_shard_is_refused(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(GPT2_CONFIG))
+    index = {"weight_map": {"transformer.wte.weight": "model-00001-of-00002.safetensors"}}
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
+    with pytest.raises(LlmarchError, match="shard 'model-00001-of-00002.safetensors' is missing"):
+        build_model(str(tmp_path), [1])
+
+
+def test_hostile_checkpoint_header_fails_before_any_weight_is_read(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(GPT2_CONFIG))
+    (tmp_path / "model.safetensors").write_bytes((2**40).to_bytes(8, "little") + b"{}")
+    with pytest.raises(LlmarchError, match="beyond the file"):
+        build_model(str(tmp_path), [1])
