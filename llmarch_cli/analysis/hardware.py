@@ -1,0 +1,115 @@
+"""GPU presets: memory (bytes), bandwidth (bytes/s) and dense peak FLOP/s per dtype, with sources.
+
+One TOML file per device in ``analysis/data/``; the id is the file name. Users add their own
+with ``load_gpu_file(path)`` (same fields). ``resolve_gpu("h100x8")`` gives a device and a count.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from llmarch_cli.errors import LlmarchError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Gpu:
+    id: str
+    name: str
+    memory_bytes: int
+    bandwidth_bytes_per_s: float
+    peak_flops: dict[str, float] = field(hash=False)
+    source: str
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+
+def gpu_from_mapping(gpu_id: str, data: dict[str, Any]) -> Gpu:
+    """A Gpu from a parsed TOML table, or an LlmarchError naming the missing field."""
+    need = ("name", "memory_bytes", "bandwidth_bytes_per_s", "peak_flops", "source")
+    missing = [k for k in need if k not in data]
+    if missing:
+        raise LlmarchError(f"GPU {gpu_id!r}: missing {', '.join(missing)}")
+    if int(data["memory_bytes"]) <= 0:
+        raise LlmarchError(f"GPU {gpu_id!r}: memory_bytes must be positive")
+    return Gpu(
+        id=gpu_id,
+        name=str(data["name"]),
+        memory_bytes=int(data["memory_bytes"]),
+        bandwidth_bytes_per_s=float(data["bandwidth_bytes_per_s"]),
+        peak_flops={k: float(v) for k, v in data["peak_flops"].items()},
+        source=str(data["source"]),
+        aliases=tuple(data.get("aliases", ())),
+        notes=str(data.get("notes", "")),
+    )
+
+
+def gpu_ids() -> list[str]:
+    """Every built-in GPU id, from file names alone."""
+    return sorted(p.stem for p in DATA_DIR.glob("*.toml"))
+
+
+@cache
+def load_gpu(gpu_id: str) -> Gpu:
+    with (DATA_DIR / f"{gpu_id}.toml").open("rb") as fh:
+        return gpu_from_mapping(gpu_id, tomllib.load(fh))
+
+
+def all_gpus() -> list[Gpu]:
+    return [load_gpu(g) for g in gpu_ids()]
+
+
+def load_gpu_file(path: str | Path) -> Gpu:
+    """A user's own GPU preset: a TOML file with the built-in presets' fields."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise LlmarchError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LlmarchError(f"{path}: malformed TOML: {exc}") from None
+    return gpu_from_mapping(p.stem, data)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@cache
+def _index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for gid in gpu_ids():
+        for name in (gid, *load_gpu(gid).aliases):
+            index[_key(name)] = gid
+    return index
+
+
+def resolve_gpu(spec: str) -> tuple[Gpu, int]:
+    """(device, count) for 'h100', 'H100-SXM', 'rtx4090x2', 'a100-80gb x8'."""
+    text = spec.strip()
+    index = _index()
+    name, count = text, 1
+    m = re.fullmatch(r"(.+?)\s*[x×*]\s*(\d+)", text, flags=re.IGNORECASE)
+    if _key(text) not in index and m:
+        name, count = m.group(1), int(m.group(2))
+    if count <= 0:
+        raise LlmarchError(f"GPU count must be positive, got {count}")
+    key = _key(name)
+    if key not in index:
+        close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(dict.fromkeys(index[c] for c in close))}?" if close else None
+        raise LlmarchError(f"unknown GPU {name!r} (valid: {', '.join(gpu_ids())})", hint)
+    return load_gpu(index[key]), count

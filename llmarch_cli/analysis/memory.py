@@ -1,0 +1,161 @@
+"""Inference memory per GPU: weights by format, KV cache, prefill activation peak, overhead.
+
+Every figure is a ``MemoryTerm`` with its formula, inputs and assumption (``--explain``).
+Parallel splits: tensor parallelism ``tp`` divides every matrix except K/V projections and KV
+heads when ``tp`` exceeds them (each GPU keeps ``ceil(kv_heads / tp)`` heads, Megatron-style
+replication); pipeline parallelism ``pp`` splits layers evenly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from llmarch_cli.analysis.kvcache import KvDtype, check_positive, kv_cache_bytes, kv_dtype
+from llmarch_cli.analysis.linears import linears
+from llmarch_cli.analysis.params import count_params
+from llmarch_cli.analysis.quant_formats import UNQUANTISED_BITS, QuantFormat, weight_format
+from llmarch_cli.analysis.results import MemoryResult, MemoryTerm
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.model import ArchSpec
+
+GIB = 1 << 30
+# CUDA context, cuBLAS and attention workspaces, allocator slack: a stated flat assumption.
+RUNTIME_OVERHEAD_BYTES = 1 * GIB
+ACT_BYTES = 2  # bf16/fp16 activations
+QUANTISED_ROLES = ("attention", "cross_attention", "ffn", "experts")
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """GPU layout: ``tp`` x ``pp`` model-parallel GPUs, the rest data-parallel."""
+
+    gpus: int = 1
+    tp: int = 1
+    pp: int = 1
+
+    @property
+    def dp(self) -> int:
+        return self.gpus // (self.tp * self.pp)
+
+
+def check_parallel(spec: ArchSpec, par: Parallel) -> None:
+    """LlmarchError for a layout that does not divide the model or the GPUs."""
+    for what, value in (("--gpus", par.gpus), ("--tp", par.tp), ("--pp", par.pp)):
+        check_positive(what, value)
+    heads = spec.attention.num_heads
+    if heads % par.tp:
+        raise LlmarchError(f"--tp {par.tp} does not divide the {heads} attention heads of {spec.id}")
+    if par.pp > spec.num_layers:
+        raise LlmarchError(f"--pp {par.pp} exceeds the {spec.num_layers} layers of {spec.id}")
+    if par.gpus % (par.tp * par.pp):
+        raise LlmarchError(f"--gpus {par.gpus} is not a multiple of --tp x --pp = {par.tp * par.pp}")
+
+
+def _ceil(x: Fraction) -> int:
+    return -(-x.numerator // x.denominator)
+
+
+def kv_proj_params(spec: ArchSpec) -> int:
+    """Weights of the K and V projections (replicated, not split, when tp > kv heads)."""
+    return sum(lin.weight_params for lin in linears(spec)
+               if lin.role in ("attention", "cross_attention") and lin.shorts in (("k",), ("v",)))
+
+
+def shard_fraction(spec: ArchSpec, par: Parallel) -> Fraction:
+    """Share of the parameters one GPU holds under tp x pp (K/V replicated beyond kv heads)."""
+    if par.tp == 1 and par.pp == 1:
+        return Fraction(1)
+    total = count_params(spec).total_params
+    kv = kv_proj_params(spec)
+    nkv = spec.attention.num_kv_heads
+    per_gpu = Fraction(total - kv, par.tp) + Fraction(kv * -(-nkv // par.tp), nkv)
+    return per_gpu / par.pp / total
+
+
+def weights_term(spec: ArchSpec, fmt: QuantFormat, par: Parallel = Parallel()) -> MemoryTerm:
+    """Weight bytes in ``fmt`` on one GPU, scales and block metadata included."""
+    total = count_params(spec).total_params
+    share = shard_fraction(spec, par)
+    if fmt.scope in ("none", "all"):
+        exact = Fraction(total) * fmt.bits / 8
+        formula = f"params x {fmt.bits_per_weight:g} bits / 8"
+        assumption = fmt.formula + (" over every tensor, embeddings included" if fmt.scope == "all" else "")
+    else:
+        mats = [lin for lin in linears(spec) if lin.role in QUANTISED_ROLES]
+        quantised = sum(lin.weight_params for lin in mats)
+        rows = sum(lin.out_features * lin.count for lin in mats)
+        count = sum(lin.count for lin in mats)
+        exact = (Fraction(quantised) * fmt.bits / 8 + Fraction((total - quantised) * UNQUANTISED_BITS, 8)
+                 + fmt.row_bytes * rows + fmt.matrix_bytes * count)
+        formula = (f"quantised matrices x {fmt.bits_per_weight:.5g} bits / 8 + other params x 2"
+                   + (f" + {fmt.row_bytes} B per output row" if fmt.row_bytes else "")
+                   + (f" + {fmt.matrix_bytes} B per matrix" if fmt.matrix_bytes else ""))
+        assumption = (f"{fmt.formula}; attention/FFN/expert matrices quantised ({quantised:,} "
+                      f"weights); embeddings, head, norms, biases and routers stay bf16")
+    split = "" if share == 1 else f", x {float(share):.4f} per GPU (tp={par.tp}, pp={par.pp})"
+    return MemoryTerm(name="weights", bytes=_ceil(exact * share), formula=formula + split,
+                      inputs=f"params={total:,}, format={fmt.name}", assumption=f"{assumption}; source: {fmt.source}")
+
+
+def kv_term(spec: ArchSpec, context: int, batch: int, kvd: KvDtype, par: Parallel = Parallel(),
+            engine: str = "minimal", encoder_length: int | None = None) -> MemoryTerm:
+    """KV cache bytes on one GPU: heads split by tp (replicated beyond kv heads), layers by pp."""
+    total = kv_cache_bytes(spec, context, batch, dtype=kvd, engine=engine,
+                           encoder_length=encoder_length, tp=par.tp)
+    return MemoryTerm(
+        name="kv_cache", bytes=-(-total // par.pp),
+        formula="batch x sum over layers of 2 x kv_heads x head_dim x bits/8 x tokens held",
+        inputs=f"context={context:,}, batch={batch}, kv_dtype={kvd.name}, engine={engine}",
+        assumption=f"{kvd.assumption}; sliding layers hold min(context, window)",
+    )
+
+
+def prefill_activation_bytes(spec: ArchSpec, context: int, batch: int, tp: int = 1) -> int:
+    """One layer's live intermediates during prefill (split by tp) plus last-position logits."""
+    a, h, t = spec.attention, spec.hidden_size, batch * context
+    width = spec.ffn.intermediate_size * (spec.moe.top_k if spec.moe else 1)
+    attn = (a.num_heads + 2 * a.num_kv_heads) * a.head_dim + a.num_heads * a.head_dim
+    ffn = (3 if spec.ffn.kind == "gated" else 2) * width
+    return t * (2 * h + max(attn, ffn)) * ACT_BYTES // tp + batch * spec.embeddings.vocab_size * 4
+
+
+def prefill_activation_term(spec: ArchSpec, context: int, batch: int, par: Parallel = Parallel()) -> MemoryTerm:
+    """Peak transient activations of one layer during prefill, plus the last position's logits."""
+    width = spec.ffn.intermediate_size * (spec.moe.top_k if spec.moe else 1)
+    return MemoryTerm(
+        name="activations", bytes=prefill_activation_bytes(spec, context, batch, par.tp),
+        formula="b*s x (2h + max(q,k,v,attn-out widths, FFN widths)) x 2 B / tp + b x vocab x 4 B",
+        inputs=f"b={batch}, s={context:,}, h={spec.hidden_size}, FFN width={width}, "
+               f"vocab={spec.embeddings.vocab_size}",
+        assumption="layers run one after another, so one layer's intermediates are live at a time; "
+                   "fused attention (no s x s score matrix); fp32 logits for the last position only",
+    )
+
+
+def overhead_term() -> MemoryTerm:
+    return MemoryTerm(name="overhead", bytes=RUNTIME_OVERHEAD_BYTES, formula="flat 1 GiB",
+                      inputs="-", assumption="CUDA context, cuBLAS/attention workspaces and "
+                      "allocator slack; measure your own stack")
+
+
+def inference_memory(spec: ArchSpec, *, quant: str = "bf16", kv: str = "bf16", context: int = 4096,
+                     batch: int = 1, par: Parallel = Parallel(), engine: str = "minimal",
+                     encoder_length: int | None = None) -> MemoryResult:
+    """Per-GPU inference memory of ``batch`` sequences of ``context`` tokens."""
+    check_positive("context", context)
+    check_positive("batch", batch)
+    check_parallel(spec, par)
+    fmt, kvd = weight_format(quant), kv_dtype(kv)
+    terms = [
+        weights_term(spec, fmt, par),
+        kv_term(spec, context, batch, kvd, par, engine, encoder_length),
+        prefill_activation_term(spec, context, batch, par),
+        overhead_term(),
+    ]
+    w, k, act, over = (term.bytes for term in terms)
+    return MemoryResult(
+        model=spec.id, mode="inference", weight_format=fmt.name, kv_dtype=kvd.name,
+        context=context, batch=batch, gpus=par.gpus, weights_bytes=w, kv_cache_bytes=k,
+        activation_bytes=act, overhead_bytes=over, total_bytes=w + k + act + over, terms=terms,
+    )

@@ -1,0 +1,154 @@
+"""Training memory per GPU: full fine-tuning, LoRA and QLoRA, with ZeRO/TP/PP splits.
+
+Bytes per trainable parameter (mixed precision, Rajbhandari et al. 2020 "ZeRO" §3: 2 + 2 + 12):
+bf16 weights 2, bf16 gradients 2, optimizer state = fp32 master copy 4 + moments
+(AdamW: two fp32 moments, 8; AdamW 8-bit: two block-wise 8-bit moments with one fp32 absmax per
+2048 values, Dettmers et al. 2022 "8-bit Optimizers"; SGD: one fp32 momentum, 4). QLoRA keeps
+bf16 adapters without a master copy and a paged 32-bit AdamW (Dettmers et al. 2023 §3); we
+count the paged states as resident (the worst case). LoRA/QLoRA freeze the base: bf16, or NF4
+with double quantisation for QLoRA.
+
+Activations follow Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
+Transformer Models") Table 2, per layer, with tensor + sequence parallelism over ``t``:
+``none``: s*b*h*(34 + 5*a*s/h) / t; ``selective`` (attention recomputed): 34*s*b*h / t;
+``full`` (only each layer's input kept): 2*s*b*h / t; plus fp32 logits 4*s*b*v / t. With
+pipeline parallelism the first stage holds p micro-batches of L/p layers: L layers in all (§4.2.3).
+The constants assume a GPT block (4h MLP, dropout masks); they are applied here as published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Literal
+
+from llmarch_cli.analysis.kvcache import check_positive
+from llmarch_cli.analysis.lora import ALL_LINEAR, lora_params
+from llmarch_cli.analysis.memory import (
+    Parallel,
+    check_parallel,
+    overhead_term,
+    shard_fraction,
+    weights_term,
+)
+from llmarch_cli.analysis.params import count_params
+from llmarch_cli.analysis.quant_formats import weight_format
+from llmarch_cli.analysis.results import MemoryResult, MemoryTerm
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.model import ArchSpec
+
+TrainMode = Literal["full", "lora", "qlora"]
+TRAIN_MODES: tuple[str, ...] = ("full", "lora", "qlora")
+CHECKPOINTING: tuple[str, ...] = ("none", "selective", "full")
+# Optimizer state bytes per trainable parameter, moments only (the master copy is separate).
+OPTIMIZER_MOMENT_BYTES: dict[str, Fraction] = {
+    "adamw": Fraction(8),
+    "adamw8bit": 2 * (1 + Fraction(4, 2048)),
+    "sgd": Fraction(4),
+}
+MASTER_BYTES = 4
+GRAD_BYTES = 2
+ADAPTER_BYTES = 2
+DEFAULT_RANK = 8  # PEFT LoraConfig's default r
+
+
+def _choice(what: str, value: str, valid: Sequence[str]) -> str:
+    if value not in valid:
+        raise LlmarchError(f"unknown {what} {value!r} (valid: {', '.join(valid)})")
+    return value
+
+
+def _ceil(x: Fraction) -> int:
+    return -(-x.numerator // x.denominator)
+
+
+def activation_term(spec: ArchSpec, context: int, batch: int, checkpointing: str,
+                    tp: int = 1) -> MemoryTerm:
+    """Korthikanti et al. 2022 activation memory for one micro-batch, per GPU."""
+    s, b, h, a = context, batch, spec.hidden_size, spec.attention.num_heads
+    layers = spec.num_layers + (spec.num_decoder_layers or 0)
+    per_layer = {
+        "none": 34 * s * b * h + 5 * a * s * s * b,
+        "selective": 34 * s * b * h,
+        "full": 2 * s * b * h,
+    }[checkpointing]
+    formula = {
+        "none": "L x s*b*h*(34 + 5*a*s/h) / t",
+        "selective": "L x 34*s*b*h / t",
+        "full": "L x 2*s*b*h / t",
+    }[checkpointing]
+    logits = 4 * s * b * spec.embeddings.vocab_size
+    return MemoryTerm(
+        name="activations", bytes=-(-(layers * per_layer + logits) // tp),
+        formula=f"{formula} + 4*s*b*v / t",
+        inputs=f"L={layers}, s={s:,}, b={b}, h={h}, a={a}, v={spec.embeddings.vocab_size}, t={tp}",
+        assumption=f"checkpointing={checkpointing}; Korthikanti et al. 2022 Table 2 with sequence "
+                   "parallelism; fp32 logits for the loss",
+    )
+
+
+def trainable_params(spec: ArchSpec, mode: str, rank: int = DEFAULT_RANK,
+                     targets: Sequence[str] = (ALL_LINEAR,)) -> int:
+    """Every parameter for full fine-tuning; the LoRA adapters otherwise."""
+    if mode == "full":
+        return count_params(spec).total_params
+    return lora_params(spec, rank, targets)
+
+
+def training_memory(spec: ArchSpec, *, mode: str = "full", optimizer: str = "adamw",
+                    checkpointing: str = "none", context: int = 2048, batch: int = 1,
+                    zero: int = 0, par: Parallel = Parallel(), rank: int = DEFAULT_RANK,
+                    targets: Sequence[str] = (ALL_LINEAR,)) -> MemoryResult:
+    """Per-GPU training memory of one micro-batch of ``batch`` x ``context`` tokens."""
+    _choice("training mode", mode, TRAIN_MODES)
+    _choice("optimizer", optimizer, tuple(OPTIMIZER_MOMENT_BYTES))
+    _choice("checkpointing", checkpointing, CHECKPOINTING)
+    check_positive("context", context)
+    check_positive("batch", batch)
+    if zero not in (0, 1, 2, 3):
+        raise LlmarchError(f"--zero must be 0, 1, 2 or 3, got {zero}")
+    check_parallel(spec, par)
+    trainable = trainable_params(spec, mode, rank, targets)
+    share = shard_fraction(spec, par)
+    dp = par.dp
+    zshard = {name: (dp if zero >= stage else 1) for name, stage in
+              (("optimizer", 1), ("gradients", 2), ("weights", 3))}
+
+    master = 0 if mode == "qlora" else MASTER_BYTES
+    moments = OPTIMIZER_MOMENT_BYTES[optimizer]
+    if mode == "full":
+        base = weights_term(spec, weight_format("bf16"), par)
+        weights_exact = Fraction(base.bytes)
+        wformula, wfmt = base.formula, "bf16"
+        wassume = "bf16 working weights (trainable)"
+    else:
+        wfmt = "nf4" if mode == "qlora" else "bf16"
+        base = weights_term(spec, weight_format(wfmt), par)
+        weights_exact = Fraction(base.bytes) + trainable * ADAPTER_BYTES * share
+        wformula = f"frozen base ({base.formula}) + adapters x {ADAPTER_BYTES} B"
+        wassume = f"frozen {wfmt} base; {base.assumption}; bf16 adapters"
+    grads = Fraction(trainable * GRAD_BYTES) * share
+    optim = trainable * (master + moments) * share
+
+    terms = [
+        MemoryTerm(name="weights", bytes=_ceil(weights_exact / zshard["weights"]),
+                   formula=wformula + (f" / dp={dp} (ZeRO-3)" if zero >= 3 else ""),
+                   inputs=f"trainable={trainable:,}", assumption=wassume),
+        MemoryTerm(name="gradients", bytes=_ceil(grads / zshard["gradients"]),
+                   formula=f"trainable x {GRAD_BYTES} B" + (f" / dp={dp} (ZeRO-2)" if zero >= 2 else ""),
+                   inputs=f"trainable={trainable:,}", assumption="bf16 gradients of the trainable parameters"),
+        MemoryTerm(name="optimizer", bytes=_ceil(optim / zshard["optimizer"]),
+                   formula=f"trainable x ({master} master + {float(moments):g} moments) B"
+                   + (f" / dp={dp} (ZeRO-1)" if zero >= 1 else ""),
+                   inputs=f"optimizer={optimizer}",
+                   assumption="fp32 master copy" if master else "no master copy (QLoRA: bf16 adapters, paged 32-bit AdamW, counted resident)"),
+        activation_term(spec, context, batch, checkpointing, par.tp),
+        overhead_term(),
+    ]
+    w, g, o, act, over = (t.bytes for t in terms)
+    return MemoryResult(
+        model=spec.id, mode=f"train-{mode}", weight_format=wfmt, kv_dtype="-", context=context,
+        batch=batch, gpus=par.gpus, weights_bytes=w, kv_cache_bytes=0, activation_bytes=act,
+        overhead_bytes=over, total_bytes=w + g + o + act + over, trainable_params=trainable,
+        gradient_bytes=g, optimizer_bytes=o, terms=terms,
+    )

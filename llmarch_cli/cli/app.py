@@ -1,0 +1,159 @@
+"""The root ``llmarch`` app: one registration line per command, and exit-code mapping.
+
+Exit codes: 0 ok, 1 internal failure, 2 bad input (usage, unknown model, bad spec or file),
+130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr (plus an optional
+``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from llmarch_cli import __version__
+from llmarch_cli.cli.commands import (
+    compare,
+    diff,
+    fit,
+    forward,
+    kernel,
+    kvcache,
+    list_cmd,
+    memory,
+    params,
+    show,
+    spec,
+)
+from llmarch_cli.cli.options import NoColorOpt
+from llmarch_cli.errors import ExitCode, LlmarchError
+
+EPILOG = (
+    "Exit codes: 0 ok; 1 internal failure; 2 bad input (usage, unknown model, bad spec or "
+    "file); 130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
+)
+
+
+def _expand_aliases(args: Sequence[str]) -> list[str]:
+    """``--json`` -> ``--format json`` (before any ``--``)."""
+    out: list[str] = []
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return out + list(args[index:])
+        out.extend(("--format", "json") if arg == "--json" else (arg,))
+    return out
+
+
+def _fail(message: str, hint: str | None, code: int) -> int:
+    lines = [f"llmarch: error: {message}"] + ([f"hint: {hint}"] if hint else [])
+    sys.stderr.write("\n".join(lines) + "\n")
+    return code
+
+
+class LlmarchGroup(TyperGroup):
+    """Typer's group, run in non-standalone mode so that every error maps to one line."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        from llmarch_cli.render.console import disable_colour
+
+        disable_colour(False)
+        argv = _expand_aliases(sys.argv[1:] if args is None else args)
+        debug = bool(os.environ.get("LLMARCH_DEBUG"))
+        try:
+            code = super().main(argv, prog_name or "llmarch", complete_var,
+                                standalone_mode=False, **extra)
+        except LlmarchError as exc:
+            if debug:
+                raise
+            code = _fail(exc.message, exc.hint, ExitCode.BAD_INPUT)
+        except typer.TyperException as exc:  # Typer's usage errors (click's UsageError etc.)
+            if debug:
+                raise
+            ctx = getattr(exc, "ctx", None)
+            hint = f"see '{ctx.command_path} --help'" if ctx is not None else None
+            message = exc.format_message().replace("Value error, ", "")
+            code = _fail(message, hint, ExitCode.BAD_INPUT)
+        except typer.Abort:
+            code = _fail("aborted", None, ExitCode.INTERNAL)
+        except KeyboardInterrupt:
+            code = ExitCode.INTERRUPTED
+        except BrokenPipeError:
+            code = _quiet_broken_pipe()
+        except Exception as exc:
+            if debug:
+                raise
+            code = _internal(exc)
+        sys.exit(int(code) if isinstance(code, int) else ExitCode.OK)
+
+
+def _internal(exc: Exception) -> int:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):  # a spec that slipped past a loader: still bad input
+        from llmarch_cli.specs.loader import describe_validation_error
+
+        return _fail(f"invalid spec: {describe_validation_error(exc)}", None, ExitCode.BAD_INPUT)
+    detail = str(exc).splitlines()[0] if str(exc) else ""
+    message = f"internal error: {type(exc).__name__}" + (f": {detail}" if detail else "")
+    return _fail(message, "set LLMARCH_DEBUG=1 for the traceback", ExitCode.INTERNAL)
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``llmarch list | head``): stop without a traceback."""
+    try:  # later flushes (at exit) must not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return ExitCode.INTERNAL
+
+
+app = typer.Typer(
+    cls=LlmarchGroup,
+    name="llmarch",
+    help="Explore LLM architectures: exact parameter counts, KV cache, memory and forward passes.",
+    epilog=EPILOG,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"llmarch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Explore LLM architectures: exact parameter counts, KV cache, memory and forward passes."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+
+
+app.command("list")(list_cmd.list_models)
+app.command()(show.show)
+app.command()(compare.compare)
+app.command()(diff.diff)
+app.command()(params.params)
+app.add_typer(spec.app, name="spec")
+app.command()(kernel.kernel)
+app.command()(forward.forward)
+app.command()(kvcache.kvcache)
+app.command()(memory.memory)
+app.command()(fit.fit)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,64 @@
+"""``llmarch list``: the presets, filtered by family or feature."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt
+
+COLUMNS = ("id", "family", "name", "developer", "released", "architecture", "attention",
+           "features", "licence")
+TABLE_COLUMNS = ("id", "family", "released", "architecture", "attention", "features", "licence")
+
+
+def list_models(
+    family: Annotated[str | None, typer.Option("--family", help="Only this family (llama, qwen, ...).",
+                                               show_default=False)] = None,
+    feature: Annotated[str | None, typer.Option(
+        "--feature", show_default=False,
+        help="Only models with this feature: gqa, mqa, mha, moe, swa, rope, alibi, learned, "
+             "sinusoidal, relative-buckets, rmsnorm, layernorm, gated-ffn, swiglu, geglu, sinks, "
+             "parallel, tied, qkv-bias.")] = None,
+    fmt: FormatOpt = Format.auto,
+    output: OutputOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """List the preset models: id, family, release, attention kind, features, licence.
+
+    JSON, CSV and TSV also carry the name and developer.
+    """
+    from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.render.output import emit, resolve_format
+    from llmarch_cli.specs.registry import load_preset, preset_ids
+
+    specs = [load_preset(pid) for pid in preset_ids()]
+    known = sorted({tag for s in specs for tag in s.features})
+    if family is not None:
+        wanted = family.strip().lower()
+        families = sorted({s.meta.family for s in specs})
+        if wanted not in families:
+            raise LlmarchError(f"unknown family {family!r}", f"families: {', '.join(families)}")
+        specs = [s for s in specs if s.meta.family == wanted]
+    if feature is not None:
+        tag = feature.strip().lower()
+        if tag not in known:
+            raise LlmarchError(f"unknown feature {feature!r}", f"features: {', '.join(known)}")
+        specs = [s for s in specs if tag in s.features]
+    rows = [
+        {
+            "id": s.id,
+            "family": s.meta.family,
+            "name": s.meta.name,
+            "developer": s.meta.developer,
+            "released": s.meta.released,
+            "architecture": s.architecture,
+            "attention": s.attention.kind,
+            "features": list(s.features),
+            "licence": s.meta.licence,
+        }
+        for s in specs
+    ]
+    human = resolve_format(fmt, output) in ("table", "md")
+    emit(rows, fmt, columns=TABLE_COLUMNS if human else COLUMNS, output=output)

@@ -1,0 +1,80 @@
+"""``llmarch spec schema|export|validate``: the ArchSpec file format."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from llmarch_cli.cli.options import GqaOpt, ModelArg, OutputOpt, SetOpt
+
+app = typer.Typer(help="The spec file format: print its JSON schema, export a model, validate a file.",
+                  no_args_is_help=True)
+
+
+class SpecFormat(str, Enum):
+    toml = "toml"
+    json = "json"
+
+
+def spec_text(data: dict, fmt: str) -> str:
+    """A spec mapping as TOML or JSON text (None values dropped: they are the defaults)."""
+    import json
+
+    def drop_none(value):
+        if isinstance(value, dict):
+            return {k: drop_none(v) for k, v in value.items() if v is not None}
+        return value
+
+    clean = drop_none(data)
+    if fmt == "json":
+        return json.dumps(clean, indent=2, ensure_ascii=False) + "\n"
+    import tomli_w
+
+    return tomli_w.dumps(clean)
+
+
+@app.command()
+def schema(output: OutputOpt = None) -> None:
+    """Print the JSON schema of an llmarch spec file (ArchSpec)."""
+    import json
+
+    from llmarch_cli.render.output import write_text
+    from llmarch_cli.specs.model import ArchSpec
+
+    write_text(json.dumps(ArchSpec.model_json_schema(), indent=2) + "\n", output)
+
+
+@app.command()
+def export(
+    model: ModelArg,
+    fmt: Annotated[SpecFormat, typer.Option("--format", "-f", case_sensitive=False,
+                                            help="Spec file format.")] = SpecFormat.toml,
+    sets: SetOpt = None,
+    gqa: GqaOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Write MODEL as an llmarch spec file that every MODEL argument (and 'spec validate')
+    accepts back. With --set/--gqa, the what-if spec."""
+    from llmarch_cli.cli.options import load_spec
+    from llmarch_cli.render.output import write_text
+
+    spec = load_spec(model, sets, gqa)
+    write_text(spec_text(spec.model_dump(mode="json"), fmt.value), output)
+
+
+@app.command()
+def validate(
+    file: Annotated[str, typer.Argument(metavar="FILE",
+                                        help="A spec file, a config.json, a folder, or '-' for stdin.")],
+) -> None:
+    """Check a spec file or config.json: exit 0 with one line, or exit 2 with the error."""
+    from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.specs.loader import load_model, looks_like_path
+
+    if not looks_like_path(file):
+        raise LlmarchError(f"{file}: no such file")
+    spec = load_model(file)
+    typer.echo(f"{file}: OK ({spec.id}, {spec.architecture}, {spec.num_layers} layers)")
+

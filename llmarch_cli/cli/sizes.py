@@ -1,0 +1,48 @@
+"""Sizes typed on the command line: token counts (``4k``, ``128k``, ``1M``) and byte sizes.
+
+``parse_count``: k = 1024, M = 2^20 (context lengths are powers of two: ``128k`` = 131,072).
+``parse_bytes``: IEC (KiB, MiB, GiB, TiB) and SI (kB, MB, GB, TB) suffixes, ``B`` optional.
+Both reject zero, negatives and anything else with a one-line LlmarchError.
+"""
+
+from __future__ import annotations
+
+import re
+
+from llmarch_cli.errors import LlmarchError
+
+_COUNT = {"": 1, "k": 1 << 10, "m": 1 << 20}
+_BYTES = {
+    "": 1, "b": 1,
+    "k": 1000, "kb": 1000, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12,
+    "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+_NUMBER = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
+
+
+def _parse(text: str, units: dict[str, int], what: str, example: str) -> int:
+    m = _NUMBER.fullmatch(str(text))
+    unit = m.group(2).lower() if m else ""
+    if not m or unit not in units:
+        raise LlmarchError(f"invalid {what} {text!r} (e.g. {example})")
+    value = float(m.group(1)) * units[unit]
+    if value <= 0:
+        raise LlmarchError(f"{what} must be positive, got {text!r}")
+    if value != int(value):
+        raise LlmarchError(f"{what} {text!r} is not a whole number")
+    return int(value)
+
+
+def parse_count(text: str) -> int:
+    """'4k' -> 4096, '128k' -> 131072, '1M' -> 1048576, '3000' -> 3000."""
+    return _parse(text, _COUNT, "size", "2048, 4k, 128k, 1M")
+
+
+def parse_counts(text: str) -> list[int]:
+    """A comma-separated list of counts: '2k,8k,32k'."""
+    return [parse_count(part) for part in str(text).split(",")]
+
+
+def parse_bytes(text: str) -> int:
+    """'24GiB' -> 25769803776, '80GB' -> 80000000000, '512MiB' -> 536870912."""
+    return _parse(text, _BYTES, "memory size", "24GiB, 80GB, 512MiB")

@@ -1,0 +1,152 @@
+"""What-if overrides: ``--set key=value`` and ``--gqa N`` applied to an ArchSpec, re-validated.
+
+A key is a dotted spec path (``attention.num_kv_heads``), a field name that occurs once in the
+spec (``num_kv_heads``), or a Hugging Face config name (``num_key_value_heads``). Values are
+JSON scalars (``8``, ``1e6``, ``true``, ``null``); anything else is taken as a string.
+
+Changing ``hidden_size`` or ``attention.num_heads`` keeps the derived sizes consistent, as a
+config.json edit would: a head_dim that was hidden / heads is recomputed (and a full rotary
+dimension follows it), unless head_dim is itself overridden. Changing ``num_layers`` repeats an
+existing per-layer window pattern to the new depth.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.loader import describe_validation_error
+from llmarch_cli.specs.model import ArchSpec
+
+# Hugging Face config names -> spec paths.
+HF_NAMES: dict[str, str] = {
+    "hidden_size": "hidden_size",
+    "n_embd": "hidden_size",
+    "d_model": "hidden_size",
+    "num_hidden_layers": "num_layers",
+    "n_layer": "num_layers",
+    "num_layers": "num_layers",
+    "num_attention_heads": "attention.num_heads",
+    "n_head": "attention.num_heads",
+    "num_key_value_heads": "attention.num_kv_heads",
+    "head_dim": "attention.head_dim",
+    "sliding_window": "attention.sliding_window",
+    "intermediate_size": "ffn.intermediate_size",
+    "n_inner": "ffn.intermediate_size",
+    "d_ff": "ffn.intermediate_size",
+    "ffn_dim": "ffn.intermediate_size",
+    "vocab_size": "embeddings.vocab_size",
+    "rope_theta": "positions.rope.theta",
+    "max_position_embeddings": "max_context",
+    "n_positions": "max_context",
+    "rms_norm_eps": "norm.eps",
+    "layer_norm_eps": "norm.eps",
+    "layer_norm_epsilon": "norm.eps",
+    "tie_word_embeddings": "head.tied",
+    "num_local_experts": "moe.num_experts",
+    "num_experts": "moe.num_experts",
+    "num_experts_per_tok": "moe.top_k",
+}
+
+
+def _field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every dotted path of scalar-or-part fields under ``model``."""
+    paths: list[str] = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        paths.append(path)
+        for arg in _model_types(info.annotation):
+            paths.extend(_field_paths(arg, f"{path}."))
+    return paths
+
+
+def _model_types(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)
+            and issubclass(a, BaseModel)]
+
+
+SPEC_PATHS: tuple[str, ...] = tuple(p for p in _field_paths(ArchSpec) if p != "id")
+
+
+def resolve_key(key: str) -> str:
+    """The spec path for a --set key, or an LlmarchError listing close names."""
+    key = key.strip()
+    if key in SPEC_PATHS:
+        return key
+    if key in HF_NAMES:
+        return HF_NAMES[key]
+    leaves = [p for p in SPEC_PATHS if p.rsplit(".", 1)[-1] == key]
+    if len(leaves) == 1:
+        return leaves[0]
+    names = [*SPEC_PATHS, *HF_NAMES]
+    close = leaves or difflib.get_close_matches(key, names, n=4, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else "see 'llmarch spec schema' for the fields"
+    raise LlmarchError(f"--set: unknown field {key!r}", hint)
+
+
+def parse_assignment(item: str) -> tuple[str, Any]:
+    """'key=value' -> (spec path, value parsed as a JSON scalar or kept as a string)."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise LlmarchError(f"--set {item!r}: expected KEY=VALUE", "e.g. --set num_key_value_heads=8")
+    if not raw.strip():
+        raise LlmarchError(f"--set {item!r}: no value after '='")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw.strip()
+    return resolve_key(key), value
+
+
+def _assign(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            where = ".".join(parts[: depth + 1])
+            raise LlmarchError(f"--set {path}: this model has no {where}")
+        node = child
+    node[parts[-1]] = value
+
+
+def _follow_derived(old: ArchSpec, data: dict[str, Any], paths: set[str]) -> None:
+    """Keep head_dim, rotary dim and the layer pattern consistent with changed sizes."""
+    attn = data["attention"]
+    derived = old.attention.head_dim * old.attention.num_heads == old.hidden_size
+    if derived and "attention.head_dim" not in paths and {"hidden_size", "attention.num_heads"} & paths:
+        hidden, heads = data["hidden_size"], attn["num_heads"]
+        if isinstance(hidden, int) and isinstance(heads, int) and heads > 0 and hidden % heads == 0:
+            attn["head_dim"] = hidden // heads
+    rope = (data.get("positions") or {}).get("rope")
+    old_rope = old.positions.rope
+    if rope and old_rope and "positions.rope.rotary_dim" not in paths:
+        head_dim = attn["head_dim"]
+        if isinstance(head_dim, int) and head_dim != old.attention.head_dim:
+            scaled = old_rope.rotary_dim * head_dim
+            if scaled % old.attention.head_dim == 0:
+                rope["rotary_dim"] = scaled // old.attention.head_dim
+    layers, types = data["num_layers"], attn.get("layer_types")
+    if types and "attention.layer_types" not in paths and isinstance(layers, int) and layers > 0:
+        attn["layer_types"] = [types[i % len(types)] for i in range(layers)]
+
+
+def apply_overrides(spec: ArchSpec, sets: list[str], gqa: int | None = None) -> ArchSpec:
+    """``spec`` with every ``key=value`` of ``sets`` (then ``--gqa``) applied, re-validated."""
+    assignments = [parse_assignment(item) for item in sets]
+    if gqa is not None:
+        assignments.append(("attention.num_kv_heads", gqa))
+    data = spec.model_dump(mode="python")
+    for path, value in assignments:
+        _assign(data, path, value)
+    _follow_derived(spec, data, {path for path, _ in assignments})
+    try:
+        return ArchSpec.model_validate(data)
+    except ValidationError as exc:
+        raise LlmarchError(f"after --set: {describe_validation_error(exc)}") from None

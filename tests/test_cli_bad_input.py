@@ -1,0 +1,111 @@
+"""Every kind of bad input exits 2 with one 'llmarch: error:' line (plus an optional hint)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from llmarch_cli.cli.app import app
+
+# name: (file name, file contents)
+CASES: dict[str, tuple[str, bytes]] = {
+    "malformed_json": ("bad.json", b'{"model_type": "llama", '),
+    "malformed_toml": ("bad.toml", b"hidden_size = [\n"),
+    "empty_json": ("empty.json", b""),
+    "whitespace_toml": ("blank.toml", b"  \n\n"),
+    "binary_json": ("blob.json", bytes(range(256))),
+    "binary_toml": ("blob.toml", b"\x00\x01\x02TOML"),
+    "json_array": ("list.json", b"[1, 2, 3]"),
+    "json_string": ("str.json", b'"llama"'),
+    "unknown_model_type": ("mt.json", b'{"model_type": "mamba"}'),
+    "heads_not_dividing_hidden": ("h.json", b'{"model_type": "llama", "hidden_size": 4097}'),
+    "kv_heads_not_dividing_heads": ("kv.json", b'{"model_type": "llama", "num_key_value_heads": 5}'),
+    "zero_size": ("z.json", b'{"model_type": "llama", "num_hidden_layers": 0}'),
+    "negative_size": ("n.json", b'{"model_type": "llama", "vocab_size": -1}'),
+    "non_numeric_size": ("s.json", b'{"model_type": "llama", "hidden_size": "big"}'),
+    "nan_eps": ("nan.json", b'{"model_type": "llama", "rms_norm_eps": NaN}'),
+    "spec_nan_eps": ("spec.toml", b'architecture = "decoder"\n[norm]\nkind = "rmsnorm"\neps = nan\n'),
+}
+
+
+def assert_one_line_error(result, contains: str = "") -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert lines and lines[0].startswith("llmarch: error:"), result.stderr
+    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint:")), result.stderr
+    assert "Traceback" not in result.stderr
+    assert contains.lower() in result.stderr.lower()
+
+
+def run(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(app, list(args), input=stdin)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_file_exits_2_with_one_line(name, tmp_path):
+    filename, content = CASES[name]
+    path = tmp_path / filename
+    path.write_bytes(content)
+    assert_one_line_error(run("params", str(path)))
+
+
+def test_unknown_model_suggests_close_ids():
+    result = run("show", "mistral-7b-v1")
+    assert_one_line_error(result, "unknown model 'mistral-7b-v1'")
+    assert "mistral-7b-v0.1" in result.stderr
+
+
+def test_missing_file(tmp_path):
+    assert_one_line_error(run("params", str(tmp_path / "nope.json")), "nope.json")
+
+
+def test_folder_without_config_json(tmp_path):
+    assert_one_line_error(run("params", str(tmp_path)), "no config.json")
+
+
+def test_unknown_model_type_lists_the_supported_ones(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{"model_type": "mamba"}')
+    result = run("params", str(path))
+    assert_one_line_error(result, "mamba")
+    assert "llama" in result.stderr and "gpt2" in result.stderr
+
+
+def test_empty_stdin():
+    assert_one_line_error(run("params", "-", stdin=""), "stdin is empty")
+
+
+def test_set_unknown_field_lists_close_names():
+    result = run("params", "gpt2", "--set", "num_kv_head=4")
+    assert_one_line_error(result, "unknown field 'num_kv_head'")
+    assert "attention.num_kv_heads" in result.stderr
+
+
+def test_set_without_value():
+    assert_one_line_error(run("params", "gpt2", "--set", "hidden_size"), "expected KEY=VALUE")
+
+
+def test_set_with_an_invalid_value():
+    assert_one_line_error(run("params", "llama-2-7b", "--set", "num_key_value_heads=3"),
+                          "must divide")
+
+
+def test_gqa_below_one_is_a_usage_error():
+    assert_one_line_error(run("params", "gpt2", "--gqa", "0"), "--gqa")
+
+
+def test_unknown_format():
+    assert_one_line_error(run("list", "--format", "xml"), "'xml' is not one of")
+
+
+def test_unknown_command():
+    assert_one_line_error(run("paramz"), "No such command")
+
+
+def test_missing_argument():
+    assert_one_line_error(run("params"), "Missing argument 'MODEL'")
+
+
+@pytest.mark.parametrize("args", [["list", "--family", "nosuch"], ["list", "--feature", "warp"]])
+def test_unknown_list_filter(args):
+    assert_one_line_error(run(*args), "unknown")

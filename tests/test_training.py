@@ -1,0 +1,74 @@
+"""Training memory: the ZeRO accounting, the QLoRA paper's 65B claim, LoRA counts (LoRA paper)."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmarch_cli.analysis.lora import lora_params, valid_targets
+from llmarch_cli.analysis.memory import Parallel
+from llmarch_cli.analysis.params import count_params
+from llmarch_cli.analysis.training import training_memory
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.registry import load_preset
+
+
+def test_full_fine_tuning_costs_16_bytes_per_parameter_before_activations() -> None:
+    # ZeRO (Rajbhandari et al. 2020) §3: fp16 weights 2 + grads 2 + fp32 master/momentum/variance 12.
+    spec = load_preset("llama-2-7b")
+    r = training_memory(spec)
+    states = r.weights_bytes + r.gradient_bytes + r.optimizer_bytes
+    assert states == 16 * count_params(spec).total_params
+
+
+def test_qlora_65b_r64_all_linear_fits_one_48gb_gpu() -> None:
+    # QLoRA abstract: a 65B model fine-tunes on "a single 48GB GPU" (r=64 on all linear layers,
+    # gradient checkpointing, sequence length 512, batch 1 per the paper's Guanaco setup).
+    r = training_memory(load_preset("llama-65b"), mode="qlora", rank=64, checkpointing="full",
+                        context=512)
+    assert r.total_bytes < 48e9
+
+
+def test_qlora_paper_full_16bit_finetuning_of_65b_exceeds_780gb() -> None:
+    # QLoRA §1: finetuning 65B in 16 bits needs "more than 780 GB of GPU memory".
+    r = training_memory(load_preset("llama-65b"), checkpointing="full", context=512)
+    ratio = r.total_bytes / 780e9
+    assert ratio > 1
+
+
+def test_lora_paper_gpt3_trainable_counts() -> None:
+    # LoRA paper Table 4: GPT-3 175B with LoRA on Wq and Wv: 4.7M (r=1) and 37.7M (r=8) parameters.
+    spec = load_preset("gpt3-175b").model_copy(update={"model_type": None})  # separate q/k/v
+    assert round(lora_params(spec, 1, ["q", "v"]) / 1e6, 1) == 4.7
+    assert round(lora_params(spec, 8, ["q", "v"]) / 1e6, 1) == 37.7
+
+
+def test_zero3_shards_everything_over_data_parallel_gpus() -> None:
+    spec = load_preset("llama-2-7b")
+    one = training_memory(spec)
+    eight = training_memory(spec, zero=3, par=Parallel(gpus=8))
+    assert eight.optimizer_bytes == -(-one.optimizer_bytes // 8)
+    assert eight.weights_bytes == -(-one.weights_bytes // 8)
+
+
+def test_checkpointing_orders_activation_memory() -> None:
+    spec = load_preset("llama-2-7b")
+    acts = [training_memory(spec, checkpointing=c).activation_bytes for c in ("none", "selective", "full")]
+    assert acts[0] > acts[1] > acts[2]
+
+
+def test_korthikanti_selective_is_34_sbh_per_layer() -> None:
+    spec = load_preset("gpt2")
+    r = training_memory(spec, checkpointing="selective", context=1024)
+    assert r.activation_bytes == 12 * 34 * 1024 * 768 + 4 * 1024 * 50257
+
+
+def test_rank_zero_and_unknown_targets_are_bad_input() -> None:
+    spec = load_preset("llama-2-7b")
+    with pytest.raises(LlmarchError):
+        lora_params(spec, 0, ["q_proj"])
+    with pytest.raises(LlmarchError, match="valid: q_proj"):
+        lora_params(spec, 8, ["c_attn"])
+
+
+def test_gpt2_targets_are_its_conv1d_names() -> None:
+    assert valid_targets(load_preset("gpt2"))[:3] == ["c_attn", "c_proj", "c_fc"]
