@@ -13,7 +13,8 @@ Stack = Literal["model", "encoder", "decoder"]
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a command pays for the schema of the results it makes, not of all of them.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ParamGroup(_Result):

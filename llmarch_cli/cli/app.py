@@ -16,19 +16,6 @@ import typer
 from typer.core import TyperGroup
 
 from llmarch_cli import __version__
-from llmarch_cli.cli.commands import (
-    compare,
-    diff,
-    fit,
-    forward,
-    kernel,
-    kvcache,
-    list_cmd,
-    memory,
-    params,
-    show,
-    spec,
-)
 from llmarch_cli.cli.options import NoColorOpt
 from llmarch_cli.errors import ExitCode, LlmarchError
 
@@ -54,8 +41,50 @@ def _fail(message: str, hint: str | None, code: int) -> int:
     return code
 
 
+# name -> (module under cli/commands, attribute): a function, or a Typer app for a group.
+# Commands are imported and built only when invoked (or listed by --help), so a command's
+# start-up pays for that command alone.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("list_cmd", "list_models"),
+    "show": ("show", "show"),
+    "compare": ("compare", "compare"),
+    "diff": ("diff", "diff"),
+    "params": ("params", "params"),
+    "spec": ("spec", "app"),
+    "kvcache": ("kvcache", "kvcache"),
+    "memory": ("memory", "memory"),
+    "fit": ("fit", "fit"),
+    "forward": ("forward", "forward"),
+    "kernel": ("kernel", "kernel"),
+}
+
+
+def _build_command(name: str) -> Any:
+    """The click command for one entry of COMMANDS."""
+    import importlib
+
+    module_name, attr = COMMANDS[name]
+    target = getattr(importlib.import_module(f"llmarch_cli.cli.commands.{module_name}"), attr)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer(add_completion=False, context_settings=CONTEXT_SETTINGS)
+        single.command(name)(target)
+        target = single
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
+
+
 class LlmarchGroup(TyperGroup):
-    """Typer's group, run in non-standalone mode so that every error maps to one line."""
+    """Typer's group with lazily built commands, run in non-standalone mode so that every
+    error maps to one line."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in COMMANDS:
+            return _build_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
@@ -112,6 +141,8 @@ def _quiet_broken_pipe() -> int:
     return ExitCode.INTERNAL
 
 
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
     cls=LlmarchGroup,
     name="llmarch",
@@ -119,7 +150,7 @@ app = typer.Typer(
     epilog=EPILOG,
     add_completion=True,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=CONTEXT_SETTINGS,
 )
 
 
@@ -140,18 +171,6 @@ def root(
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
 
-
-app.command("list")(list_cmd.list_models)
-app.command()(show.show)
-app.command()(compare.compare)
-app.command()(diff.diff)
-app.command()(params.params)
-app.add_typer(spec.app, name="spec")
-app.command()(kernel.kernel)
-app.command()(forward.forward)
-app.command()(kvcache.kvcache)
-app.command()(memory.memory)
-app.command()(fit.fit)
 
 
 def main() -> None:

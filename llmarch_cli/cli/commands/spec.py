@@ -10,7 +10,7 @@ import typer
 from llmarch_cli.cli.options import GqaOpt, ModelArg, OutputOpt, SetOpt
 
 app = typer.Typer(help="The spec file format: print its JSON schema, export a model, validate a file.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False)
 
 
 class SpecFormat(str, Enum):
