@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import llmarch_cli
-from llmarch_cli.cli.app import app
+from llmarch_cli.cli.app import COMMANDS, app
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.registry import tomllib
 
@@ -116,3 +116,28 @@ def test_readme_quick_start_is_exactly_the_two_commands():
 def test_every_command_has_a_docs_page_linked_from_the_index(command):
     assert (ROOT / "docs" / "commands" / f"{command}.md").is_file()
     assert f"commands/{command}.md" in (ROOT / "docs" / "index.md").read_text()
+
+
+@pytest.mark.parametrize("command", ["memory", "fit", "forward", "kvcache", "compare", "diff"])
+def test_help_paragraphs_have_no_line_breaks_mid_sentence(command):
+    from llmarch_cli.cli.app import _build_command
+
+    out = invoke(command, "--help", env={"COLUMNS": "250"}).stdout
+    lines = [line.strip() for line in out.splitlines()]
+    paragraphs = [p for p in _build_command(command).help.split("\n\n") if len(p) < 240]
+    assert paragraphs
+    for paragraph in paragraphs:
+        assert paragraph in lines  # one whole line at a width it fits in
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_help_texts_hold_no_accidental_rich_markup(command):
+    from rich.text import Text
+
+    from llmarch_cli.cli.app import _build_command
+
+    built = _build_command(command)
+    for part in [built, *getattr(built, "commands", {}).values()]:
+        texts = [part.help, part.epilog, *(getattr(p, "help", None) for p in part.params)]
+        for text in filter(None, texts):
+            assert Text.from_markup(text).plain == text  # '[sequence]' would vanish from --help

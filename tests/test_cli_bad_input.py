@@ -109,3 +109,14 @@ def test_missing_argument():
 @pytest.mark.parametrize("args", [["list", "--family", "nosuch"], ["list", "--feature", "warp"]])
 def test_unknown_list_filter(args):
     assert_one_line_error(run(*args), "unknown")
+
+
+def test_a_gqa_that_does_not_divide_the_heads_names_the_option():
+    result = run("kvcache", "--gqa", "3")
+    assert result.exit_code == 2
+    assert result.stderr == "llmarch: error: --gqa 3: num_kv_heads (3) must divide num_heads (32)\n"
+
+
+def test_a_bad_set_with_gqa_names_both_options():
+    result = run("params", "llama-2-7b", "--gqa", "3", "--set", "num_hidden_layers=4")
+    assert result.stderr.startswith("llmarch: error: after --set/--gqa: ")

@@ -158,3 +158,36 @@ def test_hostile_checkpoint_header_fails_before_any_weight_is_read(tmp_path):
     (tmp_path / "model.safetensors").write_bytes((2**40).to_bytes(8, "little") + b"{}")
     with pytest.raises(LlmarchError, match="beyond the file"):
         build_model(str(tmp_path), [1])
+
+
+def test_loading_reports_progress_up_to_every_byte_of_the_checkpoint(tmp_path):
+    pytest.importorskip("safetensors")
+    tensors = _gpt2_tensors(np.random.default_rng(0))
+    calls: list[tuple[int, int]] = []
+    build_model(str(_folder(tmp_path, tensors)), [1], progress=lambda *a: calls.append(a))
+    total = sum(t.nbytes for t in tensors.values())
+    assert calls[-1] == (total, total)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_full_size_replica_reports_progress_of_the_weights_it_draws():
+    calls: list[tuple[int, int]] = []
+    model = build_model("tests/data/tiny-gqa.json", [1], scale="full", progress=lambda *a: calls.append(a))
+    total = sum(w.nbytes for w in model.w.values())
+    assert calls[-1] == (total, total)
+
+
+@pytest.mark.parametrize("config, first_missing", [
+    ({"model_type": "t5", "d_model": 8, "d_kv": 4, "num_heads": 2, "num_layers": 1, "d_ff": 8,
+      "vocab_size": 11}, "shared.weight"),
+    ({"model_type": "bert", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1,
+      "intermediate_size": 8, "vocab_size": 11}, "bert.embeddings.word_embeddings.weight"),
+    ({"model_type": "bart", "d_model": 8, "encoder_attention_heads": 2, "decoder_attention_heads": 2,
+      "encoder_layers": 1, "decoder_layers": 1, "encoder_ffn_dim": 8, "decoder_ffn_dim": 8,
+      "vocab_size": 11}, "model.shared.weight"),
+])
+def test_encoder_family_checkpoint_missing_tensors_are_named(tmp_path, config, first_missing):
+    pytest.importorskip("safetensors")
+    folder = _folder(tmp_path, {"unrelated": np.zeros(1, np.float32)}, config)
+    with pytest.raises(LlmarchError, match=f"checkpoint is missing {first_missing}"):
+        build_model(str(folder), [1])

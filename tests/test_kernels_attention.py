@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from llmarch_cli.kernels.attention import attention, repeat_kv, window_blocks, windowed_attention
-from llmarch_cli.kernels.masks import causal_mask, sliding_window_mask
+from llmarch_cli.kernels.masks import additive_mask, causal_mask, sliding_window_mask
 
 RNG = np.random.default_rng(0)
 
@@ -128,3 +128,24 @@ def test_window_blocks_never_score_more_than_block_plus_window_minus_one_keys():
     assert max(spans) == block + window - 1  # each block is [nh, block, <= block + W - 1]
     covered = [q for q0, q1, _ in window_blocks(T, window, block) for q in range(q0, q1)]
     assert covered == list(range(T))
+
+
+def test_attention_leaves_its_inputs_untouched_and_keeps_float32():
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.standard_normal(s, dtype=np.float32) for s in ((4, 5, 8), (2, 5, 8), (2, 5, 8)))
+    bias = rng.standard_normal((4, 5, 5), dtype=np.float32)
+    before = [a.copy() for a in (q, k, v, bias)]
+    out, probs = attention(q, k, v, scale=0.3, bias=bias, mask=causal_mask(5), sinks=np.ones(4))
+    for a, b in zip((q, k, v, bias), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert out.dtype == probs.dtype == np.float32
+
+
+def test_bool_mask_and_its_additive_form_give_the_same_attention():
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((2, 6, 4), dtype=np.float32) for _ in range(3))
+    allowed = sliding_window_mask(6, 3)
+    by_bool = attention(q, k, v, scale=0.5, mask=allowed)
+    by_bias = attention(q, k, v, scale=0.5, bias=additive_mask(allowed))
+    np.testing.assert_array_equal(by_bool[0], by_bias[0])
+    assert additive_mask(allowed)[0, 1] == np.finfo(np.float32).min

@@ -105,3 +105,22 @@ def test_non_positive_context_or_batch_is_bad_input(bad: int) -> None:
 def test_unknown_kv_dtype_lists_the_valid_ones() -> None:
     with pytest.raises(LlmarchError, match="valid: " + ", ".join(KV_DTYPES)):
         kv_dtype("fp7")
+
+
+@pytest.mark.parametrize("dtype,blocks", [("fp16", 78897), ("fp8", 157794)])
+def test_vllm_rocm_blog_llama3_8b_kv_capacity_on_one_mi300x(dtype: str, blocks: int) -> None:
+    # ROCm blog "Enhancing vLLM Inference on AMD GPUs" (ROCm/rocm-blogs,
+    # blogs/artificial-intelligence/vllm-optimize/README.md, Sep 2024): vllm serve
+    # meta-llama/Meta-Llama-3-8B-Instruct on one MI300X logs "# GPU blocks: 78897" (fp16 KV) and
+    # 157794 (--kv-cache-dtype fp8), 16 tokens per block. vLLM's default gpu_memory_utilization
+    # 0.9 of the 205,822,885,888 B rocm-smi total, minus bf16 weights, is the KV pool; the profiled
+    # activation peak is not modelled, so we over-predict slightly (tolerance 3%).
+    from llmarch_cli.analysis.hardware import load_gpu
+    from llmarch_cli.analysis.memory import weights_term
+    from llmarch_cli.analysis.quant_formats import weight_format
+
+    spec = load_preset("llama-3-8b")
+    pool = 0.9 * load_gpu("mi300x").memory_bytes - weights_term(spec, weight_format("bf16")).bytes
+    ours = pool / kv_bytes_per_token(spec, dtype=dtype)
+    ratio = ours / (blocks * 16)
+    assert 1.0 <= ratio < 1.03, f"ours {ours:,.0f} tokens, ratio {ratio:.4f}"

@@ -141,3 +141,19 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
         write_text("new\n", target)
     assert target.read_text() == "old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_identifier_columns_never_fold_in_a_narrow_table():
+    rows = [{"model": "mixtral-8x7b", **{f"term{i}_bytes": 2**30 * i for i in range(8)}}]
+    table = rows_table(rows, {key: header(key) for key in rows[0]})
+    buffer = io.StringIO()
+    console_mod.make_console(file=buffer, width=80).print(table)
+    assert "mixtral-8x7b" in buffer.getvalue()
+
+
+def test_a_long_title_is_one_line_above_a_narrow_table():
+    title = "llama-2-7b: inference, bf16, context 4,096, batch 1, per GPU of 1 (IEC units)"
+    table = rows_table([{"term": "weights", "memory_bytes": 13_476_831_232}],
+                       {"term": "Term", "memory_bytes": "Memory (IEC)"}, title=title)
+    lines = render_table(table, terminal=False).splitlines()
+    assert lines[0] == title and "12.55 GiB" in lines[4]

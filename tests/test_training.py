@@ -72,3 +72,21 @@ def test_rank_zero_and_unknown_targets_are_bad_input() -> None:
 
 def test_gpt2_targets_are_its_conv1d_names() -> None:
     assert valid_targets(load_preset("gpt2"))[:3] == ["c_attn", "c_proj", "c_fc"]
+
+
+@pytest.mark.parametrize("mode,expected", [("full", "selective"), ("lora", "full"), ("qlora", "full")])
+def test_default_checkpointing_follows_each_recipe(mode: str, expected: str) -> None:
+    # QLoRA's qlora.py defaults gradient_checkpointing=True and PEFT's
+    # prepare_model_for_kbit_training(use_gradient_checkpointing=True) enables it; full fine-tuning
+    # with FlashAttention/SDPA stores no s x s scores (Korthikanti's selective figure).
+    spec = load_preset("llama-3-8b")
+    default = training_memory(spec, mode=mode, context=4096)
+    explicit = training_memory(spec, mode=mode, context=4096, checkpointing=expected)
+    assert default.activation_bytes == explicit.activation_bytes
+    assert f"checkpointing={expected} (default for --train {mode})" in default.terms[3].assumption
+
+
+def test_qlora_llama3_8b_at_4k_needs_gigabytes_not_a_hundred_of_activations() -> None:
+    # Full checkpointing: 32 layers x 2*s*h*2 B inputs + fp32 logits 4*s*v, nothing quadratic in s.
+    r = training_memory(load_preset("llama-3-8b"), mode="qlora", context=4096)
+    assert r.activation_bytes == 32 * 2 * 4096 * 4096 + 4 * 4096 * 128256

@@ -14,19 +14,19 @@ from collections.abc import Callable, Iterable, Sequence
 from llmarch_cli.analysis.kvcache import (
     check_positive,
     kv_bytes_per_token,
-    kv_cache_bytes,
+    kv_cache_sizer,
     kv_dtype,
 )
 from llmarch_cli.analysis.memory import (
     RUNTIME_OVERHEAD_BYTES,
     Parallel,
-    prefill_activation_bytes,
+    prefill_activation_sizer,
+    weight_layout,
     weights_term,
 )
-from llmarch_cli.analysis.params import count_params
 from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS, weight_format
 from llmarch_cli.analysis.results import FitRow
-from llmarch_cli.analysis.training import training_memory
+from llmarch_cli.analysis.training import DEFAULT_CHECKPOINTING, activation_bytes, training_memory
 from llmarch_cli.specs.model import ArchSpec
 
 TASKS: tuple[str, ...] = ("generate", "understand")
@@ -68,39 +68,51 @@ def _parallel(spec: ArchSpec, gpus: int) -> Parallel | None:
 def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None = None,
               batch: int = 1, quants: Sequence[str] | None = None, kv: str = "bf16",
               train: str | None = None) -> FitRow | None:
-    """The best-fitting configuration of one model, or None when nothing fits."""
+    """The best-fitting configuration of one model, or None when nothing fits.
+
+    Everything that does not depend on context or batch (weights, optimizer state, the KV layer
+    layout) is computed once per model and format; the searches then only re-add the KV cache
+    and activations. Training uses ``training_memory``'s default checkpointing for the mode.
+    """
     par = _parallel(spec, gpus)
     if par is None:
         return None
     ctx = min(context or 4096, spec.max_context)
+    kvd = kv_dtype(kv)
     if train is not None:
-        def total(c: int, b: int, fmt: str = "") -> int:
-            return training_memory(spec, mode=train, context=c, batch=b, par=par,
-                                   checkpointing="full").total_bytes
-        formats = ["nf4" if train == "qlora" else "bf16"]
-    else:
-        kvd = kv_dtype(kv)
-        weights: dict[str, int] = {}
+        base = training_memory(spec, mode=train, context=1, batch=1, par=par)
+        formats = [base.weight_format]
+        ckpt = DEFAULT_CHECKPOINTING[train]
 
-        def total(c: int, b: int, fmt: str = "bf16") -> int:
-            if fmt not in weights:
-                weights[fmt] = weights_term(spec, weight_format(fmt), par).bytes
-            kv_bytes = -(-kv_cache_bytes(spec, c, b, dtype=kvd, tp=par.tp) // par.pp)
-            return (weights[fmt] + kv_bytes + prefill_activation_bytes(spec, c, b, par.tp)
-                    + RUNTIME_OVERHEAD_BYTES)
+        def fixed(fmt: str) -> tuple[int, int]:
+            return base.weights_bytes, base.total_bytes - base.activation_bytes
+
+        def variable(c: int, b: int) -> int:
+            return activation_bytes(spec, c, b, ckpt, par.tp)
+    else:
         names = quants or [n for n in WEIGHT_FORMATS if n != "fp16"]
-        formats = sorted((weight_format(n).name for n in names),
-                         key=lambda n: -weight_format(n).bits)
+        formats = sorted({weight_format(n).name for n in names}, key=lambda n: -weight_format(n).bits)
+        kv_bytes = kv_cache_sizer(spec, kvd, tp=par.tp)
+        act_bytes = prefill_activation_sizer(spec, par.tp)
+
+        def fixed(fmt: str) -> tuple[int, int]:
+            weights = weights_term(spec, weight_format(fmt), par).bytes
+            return weights, weights + RUNTIME_OVERHEAD_BYTES
+
+        def variable(c: int, b: int) -> int:
+            return -(-kv_bytes(c, b) // par.pp) + act_bytes(c, b)
     for fmt in formats:
-        used = total(ctx, batch, fmt)
+        weights, base_bytes = fixed(fmt)
+        used = base_bytes + variable(ctx, batch)
         if used > budget:
             continue
-        max_ctx = _largest(lambda c, f=fmt: total(c, batch, f) <= budget, spec.max_context)
-        max_batch = _largest(lambda b, f=fmt: total(ctx, b, f) <= budget, MAX_BATCH)
+        room = budget - base_bytes
+        max_ctx = _largest(lambda c, r=room: variable(c, batch) <= r, spec.max_context)
+        max_batch = _largest(lambda b, r=room: variable(ctx, b) <= r, MAX_BATCH)
         return FitRow(
             model=spec.id, mode=f"train-{train}" if train else "inference", weight_format=fmt,
-            total_params=count_params(spec).total_params, weights_bytes=weights_term(spec, weight_format(fmt), par).bytes,
-            kv_bytes_per_token=kv_bytes_per_token(spec, dtype=kv_dtype(kv)), max_context=max_ctx,
+            total_params=weight_layout(spec).total, weights_bytes=weights,
+            kv_bytes_per_token=kv_bytes_per_token(spec, dtype=kvd), max_context=max_ctx,
             max_batch=max_batch, total_bytes=used, budget_bytes=budget, headroom_bytes=budget - used,
         )
     return None

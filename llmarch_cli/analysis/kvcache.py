@@ -15,6 +15,7 @@ Quantised KV state carries scales, counted here (see ``KV_DTYPES``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -165,17 +166,26 @@ def kv_cache_bytes(
     """
     check_positive("context", context)
     check_positive("batch", batch)
+    if encoder_length is not None:
+        check_positive("encoder length", encoder_length)
+    return kv_cache_sizer(spec, _resolve(bytes_per_value, dtype), engine, tp)(context, batch, encoder_length)
+
+
+def kv_cache_sizer(spec: ArchSpec, kvd: KvDtype, engine: str = "minimal",
+                   tp: int = 1) -> Callable[[int, int, int | None], int]:
+    """``kv_cache_bytes`` with the spec's layer groups resolved once: a function of
+    (context, batch, encoder_length) for callers that size many contexts (``fit``'s search)."""
     if engine not in ENGINES:
         raise LlmarchError(f"unknown engine {engine!r} (valid: {', '.join(ENGINES)})")
-    kvd = _resolve(bytes_per_value, dtype)
-    enc = context if encoder_length is None else encoder_length
-    check_positive("encoder length", enc)
-    groups = kv_layer_groups(spec)
-    bits = 0
-    for lay, n in groups:
-        heads = -(-lay.kv_heads // tp)
-        bits += n * _layer_bits_per_token(lay, kvd, heads) * layer_tokens(lay, context, enc, engine)
-    return batch * _ceil_bytes(bits) + kvd.bytes_per_layer * sum(n for _, n in groups)
+    groups = [(lay, n * _layer_bits_per_token(lay, kvd, -(-lay.kv_heads // tp))) for lay, n in kv_layer_groups(spec)]
+    fixed = kvd.bytes_per_layer * sum(n for _, n in kv_layer_groups(spec))
+
+    def size(context: int, batch: int = 1, encoder_length: int | None = None) -> int:
+        enc = context if encoder_length is None else encoder_length
+        bits = sum(bits * layer_tokens(lay, context, enc, engine) for lay, bits in groups)
+        return batch * _ceil_bytes(bits) + fixed
+
+    return size
 
 
 def check_positive(what: str, value: int) -> None:

@@ -8,8 +8,10 @@ replication); pipeline parallelism ``pp`` splits layers evenly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 
 from llmarch_cli.analysis.kvcache import KvDtype, check_positive, kv_cache_bytes, kv_dtype
 from llmarch_cli.analysis.linears import linears
@@ -56,38 +58,59 @@ def _ceil(x: Fraction) -> int:
     return -(-x.numerator // x.denominator)
 
 
-def kv_proj_params(spec: ArchSpec) -> int:
-    """Weights of the K and V projections (replicated, not split, when tp > kv heads)."""
-    return sum(lin.weight_params for lin in linears(spec)
-               if lin.role in ("attention", "cross_attention") and lin.shorts in (("k",), ("v",)))
+@dataclass(frozen=True)
+class WeightLayout:
+    """What weight sizing needs from a spec, counted once per spec.
+
+    ``quantised``: weights of the attention/FFN/expert matrices a "linear"-scope format
+    quantises; ``rows``/``matrices``: their output rows and matrix count (scale metadata);
+    ``kv_proj``: K and V projection weights (replicated, not split, when tp > kv heads).
+    """
+
+    total: int
+    quantised: int
+    rows: int
+    matrices: int
+    kv_proj: int
+
+
+@cache
+def weight_layout(spec: ArchSpec) -> WeightLayout:
+    lins = linears(spec)
+    mats = [lin for lin in lins if lin.role in QUANTISED_ROLES]
+    return WeightLayout(
+        total=count_params(spec).total_params,
+        quantised=sum(lin.weight_params for lin in mats),
+        rows=sum(lin.out_features * lin.count for lin in mats),
+        matrices=sum(lin.count for lin in mats),
+        kv_proj=sum(lin.weight_params for lin in lins
+                    if lin.role in ("attention", "cross_attention") and lin.shorts in (("k",), ("v",))),
+    )
 
 
 def shard_fraction(spec: ArchSpec, par: Parallel) -> Fraction:
     """Share of the parameters one GPU holds under tp x pp (K/V replicated beyond kv heads)."""
     if par.tp == 1 and par.pp == 1:
         return Fraction(1)
-    total = count_params(spec).total_params
-    kv = kv_proj_params(spec)
+    lay = weight_layout(spec)
     nkv = spec.attention.num_kv_heads
-    per_gpu = Fraction(total - kv, par.tp) + Fraction(kv * -(-nkv // par.tp), nkv)
-    return per_gpu / par.pp / total
+    per_gpu = Fraction(lay.total - lay.kv_proj, par.tp) + Fraction(lay.kv_proj * -(-nkv // par.tp), nkv)
+    return per_gpu / par.pp / lay.total
 
 
 def weights_term(spec: ArchSpec, fmt: QuantFormat, par: Parallel = Parallel()) -> MemoryTerm:
     """Weight bytes in ``fmt`` on one GPU, scales and block metadata included."""
-    total = count_params(spec).total_params
+    lay = weight_layout(spec)
+    total = lay.total
     share = shard_fraction(spec, par)
     if fmt.scope in ("none", "all"):
         exact = Fraction(total) * fmt.bits / 8
         formula = f"params x {fmt.bits_per_weight:g} bits / 8"
         assumption = fmt.formula + (" over every tensor, embeddings included" if fmt.scope == "all" else "")
     else:
-        mats = [lin for lin in linears(spec) if lin.role in QUANTISED_ROLES]
-        quantised = sum(lin.weight_params for lin in mats)
-        rows = sum(lin.out_features * lin.count for lin in mats)
-        count = sum(lin.count for lin in mats)
+        quantised = lay.quantised
         exact = (Fraction(quantised) * fmt.bits / 8 + Fraction((total - quantised) * UNQUANTISED_BITS, 8)
-                 + fmt.row_bytes * rows + fmt.matrix_bytes * count)
+                 + fmt.row_bytes * lay.rows + fmt.matrix_bytes * lay.matrices)
         formula = (f"quantised matrices x {fmt.bits_per_weight:.5g} bits / 8 + other params x 2"
                    + (f" + {fmt.row_bytes} B per output row" if fmt.row_bytes else "")
                    + (f" + {fmt.matrix_bytes} B per matrix" if fmt.matrix_bytes else ""))
@@ -103,21 +126,36 @@ def kv_term(spec: ArchSpec, context: int, batch: int, kvd: KvDtype, par: Paralle
     """KV cache bytes on one GPU: heads split by tp (replicated beyond kv heads), layers by pp."""
     total = kv_cache_bytes(spec, context, batch, dtype=kvd, engine=engine,
                            encoder_length=encoder_length, tp=par.tp)
+    att = spec.attention
     return MemoryTerm(
         name="kv_cache", bytes=-(-total // par.pp),
-        formula="batch x sum over layers of 2 x kv_heads x head_dim x bits/8 x tokens held",
-        inputs=f"context={context:,}, batch={batch}, kv_dtype={kvd.name}, engine={engine}",
+        formula="batch x sum over layers of 2 x ceil(kv_heads / tp) x (head_dim x bits + scale bits) / 8 "
+                "x tokens held + scale bytes per layer x layers, / pp",
+        inputs=f"context={context:,}, batch={batch}, kv_dtype={kvd.name} (bits={kvd.bits}, scale bits per "
+               f"head and token={kvd.bits_per_head_token}, scale bytes per layer={kvd.bytes_per_layer}), "
+               f"kv_heads={att.num_kv_heads}, head_dim={att.head_dim}, engine={engine}, tp={par.tp}, pp={par.pp}",
         assumption=f"{kvd.assumption}; sliding layers hold min(context, window)",
     )
 
 
 def prefill_activation_bytes(spec: ArchSpec, context: int, batch: int, tp: int = 1) -> int:
     """One layer's live intermediates during prefill (split by tp) plus last-position logits."""
-    a, h, t = spec.attention, spec.hidden_size, batch * context
+    return prefill_activation_sizer(spec, tp)(context, batch)
+
+
+def prefill_activation_sizer(spec: ArchSpec, tp: int = 1) -> Callable[[int, int], int]:
+    """``prefill_activation_bytes`` as a function of (context, batch), widths resolved once."""
+    a, h = spec.attention, spec.hidden_size
     width = spec.ffn.intermediate_size * (spec.moe.top_k if spec.moe else 1)
     attn = (a.num_heads + 2 * a.num_kv_heads) * a.head_dim + a.num_heads * a.head_dim
     ffn = (3 if spec.ffn.kind == "gated" else 2) * width
-    return t * (2 * h + max(attn, ffn)) * ACT_BYTES // tp + batch * spec.embeddings.vocab_size * 4
+    per_token = (2 * h + max(attn, ffn)) * ACT_BYTES
+    logits = spec.embeddings.vocab_size * 4
+
+    def size(context: int, batch: int) -> int:
+        return batch * context * per_token // tp + batch * logits
+
+    return size
 
 
 def prefill_activation_term(spec: ArchSpec, context: int, batch: int, par: Parallel = Parallel()) -> MemoryTerm:
@@ -134,9 +172,10 @@ def prefill_activation_term(spec: ArchSpec, context: int, batch: int, par: Paral
 
 
 def overhead_term() -> MemoryTerm:
-    return MemoryTerm(name="overhead", bytes=RUNTIME_OVERHEAD_BYTES, formula="flat 1 GiB",
-                      inputs="-", assumption="CUDA context, cuBLAS/attention workspaces and "
-                      "allocator slack; measure your own stack")
+    return MemoryTerm(name="overhead", bytes=RUNTIME_OVERHEAD_BYTES, formula="fixed 1 GiB per GPU",
+                      inputs="none (independent of model, context and batch)",
+                      assumption="CUDA context, cuBLAS/attention workspaces and allocator slack; "
+                      "a stated flat assumption: measure your own stack")
 
 
 def inference_memory(spec: ArchSpec, *, quant: str = "bf16", kv: str = "bf16", context: int = 4096,

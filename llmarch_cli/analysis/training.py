@@ -14,6 +14,14 @@ Transformer Models") Table 2, per layer, with tensor + sequence parallelism over
 ``full`` (only each layer's input kept): 2*s*b*h / t; plus fp32 logits 4*s*b*v / t. With
 pipeline parallelism the first stage holds p micro-batches of L/p layers: L layers in all (§4.2.3).
 The constants assume a GPT block (4h MLP, dropout masks); they are applied here as published.
+
+Default checkpointing (``DEFAULT_CHECKPOINTING``) follows what each recipe's stack does out of the
+box. ``full`` fine-tuning: ``selective``, because transformers' Trainer leaves activation
+checkpointing off and its default attention (SDPA/FlashAttention) never stores the s x s scores,
+which is what Korthikanti's selective recompute saves. ``lora``/``qlora``: ``full``, because the
+QLoRA reference script defaults to ``gradient_checkpointing=True`` (artidoro/qlora ``qlora.py``)
+and PEFT's ``prepare_model_for_kbit_training`` enables it by default
+(``use_gradient_checkpointing=True``). ``none`` stores the s x s scores and is rarely what runs.
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ from llmarch_cli.specs.model import ArchSpec
 TrainMode = Literal["full", "lora", "qlora"]
 TRAIN_MODES: tuple[str, ...] = ("full", "lora", "qlora")
 CHECKPOINTING: tuple[str, ...] = ("none", "selective", "full")
+# Recompute policy when none is given: see the module docstring for the sources.
+DEFAULT_CHECKPOINTING: dict[str, str] = {"full": "selective", "lora": "full", "qlora": "full"}
 # Optimizer state bytes per trainable parameter, moments only (the master copy is separate).
 OPTIMIZER_MOMENT_BYTES: dict[str, Fraction] = {
     "adamw": Fraction(8),
@@ -62,9 +72,8 @@ def _ceil(x: Fraction) -> int:
     return -(-x.numerator // x.denominator)
 
 
-def activation_term(spec: ArchSpec, context: int, batch: int, checkpointing: str,
-                    tp: int = 1) -> MemoryTerm:
-    """Korthikanti et al. 2022 activation memory for one micro-batch, per GPU."""
+def activation_bytes(spec: ArchSpec, context: int, batch: int, checkpointing: str, tp: int = 1) -> int:
+    """Korthikanti et al. 2022 activation bytes of one micro-batch on one GPU, logits included."""
     s, b, h, a = context, batch, spec.hidden_size, spec.attention.num_heads
     layers = spec.num_layers + (spec.num_decoder_layers or 0)
     per_layer = {
@@ -72,18 +81,35 @@ def activation_term(spec: ArchSpec, context: int, batch: int, checkpointing: str
         "selective": 34 * s * b * h,
         "full": 2 * s * b * h,
     }[checkpointing]
-    formula = {
-        "none": "L x s*b*h*(34 + 5*a*s/h) / t",
-        "selective": "L x 34*s*b*h / t",
-        "full": "L x 2*s*b*h / t",
-    }[checkpointing]
     logits = 4 * s * b * spec.embeddings.vocab_size
+    return -(-(layers * per_layer + logits) // tp)
+
+
+_ACT_FORMULAS = {
+    "none": "L x s*b*h*(34 + 5*a*s/h) / t",
+    "selective": "L x 34*s*b*h / t",
+    "full": "L x 2*s*b*h / t",
+}
+_ACT_ASSUMPTIONS = {
+    "none": "nothing recomputed: the s x s attention scores are stored (eager attention)",
+    "selective": "attention recomputed / fused (FlashAttention, SDPA): no s x s scores stored",
+    "full": "only each layer's input kept; layers recomputed in the backward pass",
+}
+
+
+def activation_term(spec: ArchSpec, context: int, batch: int, checkpointing: str,
+                    tp: int = 1, mode: str | None = None) -> MemoryTerm:
+    """Korthikanti et al. 2022 activation memory for one micro-batch, per GPU."""
+    layers = spec.num_layers + (spec.num_decoder_layers or 0)
+    default = mode is not None and DEFAULT_CHECKPOINTING[mode] == checkpointing
     return MemoryTerm(
-        name="activations", bytes=-(-(layers * per_layer + logits) // tp),
-        formula=f"{formula} + 4*s*b*v / t",
-        inputs=f"L={layers}, s={s:,}, b={b}, h={h}, a={a}, v={spec.embeddings.vocab_size}, t={tp}",
-        assumption=f"checkpointing={checkpointing}; Korthikanti et al. 2022 Table 2 with sequence "
-                   "parallelism; fp32 logits for the loss",
+        name="activations", bytes=activation_bytes(spec, context, batch, checkpointing, tp),
+        formula=f"{_ACT_FORMULAS[checkpointing]} + 4*s*b*v / t",
+        inputs=f"L={layers}, s={context:,}, b={batch}, h={spec.hidden_size}, "
+               f"a={spec.attention.num_heads}, v={spec.embeddings.vocab_size}, t={tp}",
+        assumption=f"checkpointing={checkpointing}" + (f" (default for --train {mode})" if default else "")
+                   + f": {_ACT_ASSUMPTIONS[checkpointing]}; Korthikanti et al. 2022 Table 2 with "
+                   "sequence parallelism (GPT block constants); fp32 logits for the loss",
     )
 
 
@@ -96,11 +122,15 @@ def trainable_params(spec: ArchSpec, mode: str, rank: int = DEFAULT_RANK,
 
 
 def training_memory(spec: ArchSpec, *, mode: str = "full", optimizer: str = "adamw",
-                    checkpointing: str = "none", context: int = 2048, batch: int = 1,
+                    checkpointing: str | None = None, context: int = 2048, batch: int = 1,
                     zero: int = 0, par: Parallel = Parallel(), rank: int = DEFAULT_RANK,
                     targets: Sequence[str] = (ALL_LINEAR,)) -> MemoryResult:
-    """Per-GPU training memory of one micro-batch of ``batch`` x ``context`` tokens."""
+    """Per-GPU training memory of one micro-batch of ``batch`` x ``context`` tokens.
+
+    ``checkpointing=None`` takes ``DEFAULT_CHECKPOINTING[mode]``.
+    """
     _choice("training mode", mode, TRAIN_MODES)
+    checkpointing = checkpointing or DEFAULT_CHECKPOINTING[mode]
     _choice("optimizer", optimizer, tuple(OPTIMIZER_MOMENT_BYTES))
     _choice("checkpointing", checkpointing, CHECKPOINTING)
     check_positive("context", context)
@@ -133,16 +163,16 @@ def training_memory(spec: ArchSpec, *, mode: str = "full", optimizer: str = "ada
     terms = [
         MemoryTerm(name="weights", bytes=_ceil(weights_exact / zshard["weights"]),
                    formula=wformula + (f" / dp={dp} (ZeRO-3)" if zero >= 3 else ""),
-                   inputs=f"trainable={trainable:,}", assumption=wassume),
+                   inputs=f"{base.inputs}, trainable={trainable:,}", assumption=wassume),
         MemoryTerm(name="gradients", bytes=_ceil(grads / zshard["gradients"]),
                    formula=f"trainable x {GRAD_BYTES} B" + (f" / dp={dp} (ZeRO-2)" if zero >= 2 else ""),
                    inputs=f"trainable={trainable:,}", assumption="bf16 gradients of the trainable parameters"),
         MemoryTerm(name="optimizer", bytes=_ceil(optim / zshard["optimizer"]),
                    formula=f"trainable x ({master} master + {float(moments):g} moments) B"
                    + (f" / dp={dp} (ZeRO-1)" if zero >= 1 else ""),
-                   inputs=f"optimizer={optimizer}",
+                   inputs=f"trainable={trainable:,}, optimizer={optimizer}",
                    assumption="fp32 master copy" if master else "no master copy (QLoRA: bf16 adapters, paged 32-bit AdamW, counted resident)"),
-        activation_term(spec, context, batch, checkpointing, par.tp),
+        activation_term(spec, context, batch, checkpointing, par.tp, mode),
         overhead_term(),
     ]
     w, g, o, act, over = (t.bytes for t in terms)

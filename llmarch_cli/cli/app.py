@@ -59,18 +59,42 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _reflow(text: str | None) -> str | None:
+    """Help text with each paragraph on one line: Rich help keeps single line breaks, which
+    would show docstring line ends as breaks mid-sentence."""
+    if not text:
+        return text
+    import inspect
+
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(text).split("\n\n"))
+
+
+def _examples(lines: Sequence[str]) -> str | None:
+    """An "Examples:" epilog, one indented invocation per line (the leading newline keeps
+    the indent through Typer's dedent)."""
+    return "\nExamples:\n" + "\n".join(f"  {line}" for line in lines) if lines else None
+
+
 def _build_command(name: str) -> Any:
-    """The click command for one entry of COMMANDS."""
+    """The click command for one entry of COMMANDS, with its help reflowed and the module's
+    EXAMPLES as the epilog (for a group: EXAMPLES[""] for the group, EXAMPLES[sub] for each
+    subcommand)."""
     import importlib
 
     module_name, attr = COMMANDS[name]
-    target = getattr(importlib.import_module(f"llmarch_cli.cli.commands.{module_name}"), attr)
+    module = importlib.import_module(f"llmarch_cli.cli.commands.{module_name}")
+    target = getattr(module, attr)
     if not isinstance(target, typer.Typer):
         single = typer.Typer(add_completion=False, context_settings=CONTEXT_SETTINGS)
         single.command(name)(target)
         target = single
     command = typer.main.get_command(target)
     command.name = name
+    examples = module.EXAMPLES
+    parts = {"": command, **getattr(command, "commands", {})}
+    for key, part in parts.items():
+        part.help = _reflow(part.help)
+        part.epilog = _examples(examples if isinstance(examples, tuple) else examples[key])
     return command
 
 

@@ -42,6 +42,11 @@ class Checkpoint:
     def shape(self, name: str) -> tuple[int, ...]:
         return self._entries[name][1].shape
 
+    def nbytes(self, name: str) -> int:
+        """Bytes the tensor occupies on disk."""
+        info = self._entries[name][1]
+        return info.end - info.begin
+
     def get(self, name: str) -> np.ndarray:
         """The tensor as float32 (exact widening from F16/BF16)."""
         header, info = self._entries[name]

@@ -12,6 +12,10 @@ transformers' save format (``save_pretrained`` writes the original hub names):
 * Mixtral experts are stored one by one (``experts.{e}.w1|w3|w2``: gate, up, down).
 * gpt-oss experts are ``gate_up_proj [E, H, 2I]`` applied as ``x @ W + b`` with gate and up
   interleaved along the last axis (even columns gate, odd columns up).
+* T5 keeps each stack's relative-bias table in block 0; transformers 5 always ties its head
+  to ``shared`` (v1.1's missing output scale is ``scale_decoder_outputs: false`` in config).
+* BERT's MLM decoder bias is ``cls.predictions.bias``; BART's ``final_logits_bias [1, V]`` is a
+  buffer the spec does not count (``Quirks.logits_bias``).
 """
 
 from __future__ import annotations
@@ -25,8 +29,7 @@ import numpy as np
 
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.checkpoint import Checkpoint
-from llmarch_cli.forward.layout import model_shapes
-from llmarch_cli.forward.model import Model, Quirks, check_tokens
+from llmarch_cli.forward.model import Model, Quirks, check_tokens, expected_shapes
 from llmarch_cli.specs.model import ArchSpec
 
 
@@ -40,6 +43,7 @@ class Source:
 
 
 Mapping = dict[str, Source]
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 
 
 def _same(a: np.ndarray) -> np.ndarray:
@@ -227,6 +231,98 @@ def _bloom(spec: ArchSpec, p: str) -> Mapping:
     return m
 
 
+def _mha(m: Mapping, spec: ArchSpec, d: str, c: str, disk: tuple[str, str, str, str]) -> None:
+    """Separate q, k, v, o projections ``{d}.{disk[i]}`` (MHA) as canonical ``{c}q|k|v|o``."""
+    h, nh, _, hd, _, _ = _dims(spec)
+    for part, name in zip("qkv", disk[:3], strict=True):
+        _linear(m, f"{c}{part}", f"{d}.{name}", h, nh * hd)
+    _linear(m, f"{c}o", f"{d}.{disk[3]}", nh * hd, h)
+
+
+T5_ATTENTION = ("q", "k", "v", "o")
+BART_ATTENTION = ("q_proj", "k_proj", "v_proj", "out_proj")
+
+
+def _t5(spec: ArchSpec, p: str) -> Mapping:
+    """T5 v1.0 (relu, tied, scaled) and v1.1 (gated-gelu ``wi_0``/``wi_1``, ``lm_head``).
+
+    Each stack's relative-bias table lives in its block 0 and serves every layer; the decoder's
+    sublayers are self-attention (layer.0), cross-attention (layer.1) and FFN (layer.2).
+    """
+    h, nh, _, _, inner, v = _dims(spec)
+    buckets = spec.positions.relative.num_buckets
+    m: Mapping = {"embed": _src(f"{p}shared.weight", (v, h))}
+    for stack, disk, layers in (("enc", "encoder", spec.num_layers),
+                                ("dec", "decoder", spec.num_decoder_layers or spec.num_layers)):
+        m[f"{stack}.rel_bias"] = _src(
+            f"{p}{disk}.block.0.layer.0.SelfAttention.relative_attention_bias.weight", (buckets, nh))
+        m[f"{stack}.norm.w"] = _src(f"{p}{disk}.final_layer_norm.weight", (h,))
+        for layer in range(layers):
+            d, c = f"{p}{disk}.block.{layer}.layer.", f"{stack}.{layer}."
+            m[f"{c}attn_norm.w"] = _src(f"{d}0.layer_norm.weight", (h,))
+            _mha(m, spec, f"{d}0.SelfAttention", c, T5_ATTENTION)
+            ff = 1
+            if stack == "dec":
+                m[f"{c}cross_norm.w"] = _src(f"{d}1.layer_norm.weight", (h,))
+                _mha(m, spec, f"{d}1.EncDecAttention", f"{c}x", T5_ATTENTION)
+                ff = 2
+            m[f"{c}ffn_norm.w"] = _src(f"{d}{ff}.layer_norm.weight", (h,))
+            f = f"{d}{ff}.DenseReluDense."
+            _linear(m, f"{c}up", f"{f}wi_1" if spec.ffn.kind == "gated" else f"{f}wi", h, inner)
+            _linear(m, f"{c}gate", f"{f}wi_0", h, inner)
+            _linear(m, f"{c}down", f"{f}wo", inner, h)
+    _head(m, spec)
+    return m
+
+
+def _bert(spec: ArchSpec, p: str) -> Mapping:
+    """BertForMaskedLM: post-LN encoder, MLM transform and tied decoder with its own bias."""
+    h, *_, inner, v = _dims(spec)
+    e = f"{p}embeddings."
+    m: Mapping = {
+        "embed": _src(f"{e}word_embeddings.weight", (v, h)),
+        "enc.pos": _src(f"{e}position_embeddings.weight", (spec.positions.max_positions, h)),
+        "token_type": _src(f"{e}token_type_embeddings.weight", (spec.embeddings.token_types, h)),
+    }
+    _norm(m, "enc.embed_norm", f"{e}LayerNorm", h)
+    for layer in range(spec.num_layers):
+        d, c = f"{p}encoder.layer.{layer}.", f"enc.{layer}."
+        _mha(m, spec, f"{d}attention", c, ("self.query", "self.key", "self.value", "output.dense"))
+        _norm(m, f"{c}attn_norm", f"{d}attention.output.LayerNorm", h)
+        _linear(m, f"{c}up", f"{d}intermediate.dense", h, inner)
+        _linear(m, f"{c}down", f"{d}output.dense", inner, h)
+        _norm(m, f"{c}ffn_norm", f"{d}output.LayerNorm", h)
+    _linear(m, "head.transform", "cls.predictions.transform.dense", h, h)
+    _norm(m, "head.transform_norm", "cls.predictions.transform.LayerNorm", h)
+    _head(m, spec, "cls.predictions.decoder")
+    m["head.b"] = _src("cls.predictions.bias", (v,))  # the decoder's bias, stored beside it
+    return m
+
+
+def _bart(spec: ArchSpec, p: str) -> Mapping:
+    """BartForConditionalGeneration: learned positions (2 extra rows), post-LN, logits bias."""
+    h, *_, inner, v = _dims(spec)
+    rows = spec.positions.max_positions + spec.positions.offset
+    m: Mapping = {"embed": _src(f"{p}shared.weight", (v, h))}
+    for stack, disk, layers in (("enc", "encoder", spec.num_layers),
+                                ("dec", "decoder", spec.num_decoder_layers or spec.num_layers)):
+        m[f"{stack}.pos"] = _src(f"{p}{disk}.embed_positions.weight", (rows, h))
+        _norm(m, f"{stack}.embed_norm", f"{p}{disk}.layernorm_embedding", h)
+        for layer in range(layers):
+            d, c = f"{p}{disk}.layers.{layer}.", f"{stack}.{layer}."
+            _mha(m, spec, f"{d}self_attn", c, BART_ATTENTION)
+            _norm(m, f"{c}attn_norm", f"{d}self_attn_layer_norm", h)
+            if stack == "dec":
+                _mha(m, spec, f"{d}encoder_attn", f"{c}x", BART_ATTENTION)
+                _norm(m, f"{c}cross_norm", f"{d}encoder_attn_layer_norm", h)
+            _linear(m, f"{c}up", f"{d}fc1", h, inner)
+            _linear(m, f"{c}down", f"{d}fc2", inner, h)
+            _norm(m, f"{c}ffn_norm", f"{d}final_layer_norm", h)
+    _head(m, spec)
+    m["head.b"] = _src("final_logits_bias", (1, v), lambda a: a.reshape(-1))  # a buffer
+    return m
+
+
 # model_type -> (mapping builder, base-model prefixes to try, the tensor that reveals the prefix)
 FAMILIES: dict[str, tuple[Callable[[ArchSpec, str], Mapping], tuple[str, ...], str]] = {
     "gpt2": (_gpt2, ("transformer.", ""), "wte.weight"),
@@ -238,6 +334,9 @@ FAMILIES: dict[str, tuple[Callable[[ArchSpec, str], Mapping], tuple[str, ...], s
     "gpt_neox": (_gpt_neox, ("gpt_neox.",), "embed_in.weight"),
     "gptj": (_gptj, ("transformer.",), "wte.weight"),
     "bloom": (_bloom, ("transformer.", ""), "word_embeddings.weight"),
+    "t5": (_t5, ("",), "shared.weight"),
+    "bert": (_bert, ("bert.", ""), "embeddings.word_embeddings.weight"),
+    "bart": (_bart, ("model.", ""), "shared.weight"),
 }
 
 
@@ -246,11 +345,16 @@ def quirks_from_config(config: dict) -> Quirks:
     return Quirks(
         inverse_layer_scale=bool(config.get("scale_attn_by_inverse_layer_idx", False)),
         residual_from_normed=bool(config.get("apply_residual_connection_post_layernorm", False)),
+        logits_bias=config.get("model_type") == "bart",
     )
 
 
-def load_weights(spec: ArchSpec, folder: Path) -> dict[str, np.ndarray]:
-    """Canonical float32 weights of ``spec`` from the safetensors checkpoint in ``folder``."""
+def load_weights(spec: ArchSpec, folder: Path, quirks: Quirks = Quirks(),
+                 progress: Progress | None = None) -> dict[str, np.ndarray]:
+    """Canonical float32 weights of ``spec`` from the safetensors checkpoint in ``folder``.
+
+    ``progress(bytes_read, total_bytes)`` is called after each on-disk tensor is read.
+    """
     if spec.model_type not in FAMILIES:
         raise LlmarchError(
             f"forward cannot load {spec.model_type!r} weights",
@@ -260,15 +364,20 @@ def load_weights(spec: ArchSpec, folder: Path) -> dict[str, np.ndarray]:
     ckpt = Checkpoint(folder)
     prefix = next((p for p in prefixes if p + probe in ckpt), prefixes[0])
     mapping = build(spec, prefix)
-    wanted = {name: mapping[name] for name in model_shapes(spec)}
+    wanted = {name: mapping[name] for name in expected_shapes(spec, quirks)}
     _check(wanted, ckpt)
     cache: dict[str, np.ndarray] = {}
+    total = sum(ckpt.nbytes(n) for n in {n for src in wanted.values() for n in src.names})
+    done = 0
     weights = {}
     for canon, src in wanted.items():
         arrays = []
         for name in src.names:
             if name not in cache:
                 cache[name] = ckpt.get(name)
+                done += ckpt.nbytes(name)
+                if progress is not None:
+                    progress(done, total)
             arrays.append(cache[name])
         weights[canon] = src.fn(*arrays)  # views of the read tensors where possible
     return weights
@@ -292,10 +401,12 @@ def _check(wanted: Mapping, ckpt: Checkpoint) -> None:
         raise LlmarchError(f"checkpoint is missing {', '.join(missing[:3])}{more}")
 
 
-def load_hf_model(folder: Path, dtype: str = "fp32", tokens: list[int] | None = None) -> Model:
+def load_hf_model(folder: Path, dtype: str = "fp32", tokens: list[int] | None = None,
+                  progress: Progress | None = None) -> Model:
     """A Model with the spec from ``folder/config.json`` and the weights beside it.
 
-    ``tokens``, when given, are checked against the config before any weight is read.
+    ``tokens``, when given, are checked against the config before any weight is read;
+    ``progress`` is passed to ``load_weights``.
     """
     from llmarch_cli.specs.loader import load_model
 
@@ -303,4 +414,5 @@ def load_hf_model(folder: Path, dtype: str = "fp32", tokens: list[int] | None = 
     if tokens is not None:
         check_tokens(spec, tokens)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    return Model(spec, load_weights(spec, folder), dtype=dtype, quirks=quirks_from_config(config))
+    quirks = quirks_from_config(config)
+    return Model(spec, load_weights(spec, folder, quirks, progress), dtype=dtype, quirks=quirks)

@@ -23,7 +23,7 @@ from llmarch_cli.forward.precision import rounder
 from llmarch_cli.kernels.activations import ACTIVATIONS
 from llmarch_cli.kernels.attention import attention, windowed_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
-from llmarch_cli.kernels.masks import causal_mask, sliding_window_mask
+from llmarch_cli.kernels.masks import additive_mask, causal_mask, sliding_window_mask
 from llmarch_cli.kernels.moe import moe_dispatch, route
 from llmarch_cli.kernels.norms import layer_norm, rms_norm
 from llmarch_cli.kernels.positions import (
@@ -48,6 +48,15 @@ class Quirks:
 
     inverse_layer_scale: bool = False  # GPT-2 scale_attn_by_inverse_layer_idx: scale / (l + 1)
     residual_from_normed: bool = False  # BLOOM apply_residual_connection_post_layernorm
+    logits_bias: bool = False  # BART final_logits_bias: a buffer added to the logits, head.b [V]
+
+
+def expected_shapes(spec: ArchSpec, quirks: Quirks = Quirks()) -> dict[str, tuple[int, ...]]:
+    """``layout.model_shapes(spec)`` plus the tensors a quirk adds (BART's logits bias)."""
+    shapes = model_shapes(spec)
+    if quirks.logits_bias:
+        shapes["head.b"] = (spec.embeddings.vocab_size,)
+    return shapes
 
 
 @dataclass
@@ -78,8 +87,10 @@ class Trace:
 
 def _entropy(probs: np.ndarray) -> list[float]:
     """Mean over queries of -sum p ln p, per head: probs [nh, T, S] -> [nh]."""
-    logp = np.log(probs, out=np.zeros_like(probs), where=probs > 0)  # [nh, T, S], 0 where p = 0
-    return [float(v) for v in -(probs * logp).sum(-1).mean(-1)]
+    plogp = np.maximum(probs, np.finfo(probs.dtype).tiny)  # [nh, T, S], p = 0 adds 0 below
+    np.log(plogp, out=plogp)
+    plogp *= probs
+    return [float(v) for v in -plogp.sum(-1).mean(-1)]
 
 
 def check_tokens(spec: ArchSpec, tokens: list[int]) -> np.ndarray:
@@ -101,7 +112,7 @@ class Model:
 
     def __init__(self, spec: ArchSpec, weights: dict[str, np.ndarray], *, dtype: str = "fp32",
                  quirks: Quirks = Quirks()) -> None:
-        expected = model_shapes(spec)
+        expected = expected_shapes(spec, quirks)
         missing = [n for n in expected if n not in weights]
         if missing:
             raise LlmarchError(f"{spec.id}: weights missing {', '.join(missing[:5])}")
@@ -155,9 +166,8 @@ class Model:
             out = windowed_attention(q, k, v, window=window, scale=scale, sinks=sinks)
             probs = None
         else:
-            mask = None if cross else ctx["masks"][window]
-            bias = None if cross else ctx.get("bias")
-            out, probs = attention(q, k, v, scale=scale, mask=mask, bias=bias, sinks=sinks)
+            bias = None if cross else ctx["biases"][window]
+            out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks)
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
         return self._linear(out, f"{p}{n}o"), probs
 
@@ -216,24 +226,34 @@ class Model:
         return h
 
     def _context(self, stack: str, layers: int, T: int) -> dict:
-        """Masks per window, position bias and RoPE tables shared by a stack's layers."""
+        """Per-window additive score bias (mask + ALiBi/T5 bias) and RoPE tables of a stack.
+
+        Built once per forward and shared by the stack's layers: ``biases[window]`` is a float
+        [T, T] (or [nh, T, T]) array, or None for an encoder without position bias.
+        """
         spec, a = self.spec, self.spec.attention
         causal = stack == "dec"
         windows = [a.layer_window(i) if causal else None for i in range(layers)]
-        masks = {
-            wdw: (sliding_window_mask(T, wdw) if wdw else causal_mask(T)) if causal else None
-            for wdw in set(windows)
-        }
-        ctx: dict = {"windows": windows, "masks": masks}
+        position_bias = None
+        ctx: dict = {"windows": windows}
         pos = spec.positions
         if pos.kind == "rope":
             inv, factor = rope_inv_freq(pos.rope, spec.max_context, T)
             ctx["cos"], ctx["sin"] = rope_cos_sin(np.arange(T), inv, factor)
         elif pos.kind == "alibi":
-            ctx["bias"] = alibi_bias(alibi_slopes(a.num_heads), T)
+            position_bias = alibi_bias(alibi_slopes(a.num_heads), T)
         elif pos.kind == "relative_buckets":
             table = self.w[f"{stack}.rel_bias"]
-            ctx["bias"] = t5_relative_bias(table, T, T, not causal, pos.relative.max_distance)
+            position_bias = t5_relative_bias(table, T, T, not causal, pos.relative.max_distance)
+        biases = {}
+        for wdw in set(windows):
+            bias = None
+            if causal:
+                bias = additive_mask(sliding_window_mask(T, wdw) if wdw else causal_mask(T))
+            if position_bias is not None:
+                bias = position_bias if bias is None else position_bias + bias
+            biases[wdw] = None if bias is None else bias.astype(np.float32, copy=False)
+        ctx["biases"] = biases
         return ctx
 
     def _stack(self, stack: str, layers: int, h: np.ndarray, trace: Trace, keep: set,

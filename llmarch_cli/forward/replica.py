@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 
 import numpy as np
 
@@ -121,10 +122,15 @@ def check_fits(spec: ArchSpec) -> None:
         )
 
 
-def random_weights(spec: ArchSpec, seed: int) -> dict[str, np.ndarray]:
-    """Seeded float32 weights for every canonical tensor of ``spec``."""
+def random_weights(spec: ArchSpec, seed: int,
+                   progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+    """Seeded float32 weights for every canonical tensor of ``spec``.
+
+    ``progress(bytes_made, total_bytes)`` is called after each tensor.
+    """
     rng = np.random.default_rng(seed)
     weights = {}
+    total, done = weight_bytes(spec), 0
     for name, shape in model_shapes(spec).items():
         kind = name.rsplit(".", 1)[-1]
         if name in ("embed", "token_type") or name.endswith(".pos"):
@@ -138,4 +144,7 @@ def random_weights(spec: ArchSpec, seed: int) -> dict[str, np.ndarray]:
         else:  # a matrix [.., in, out]
             w = rng.standard_normal(shape, dtype=np.float32) / np.float32(math.sqrt(shape[-2]))
         weights[name] = w
+        done += w.nbytes
+        if progress is not None:
+            progress(done, total)
     return weights

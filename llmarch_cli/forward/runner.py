@@ -7,6 +7,7 @@ is in ``forward.replica``) or full size when it fits in memory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,16 @@ def has_weights(ref: str) -> bool:
 
 
 def build_model(ref: str, tokens: list[int], *, scale: str = "tiny", seed: int = 0,
-                dtype: str = "fp32") -> Model:
+                dtype: str = "fp32", progress: Callable[[int, int], None] | None = None) -> Model:
     """The model for ``ref``: real weights from a checkpoint folder, else a seeded replica.
 
-    ``tokens`` are checked against the spec before any weight is read or allocated.
+    ``tokens`` are checked against the spec before any weight is read or allocated;
+    ``progress(bytes_done, total_bytes)`` follows the weights being read or drawn.
     """
     if has_weights(ref):
         from llmarch_cli.forward.hf_weights import load_hf_model
 
-        return load_hf_model(Path(ref), dtype=dtype, tokens=tokens)
+        return load_hf_model(Path(ref), dtype=dtype, tokens=tokens, progress=progress)
     from llmarch_cli.specs.loader import load_model
 
     spec = load_model(ref)
@@ -49,7 +51,7 @@ def build_model(ref: str, tokens: list[int], *, scale: str = "tiny", seed: int =
     check_tokens(spec, tokens)
     if scale == "full":
         check_fits(spec)
-    return Model(spec, random_weights(spec, seed), dtype=dtype)
+    return Model(spec, random_weights(spec, seed, progress), dtype=dtype)
 
 
 def parse_tokens(text: str) -> list[int]:

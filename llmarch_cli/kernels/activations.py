@@ -50,11 +50,21 @@ def erf(x: np.ndarray) -> np.ndarray:
     return np.copysign(out, x).astype(x.dtype)  # erf is odd
 
 
+def _one_plus_exp_neg(x: np.ndarray) -> np.ndarray:
+    """1 + e^-x in a new array; e^-x overflowing to inf (x < -88 in float32) is harmless for
+    the divisions below, which then give 0 (or -0) instead of a value below 1e-38."""
+    t = np.negative(x)
+    with np.errstate(over="ignore"):
+        np.exp(t, out=t)
+    t += 1
+    return t
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-x), without overflow for large |x|."""
+    """1 / (1 + e^-x): no NaN at any |x|, relative error of float32 rounding."""
     x = _float(x)
-    e = np.exp(-np.abs(x))  # [...] in (0, 1]
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+    t = _one_plus_exp_neg(x)
+    return np.reciprocal(t, out=t)
 
 
 def relu(x: np.ndarray) -> np.ndarray:
@@ -83,9 +93,10 @@ def quick_gelu(x: np.ndarray) -> np.ndarray:
 
 
 def silu(x: np.ndarray) -> np.ndarray:
-    """SiLU / Swish with beta 1: x * sigmoid(x)."""
+    """SiLU / Swish with beta 1: x * sigmoid(x), computed as x / (1 + e^-x)."""
     x = _float(x)
-    return (x * sigmoid(x)).astype(x.dtype)
+    t = _one_plus_exp_neg(x)
+    return np.divide(x, t, out=t)
 
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -100,5 +111,7 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """exp(x - max) / sum exp(x - max) along ``axis``; rows sum to 1."""
     x = _float(x)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))  # [...] in (0, 1]
-    return (e / e.sum(axis=axis, keepdims=True)).astype(x.dtype)
+    e = x - x.max(axis=axis, keepdims=True)  # [...] <= 0
+    np.exp(e, out=e)  # [...] in (0, 1]
+    e /= e.sum(axis=axis, keepdims=True)
+    return e

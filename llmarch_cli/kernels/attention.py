@@ -1,10 +1,12 @@
 """Scaled dot-product attention: MHA, GQA and MQA, masks, additive bias, sinks, sliding windows.
 
 Shapes: ``q`` is ``[nh, T, hd]``, ``k`` and ``v`` are ``[nkv, S, hd]`` with ``nkv`` dividing
-``nh``; kv head ``j`` serves query heads ``j*g .. j*g+g-1`` (``g = nh // nkv``). Masked scores
-take float32's most negative finite value, as transformers does, so a fully masked row becomes
-uniform instead of NaN. A sink is one learned logit per head that joins the softmax as an
-extra key and is dropped afterwards, so the weights of a row sum to less than 1.
+``nh``; kv head ``j`` serves query heads ``j*g .. j*g+g-1`` (``g = nh // nkv``). GQA never
+copies k and v: the ``g`` query heads of a group are stacked into one ``[g*T, hd]`` matrix
+that multiplies their shared kv head. Masked scores get float32's most negative finite value
+added, as transformers does, so a fully masked row becomes uniform instead of NaN. A sink is
+one learned logit per head that joins the softmax as an extra key and is dropped afterwards,
+so the weights of a row sum to less than 1.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from llmarch_cli.kernels.activations import softmax
-from llmarch_cli.kernels.masks import band_mask
+from llmarch_cli.kernels.masks import additive_mask, band_mask
 
 
 def repeat_kv(x: np.ndarray, groups: int) -> np.ndarray:
@@ -28,17 +29,43 @@ def _groups(num_heads: int, num_kv_heads: int) -> int:
     return num_heads // num_kv_heads
 
 
-def _softmax_with_sinks(scores: np.ndarray, sinks: np.ndarray | None) -> np.ndarray:
-    """softmax over the last axis, with one extra sink logit per head when given.
+def _grouped(x: np.ndarray, num_kv_heads: int) -> np.ndarray:
+    """[nh, T, d] -> [nkv, g*T, d]: the query heads sharing a kv head, stacked (a copy only
+    when x is not contiguous)."""
+    nh, T, d = x.shape
+    return np.ascontiguousarray(x).reshape(num_kv_heads, nh // num_kv_heads * T, d)
 
-    scores [nh, T, S], sinks [nh] -> probabilities [nh, T, S] (rows sum to 1 without sinks).
-    """
-    if sinks is None:
-        return softmax(scores, axis=-1)  # [nh, T, S]
-    nh, T, _ = scores.shape
-    sink = np.broadcast_to(np.asarray(sinks, scores.dtype)[:, None, None], (nh, T, 1))  # [nh, T, 1]
-    probs = softmax(np.concatenate([scores, sink], axis=-1), axis=-1)  # [nh, T, S+1]
-    return probs[..., :-1]  # [nh, T, S], the sink column dropped
+
+def _softmax_(scores: np.ndarray, sinks: np.ndarray | None) -> np.ndarray:
+    """In-place softmax over the last axis of scores [nh, T, S], with one extra sink logit per
+    head when given (it takes part in the max and the sum, then is dropped)."""
+    top = scores.max(axis=-1, keepdims=True)  # [nh, T, 1]
+    if sinks is not None:
+        sink = np.asarray(sinks, scores.dtype)[:, None, None]  # [nh, 1, 1]
+        top = np.maximum(top, sink)
+    scores -= top
+    np.exp(scores, out=scores)  # [nh, T, S] in [0, 1]
+    total = scores.sum(axis=-1, keepdims=True)  # [nh, T, 1]
+    if sinks is not None:
+        total += np.exp(sink - top)
+    scores /= total
+    return scores
+
+
+def _scores(q: np.ndarray, k: np.ndarray, scale: float) -> np.ndarray:
+    """q k^T * scale per head, kv heads shared by groups: -> [nh, T, S] float32, contiguous."""
+    nh, T, _ = q.shape
+    nkv, S, _ = k.shape
+    _groups(nh, nkv)
+    scores = _grouped(q, nkv) @ k.transpose(0, 2, 1)  # [nkv, g*T, S]
+    scores *= np.asarray(scale, scores.dtype)
+    return scores.reshape(nh, T, S)
+
+
+def _weighted_values(probs: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """probs [nh, T, S] @ v [nkv, S, hd], kv heads shared by groups -> [nh, T, hd]."""
+    nh, T, _ = probs.shape
+    return (_grouped(probs, v.shape[0]) @ v).reshape(nh, T, v.shape[-1])
 
 
 def attention(
@@ -53,19 +80,18 @@ def attention(
 ) -> tuple[np.ndarray, np.ndarray]:
     """softmax(q k^T * scale + bias, masked) v -> (out [nh, T, hd], probs [nh, T, S]).
 
-    mask: bool broadcastable to [nh, T, S], True = allowed (``masks.causal_mask`` etc.).
-    bias: float broadcastable to [nh, T, S], added after scaling (ALiBi, T5 buckets).
+    mask: bool broadcastable to [T, S] (or [nh, T, S]), True = allowed (``masks.causal_mask``).
+    bias: float broadcastable to [nh, T, S], added after scaling (ALiBi, T5 buckets, or a mask
+    already made additive with ``masks.additive_mask``, which saves converting it per call).
     sinks: [nh] sink logits (gpt-oss), not scaled.
     """
-    g = _groups(q.shape[0], k.shape[0])
-    k, v = repeat_kv(k, g), repeat_kv(v, g)  # [nh, S, hd]
-    scores = (q @ k.transpose(0, 2, 1)) * np.asarray(scale, q.dtype)  # [nh, T, S]
+    scores = _scores(q, k, scale)  # [nh, T, S]
     if bias is not None:
-        scores = scores + bias.astype(q.dtype, copy=False)
+        scores += bias
     if mask is not None:
-        scores = np.where(mask, scores, np.finfo(q.dtype).min)  # [nh, T, S]
-    probs = _softmax_with_sinks(scores, sinks)  # [nh, T, S]
-    return probs @ v, probs  # [nh, T, hd], [nh, T, S]
+        scores += additive_mask(mask, scores.dtype)
+    probs = _softmax_(scores, sinks)  # [nh, T, S]
+    return _weighted_values(probs, v), probs  # [nh, T, hd], [nh, T, S]
 
 
 def window_blocks(T: int, window: int, block: int) -> Iterator[tuple[int, int, int]]:
@@ -97,13 +123,10 @@ def windowed_attention(
     keys. q [nh, T, hd], k and v [nkv, T, hd] (self-attention, no cache).
     """
     nh, T, hd = q.shape
-    g = _groups(nh, k.shape[0])
     out = np.empty((nh, T, v.shape[-1]), dtype=q.dtype)  # [nh, T, hd]
     for q0, q1, k0 in window_blocks(T, window, block):
-        kb = repeat_kv(k[:, k0:q1], g)  # [nh, q1-k0, hd]
-        vb = repeat_kv(v[:, k0:q1], g)  # [nh, q1-k0, hd]
         allowed = band_mask(np.arange(q0, q1), np.arange(k0, q1), window)  # [b, q1-k0]
-        scores = (q[:, q0:q1] @ kb.transpose(0, 2, 1)) * np.asarray(scale, q.dtype)  # [nh, b, q1-k0]
-        scores = np.where(allowed, scores, np.finfo(q.dtype).min)
-        out[:, q0:q1] = _softmax_with_sinks(scores, sinks) @ vb  # [nh, b, hd]
+        scores = _scores(q[:, q0:q1], k[:, k0:q1], scale)  # [nh, b, q1-k0]
+        scores += additive_mask(allowed, scores.dtype)
+        out[:, q0:q1] = _weighted_values(_softmax_(scores, sinks), v[:, k0:q1])  # [nh, b, hd]
     return out

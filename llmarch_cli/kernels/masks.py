@@ -21,6 +21,12 @@ def band_mask(q_pos: np.ndarray, k_pos: np.ndarray, window: int | None = None) -
     return allowed
 
 
+def additive_mask(allowed: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """Bool mask -> float mask to add to scores: 0 where allowed, the dtype's most negative
+    finite value where masked (transformers' convention: a fully masked row stays finite)."""
+    return np.where(allowed, 0, np.finfo(dtype).min).astype(dtype, copy=False)
+
+
 def _query_key_positions(T: int, S: int | None) -> tuple[np.ndarray, np.ndarray]:
     S = T if S is None else S
     if T <= 0 or S < T:

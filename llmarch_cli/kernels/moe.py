@@ -53,14 +53,22 @@ def moe_dispatch(
     """sum_k weights[t, k] * expert(ids[t, k], x[t]) -> (out [T, H], load [E] int64).
 
     Each expert runs once on the tokens routed to it: expert(e, x_e [n_e, H]) -> [n_e, H].
-    load[e] counts the (token, slot) assignments of expert e; it sums to T * k.
+    The (token, slot) assignments are sorted by expert once; a token picks an expert at most
+    once, so each expert's tokens are distinct and its output adds in place without
+    ``np.add.at``. load[e] counts the assignments of expert e; it sums to T * k.
     """
+    k = expert_ids.shape[-1]
+    flat = expert_ids.ravel()  # [T*k], assignment a = t*k + slot
+    order = np.argsort(flat, kind="stable")  # [T*k] assignments grouped by expert
+    load = np.bincount(flat, minlength=num_experts).astype(np.int64)  # [E]
+    ends = np.cumsum(load)  # [E]
+    mix = weights.ravel().astype(x.dtype, copy=False)  # [T*k]
     out = np.zeros_like(x)  # [T, H]
-    load = np.bincount(expert_ids.ravel(), minlength=num_experts).astype(np.int64)  # [E]
     for e in np.flatnonzero(load):
-        tokens, slots = np.nonzero(expert_ids == e)  # [n_e] each
+        chosen = order[ends[e] - load[e]:ends[e]]  # [n_e] assignments of expert e
+        tokens = chosen // k  # [n_e], distinct
         y = expert(int(e), x[tokens])  # [n_e, H]
-        np.add.at(out, tokens, y * weights[tokens, slots][:, None].astype(x.dtype))
+        out[tokens] += y * mix[chosen][:, None]
     return out, load
 
 

@@ -505,6 +505,9 @@ def _t5(cfg: _Config) -> dict[str, Any]:
         raise LlmarchError(f"config.json: feed_forward_proj {proj!r} is not 'ACT' or 'gated-ACT'")
     act = "gelu_new" if proj == "gated-gelu" else parts[-1]
     tied = cfg.raw("tie_word_embeddings", default=None) is not False
+    # transformers 5 saves every T5 with tie_word_embeddings true and records v1.1's unscaled
+    # output as scale_decoder_outputs: false.
+    scaled = cfg.raw("scale_decoder_outputs", default=tied) is not False
     return {
         "architecture": "encoder-decoder",
         "hidden_size": d_model,
@@ -527,7 +530,7 @@ def _t5(cfg: _Config) -> dict[str, Any]:
         },
         "embeddings": {"vocab_size": cfg.size("vocab_size", default=32128)},
         "head": {"kind": "seq2seq_lm", "tied": tied,
-                 "output_scale": d_model**-0.5 if tied else None},
+                 "output_scale": d_model**-0.5 if scaled else None},
         "max_context": cfg.opt_size("n_positions") or 512,
     }
 

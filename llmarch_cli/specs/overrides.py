@@ -149,4 +149,8 @@ def apply_overrides(spec: ArchSpec, sets: list[str], gqa: int | None = None) -> 
     try:
         return ArchSpec.model_validate(data)
     except ValidationError as exc:
-        raise LlmarchError(f"after --set: {describe_validation_error(exc)}") from None
+        problem = describe_validation_error(exc)
+        if sets:
+            both = "/--gqa" if gqa is not None else ""
+            raise LlmarchError(f"after --set{both}: {problem}") from None
+        raise LlmarchError(f"--gqa {gqa}: {problem.removeprefix('attention: ')}") from None

@@ -107,7 +107,7 @@ def _randomise(model, seed: int) -> None:
                 p.copy_(1 + 0.2 * noise)
             elif p.dim() == 1 or "sinks" in name:
                 p.copy_(0.5 * noise)
-            elif "emb" in name or "wte" in name or "wpe" in name:
+            elif any(key in name for key in ("emb", "wte", "wpe", "shared", "relative_attention")):
                 p.copy_(noise)
             else:
                 gain = 3.0 if "lm_head" in name or "embed_out" in name else 1.0  # peaked logits
@@ -189,3 +189,76 @@ def test_bf16_forward_tracks_transformers_bf16(tmp_path):
     # bf16 keeps 8 bits of mantissa: close to the reference, clearly not fp32-exact.
     assert np.abs(ours - ref).max() < 0.25
     assert np.abs(ours - fp32).max() > 1e-3
+
+
+# Encoder and encoder-decoder families: llmarch's encoder-decoder reads the same tokens on both
+# sides (teacher forcing), so the reference passes them as ``decoder_input_ids`` too.
+T5 = dict(vocab_size=VOCAB, d_model=48, d_kv=10, d_ff=40, num_layers=2, num_decoder_layers=3,
+          num_heads=5, relative_attention_num_buckets=8, relative_attention_max_distance=10,
+          layer_norm_epsilon=1e-3)
+BART = dict(vocab_size=VOCAB, d_model=48, encoder_layers=2, decoder_layers=3,
+            encoder_attention_heads=6, decoder_attention_heads=6, encoder_ffn_dim=40,
+            decoder_ffn_dim=40, max_position_embeddings=32)
+SEQ2SEQ_CASES: dict[str, tuple[str, str, dict]] = {
+    "t5-v1.0-relu-tied-scaled": ("T5Config", "T5ForConditionalGeneration", dict(
+        T5, feed_forward_proj="relu")),
+    "t5-v1.1-gated-gelu": ("T5Config", "T5ForConditionalGeneration", dict(
+        T5, feed_forward_proj="gated-gelu", tie_word_embeddings=False)),
+    "bart": ("BartConfig", "BartForConditionalGeneration", BART),
+    "bart-scaled-embedding": ("BartConfig", "BartForConditionalGeneration", dict(
+        BART, scale_embedding=True, activation_function="relu")),
+}
+
+
+def _build_any(config_cls: str, model_cls: str, kwargs: dict, seed: int, folder: Path):
+    torch.manual_seed(0)
+    model = getattr(transformers, model_cls)(getattr(transformers, config_cls)(**kwargs)).eval()
+    _randomise(model, seed)
+    with torch.no_grad():
+        for name, buffer in model.named_buffers():
+            if name == "final_logits_bias":  # a zero buffer: make it count
+                buffer.copy_(torch.randn(buffer.shape, generator=torch.Generator().manual_seed(1)))
+        if getattr(model.config, "scale_decoder_outputs", False):  # T5 v1.0: output * d^-0.5
+            model.decoder.final_layer_norm.weight.mul_(3)
+    model.save_pretrained(folder)
+    model.set_attn_implementation("eager")
+    return model
+
+
+def _seq2seq_reference(model) -> np.ndarray:
+    ids = torch.tensor([TOKENS])
+    with torch.no_grad():
+        return model(input_ids=ids, decoder_input_ids=ids).logits[0].numpy()
+
+
+@pytest.mark.parametrize("case", sorted(SEQ2SEQ_CASES))
+def test_encoder_decoder_logits_match_transformers(case, tmp_path):
+    model = _build_any(*SEQ2SEQ_CASES[case], seed=sum(map(ord, case)), folder=tmp_path)
+    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _seq2seq_reference(model))
+
+
+def test_t5_v1_1_with_its_own_lm_head_matches_transformers(tmp_path):
+    """A hub-style v1.1 file: ``tie_word_embeddings: false`` and a separate ``lm_head.weight``."""
+    from safetensors.torch import save_file
+
+    model = _build_any(*SEQ2SEQ_CASES["t5-v1.1-gated-gelu"], seed=7, folder=tmp_path)
+    head = torch.randn(model.lm_head.weight.shape, generator=torch.Generator().manual_seed(2))
+    model.lm_head = torch.nn.Linear(48, VOCAB, bias=False)
+    with torch.no_grad():
+        model.lm_head.weight.copy_(3 * head / math.sqrt(48))
+    state = {k: v.contiguous() for k, v in model.state_dict().items()
+             if "embed_tokens" not in k}  # ties transformers re-creates on load
+    save_file(state, tmp_path / "model.safetensors")
+    config = json.loads((tmp_path / "config.json").read_text())
+    config.pop("scale_decoder_outputs", None)
+    config["tie_word_embeddings"] = False
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _seq2seq_reference(model))
+
+
+def test_bert_masked_lm_logits_match_transformers(tmp_path):
+    model = _build_any("BertConfig", "BertForMaskedLM", dict(
+        vocab_size=VOCAB, hidden_size=48, num_hidden_layers=2, num_attention_heads=6,
+        intermediate_size=40, max_position_embeddings=32, type_vocab_size=2,
+        layer_norm_eps=1e-3), seed=11, folder=tmp_path)
+    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _reference(model))

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from llmarch_cli.specs.model import ArchSpec
 
 # Flat snake_case key -> row label of the human table (units come from the key's suffix).
+EXAMPLES = (  # shown under --help
+    "llmarch compare llama mistral",
+    "llmarch compare gpt2 llama-3-8b mixtral-8x7b -f md",
+    "llmarch compare llama mistral qwen -f jsonl | jq .kv_bytes_per_token",
+)
+
 LABELS: dict[str, str] = {
     "id": "Preset",
     "family": "Family",

@@ -17,6 +17,12 @@ from llmarch_cli.cli.options import (
     complete_model,
 )
 
+EXAMPLES = (  # shown under --help
+    "llmarch diff llama-2-7b mistral-7b-v0.1",
+    "llmarch diff llama-2-7b --gqa 8",
+    "llmarch diff llama-2-7b --set hidden_size=5120 --set num_hidden_layers=40 --json",
+)
+
 FIGURES = ("total_params", "active_params", "kv_bytes_per_token")
 # Bookkeeping that differs between any two presets and says nothing about the architecture.
 SKIPPED = ("id", "meta.name", "meta.hf_id", "meta.aliases", "meta.source", "meta.notes")

@@ -9,6 +9,12 @@ import typer
 
 from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt
 
+EXAMPLES = (  # shown under --help
+    "llmarch fit --gpu rtx4090",
+    "llmarch fit --gpu h100x8 --train lora",
+    "llmarch fit --memory 24GiB -c 32k --licence open --json",
+)
+
 COLUMNS = {
     "model": "Model", "weight_format": "Format", "total_params": "Params (SI)",
     "weights_bytes": "Weights (IEC)", "kv_bytes_per_token": "KV/token (IEC)",
@@ -36,7 +42,9 @@ def fit(
         help="Weight formats to consider (default: all but fp16, best first).")] = None,
     kv_dtype: Annotated[str, typer.Option("--kv-dtype", help="KV cache dtype.")] = "bf16",
     train: Annotated[str | None, typer.Option(
-        "--train", show_default=False, help="Fit training instead: full, lora or qlora (full checkpointing).")] = None,
+        "--train", show_default=False,
+        help="Fit training instead: full, lora or qlora, with memory's default checkpointing "
+             "(selective for full, full for lora/qlora).")] = None,
     task: Annotated[str | None, typer.Option(
         "--task", show_default=False, help="generate (LMs) or understand (encoders).")] = None,
     licence: Annotated[str | None, typer.Option(
@@ -47,9 +55,10 @@ def fit(
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Presets that fit a GPU or a memory size, largest first: the best weight format that fits,
-    the largest context and batch, and the numbers behind each. Tables use IEC units (GiB);
-    JSON is in bytes.
+    """Presets that fit a GPU or a memory size, largest first.
+
+    For each: the best weight format that fits, the largest context and batch, and the
+    numbers behind them. Tables use IEC units (GiB); JSON is in bytes.
     """
     from llmarch_cli.analysis.fit import TASKS, fit_all, matches
     from llmarch_cli.analysis.hardware import load_gpu_file, resolve_gpu
@@ -93,7 +102,7 @@ def fit(
         spec = load_preset(top.model)
         par = Parallel(gpus=gpus, tp=gpus)
         c = min(ctx or 4096, spec.max_context)
-        result = (training_memory(spec, mode=train, context=c, batch=batch, par=par, checkpointing="full")
+        result = (training_memory(spec, mode=train, context=c, batch=batch, par=par)
                   if train else inference_memory(spec, quant=top.weight_format, kv=kv_dtype, context=c,
                                                  batch=batch, par=par))
         print_explanation(result.terms, fmt, output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated
 
@@ -9,6 +10,11 @@ import typer
 
 from llmarch_cli.cli.options import Format, FormatOpt, ModelArg, NoColorOpt, OutputOpt
 
+EXAMPLES = (  # shown under --help
+    "llmarch forward gpt2 --tokens 1,2,3",
+    "llmarch forward mistral -t 5,6,7,8 --show attention --layer 0 --head 1",
+    "llmarch forward ./my-checkpoint --tokens 1,2,3 --json | jq .top_next_tokens",
+)
 
 class Dtype(str, Enum):
     fp32 = "fp32"
@@ -62,12 +68,14 @@ def forward(
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Run MODEL on token ids: activation statistics per layer, attention entropy per head,
-    MoE expert load, time per stage and the top next tokens.
+    """Run MODEL on token ids and show what happens inside.
+
+    Activation statistics per layer, attention entropy per head, MoE expert load, time per
+    stage and the top next tokens.
 
     MODEL may be a folder with config.json and model.safetensors (or a sharded index): its
     real weights are loaded. Anything else becomes a replica with seeded random weights.
-    JSON carries the final logits as [sequence][vocab] under "logits".
+    JSON carries the final logits, one list of vocab scores per position, under "logits".
     """
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.forward.layout import stacks
@@ -76,7 +84,9 @@ def forward(
 
     ids = parse_tokens(tokens)
     concrete = resolve_format(fmt, output)
-    net = build_model(model, ids, scale=scale.value, seed=seed, dtype=dtype.value)
+    with _weights_progress() as progress:
+        net = build_model(model, ids, scale=scale.value, seed=seed, dtype=dtype.value,
+                          progress=progress)
     stack, layers = stacks(net.spec)[-1]
     if show is not None:
         if layer >= layers:
@@ -104,6 +114,26 @@ def forward(
         write_text(render_text(result["layers"], concrete, columns=list(LAYER_COLUMNS)), output)
         return
     write_text(_human(result, concrete, on_terminal(concrete, output)), output)
+
+
+@contextmanager
+def _weights_progress():
+    """A callback (bytes done, total bytes) drawing a transient bar on stderr while weights
+    load, or None when stderr is not a terminal."""
+    import sys
+
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from llmarch_cli.render.console import make_console
+
+    columns = (TextColumn("loading weights"), BarColumn(), DownloadColumn(binary_units=True),
+               TimeRemainingColumn())
+    with Progress(*columns, console=make_console(stderr=True), transient=True) as bar:
+        task = bar.add_task("weights", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _hidden(shown: dict) -> list[list[bool]] | None:

@@ -8,6 +8,13 @@ import typer
 
 from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt
 
+EXAMPLES = (  # shown under --help
+    "llmarch kernel attention --heads 6 --kv-heads 2 --window 3",
+    "llmarch kernel rope --len 16",
+    "llmarch kernel quant -f tsv",
+    "llmarch kernel alibi --heads 6 --json | jq -c .slopes",
+)
+
 KERNELS = ("attention", "rope", "alibi", "norm", "activation", "moe", "lora", "quant")
 ROUTINGS = ("softmax_topk_renorm", "topk_softmax", "softmax_topk")
 MAX_SIZE = 4096  # any size option above this is a typo, not a demo

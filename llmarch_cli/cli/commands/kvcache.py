@@ -16,6 +16,13 @@ from llmarch_cli.cli.options import (
     complete_model,
 )
 
+EXAMPLES = (  # shown under --help
+    "llmarch kvcache --gqa 8",
+    "llmarch kvcache mistral -c 32k,128k --batch 8",
+    "llmarch kvcache llama-3-8b --dtype fp8 --explain",
+    "llmarch kvcache mistral-7b-v0.1 -c 32k --json | jq '.[0].total_bytes'",
+)
+
 DEFAULT_MODEL = "llama-2-7b"
 LADDER = (2048, 8192, 32768, 131072)
 COLUMNS = {
@@ -136,6 +143,7 @@ def kv_explanation(spec, context: int, batch: int, kvd, engine: str, encoder_len
             name=f"{n} {kind} layer(s)", bytes=batch * n * bits * tokens // 8,
             formula="batch x layers x 2 x kv_heads x (head_dim x bits + scale bits) / 8 x tokens",
             inputs=f"batch={batch}, layers={n}, kv_heads={heads}, head_dim={hd}, bits={kvd.bits}, "
+                   f"scale bits={kvd.bits_per_head_token}, "
                    f"tokens={tokens:,}" + (f" (window {win})" if win else ""),
             assumption=kvd.assumption,
         ))

@@ -8,6 +8,13 @@ import typer
 
 from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt
 
+EXAMPLES = (  # shown under --help
+    "llmarch list",
+    "llmarch list --feature moe",
+    "llmarch list --family llama -f md",
+    "llmarch list -f csv > presets.csv",
+)
+
 COLUMNS = ("id", "family", "name", "developer", "released", "architecture", "attention",
            "features", "licence")
 TABLE_COLUMNS = ("id", "family", "released", "architecture", "attention", "features", "licence")

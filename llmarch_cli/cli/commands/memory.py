@@ -23,6 +23,13 @@ TargetsOpt = Annotated[list[str] | None, typer.Option(
          "q,k,v,o,gate,up,down, or all-linear (default).")]
 
 
+EXAMPLES = (  # shown under --help
+    "llmarch memory llama-2-7b",
+    "llmarch memory llama-3-8b --quant q4_k_m -c 8k --batch 4",
+    "llmarch memory llama-65b --train qlora --rank 64 --checkpointing full -c 512",
+    "llmarch memory mixtral --tp 2 --explain",
+)
+
 def memory(
     model: ModelArg,
     quant: Annotated[str | None, typer.Option(
@@ -37,8 +44,11 @@ def memory(
     train: Annotated[str | None, typer.Option(
         "--train", show_default=False, help="Training instead of inference: full, lora or qlora.")] = None,
     optimizer: Annotated[str, typer.Option("--optimizer", help="adamw, adamw8bit or sgd (momentum).")] = "adamw",
-    checkpointing: Annotated[str, typer.Option(
-        "--checkpointing", help="Activation recomputation: none, selective or full.")] = "none",
+    checkpointing: Annotated[str | None, typer.Option(
+        "--checkpointing", show_default=False,
+        help="Activation recomputation: none, selective or full. Default: selective for --train "
+             "full (FlashAttention/SDPA stores no s x s scores), full for lora/qlora (the QLoRA "
+             "recipe and PEFT's prepare_model_for_kbit_training enable gradient checkpointing).")] = None,
     zero: Annotated[int, typer.Option("--zero", help="ZeRO stage 0-3 over the data-parallel GPUs.")] = 0,
     tp: Annotated[int, typer.Option("--tp", help="Tensor-parallel GPUs.")] = 1,
     pp: Annotated[int, typer.Option("--pp", help="Pipeline-parallel stages.")] = 1,
@@ -54,9 +64,11 @@ def memory(
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Per-GPU memory of MODEL for inference (weights by format, KV cache, activations,
-    overhead) or training (--train full|lora|qlora: weights, gradients, optimizer state,
-    activations). Tables use IEC units (GiB); JSON is in bytes.
+    """Per-GPU memory of MODEL for inference or training, every term itemised.
+
+    Inference: weights by format, KV cache, activations and overhead. Training (--train
+    full|lora|qlora): weights, gradients, optimizer state and activations. Tables use IEC
+    units (GiB); JSON is in bytes.
     """
     from llmarch_cli.analysis.memory import Parallel, inference_memory
     from llmarch_cli.analysis.training import training_memory

@@ -16,6 +16,13 @@ from llmarch_cli.cli.options import (
     SetOpt,
 )
 
+EXAMPLES = (  # shown under --help
+    "llmarch params llama-2-7b",
+    "llmarch params mixtral --breakdown",
+    "llmarch params mixtral --breakdown -f json | jq .active_params",
+    "cat config.json | llmarch params -",
+)
+
 SUMMARY = ("total_params", "active_params", "embedding_params", "lm_head_params",
            "non_embedding_params")
 

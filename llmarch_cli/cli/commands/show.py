@@ -12,6 +12,12 @@ from llmarch_cli.cli.options import (
     SetOpt,
 )
 
+EXAMPLES = (  # shown under --help
+    "llmarch show mistral",
+    "llmarch show gpt2 --json",
+    "llmarch show llama-2-7b --gqa 8 -f tsv",
+)
+
 GROUPS = ("model", "attention", "positions", "norm", "ffn", "moe", "embeddings", "head", "meta")
 
 

@@ -9,6 +9,16 @@ import typer
 
 from llmarch_cli.cli.options import GqaOpt, ModelArg, OutputOpt, SetOpt
 
+EXAMPLES = {  # shown under --help: "" for the group, then each subcommand
+    "": ("llmarch spec export llama-2-7b --gqa 8 -o my-arch.toml",
+         "llmarch spec validate my-arch.toml",
+         "llmarch spec schema | jq .required"),
+    "schema": ("llmarch spec schema", "llmarch spec schema -o archspec.schema.json"),
+    "export": ("llmarch spec export llama-2-7b --gqa 8 -o my-arch.toml",
+               "llmarch spec export mistral -f json"),
+    "validate": ("llmarch spec validate my-arch.toml", "cat config.json | llmarch spec validate -"),
+}
+
 app = typer.Typer(help="The spec file format: print its JSON schema, export a model, validate a file.",
                   no_args_is_help=True, add_completion=False)
 
@@ -55,8 +65,11 @@ def export(
     gqa: GqaOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Write MODEL as an llmarch spec file that every MODEL argument (and 'spec validate')
-    accepts back. With --set/--gqa, the what-if spec."""
+    """Write MODEL as an llmarch spec file.
+
+    Every MODEL argument (and 'spec validate') accepts the file back. With --set/--gqa, the
+    what-if spec.
+    """
     from llmarch_cli.cli.options import load_spec
     from llmarch_cli.render.output import write_text
 
