@@ -56,9 +56,10 @@ def kvcache(
     engine: Annotated[str, typer.Option(
         "--engine", help="minimal: sliding layers keep min(context, W); full: every layer keeps "
                          "the whole context, as engines that reserve it do.")] = "minimal",
-    encoder_length: Annotated[int | None, typer.Option(
+    encoder_tokens: Annotated[str | None, typer.Option(
         "--encoder-length", metavar="N", show_default=False,
-        help="Encoder-decoders: encoder tokens in the cross-attention cache (default: context).")] = None,
+        help="Encoder-decoders: encoder tokens in the cross-attention cache, e.g. 512 or 1k "
+             "(default: context).")] = None,
     sets: SetOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")] = False,
     fmt: FormatOpt = Format.auto,
@@ -79,15 +80,14 @@ def kvcache(
         kv_dtype,
     )
     from llmarch_cli.cli.options import load_spec
-    from llmarch_cli.cli.sizes import parse_counts
+    from llmarch_cli.cli.sizes import parse_count, parse_counts
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.render.output import emit
 
     check_positive("batch", batch)
     if sum((gqa is not None, mqa, mha)) > 1:
         raise LlmarchError("choose one of --gqa, --mqa and --mha")
-    if encoder_length is not None:
-        check_positive("encoder length", encoder_length)
+    encoder_length = None if encoder_tokens is None else parse_count(encoder_tokens)
     kvd = kv_dtype(dtype)
     base = load_spec(model)
     overrides = list(sets or ())
