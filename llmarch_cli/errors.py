@@ -23,3 +23,12 @@ class LlmarchError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+def check_positive(what: str, value: float, given: str | None = None) -> None:
+    """LlmarchError ``<what> must be positive, got <given or value>`` unless ``value > 0``.
+
+    ``given`` is the text the user typed, when it differs from ``value`` (``'-4k'``).
+    """
+    if value <= 0:
+        raise LlmarchError(f"{what} must be positive, got {value if given is None else repr(given)}")

@@ -121,7 +121,8 @@ def test_compare_table_has_a_column_per_model_and_human_units():
 
 
 def test_compare_highlights_only_differing_rows_on_a_terminal():
-    from llmarch_cli.cli.commands.compare import arch_record, side_by_side
+    from llmarch_cli.analysis.summary import arch_record
+    from llmarch_cli.cli.commands.compare import side_by_side
 
     records = [arch_record(load_preset(p)) for p in ("llama-2-7b", "mistral-7b-v0.1")]
     keys = ["hidden_size", "num_kv_heads", "vocab_size", "kv_bytes_per_token"]

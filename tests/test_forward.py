@@ -88,6 +88,27 @@ def test_full_size_that_does_not_fit_is_refused_before_allocating(monkeypatch):
         build_model("llama-2-7b", [1], scale="full")
 
 
+def _no_proc_meminfo(real_open):
+    def fake(path, *args, **kwargs):
+        if str(path) == "/proc/meminfo":
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)
+    return fake
+
+
+def test_full_size_where_memory_is_unknown_runs_with_a_note(monkeypatch, capsys):
+    def no_sysconf(name):
+        raise ValueError(f"unrecognized configuration name {name!r}")  # macOS: SC_AVPHYS_PAGES
+
+    monkeypatch.setattr("builtins.open", _no_proc_meminfo(open))
+    monkeypatch.setattr("os.sysconf", no_sysconf)
+    from llmarch_cli.forward.replica import available_bytes, check_fits
+
+    assert available_bytes() is None
+    check_fits(load_preset("llama-2-7b"))
+    assert "available memory is unknown" in capsys.readouterr().err
+
+
 def test_token_outside_the_vocabulary_is_refused():
     with pytest.raises(LlmarchError, match="token id 1024 is outside the vocabulary"):
         build_model("llama-2-7b", [1, 1024])

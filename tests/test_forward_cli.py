@@ -58,3 +58,13 @@ def test_bad_input_exits_2_with_one_error_line(args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stderr.startswith("llmarch: error:") or "Usage" in result.stderr
+
+
+def test_out_of_range_layer_fails_before_any_weight_is_made(monkeypatch):
+    def no_weights(*args, **kwargs):
+        raise AssertionError("weights were built")
+
+    monkeypatch.setattr("llmarch_cli.forward.runner.random_weights", no_weights)
+    result = invoke("gpt2", "-t", "1,2", "--show", "attention", "--layer", "40", "--scale", "full")
+    assert result.exit_code == 2
+    assert "--layer 40 is out of range: gpt2 has 12 layers" in result.stderr

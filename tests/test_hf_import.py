@@ -306,3 +306,11 @@ def test_layer_types_of_the_wrong_length_are_rejected() -> None:
     message = _error({"model_type": "gpt_oss", "num_hidden_layers": 3,
                       "layer_types": ["sliding_attention", "full_attention"]})
     assert "2 entries for 3 layers" in message
+
+
+def test_every_supported_model_type_has_one_family_entry_that_resolves():
+    from llmarch_cli.specs.families import FAMILIES, FAMILY_OF_MODEL_TYPE
+    from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES
+
+    assert sorted(FAMILIES) == sorted(SUPPORTED_MODEL_TYPES)
+    assert set(FAMILY_OF_MODEL_TYPE.values()) <= set(FAMILY_REPRESENTATIVES)

@@ -39,6 +39,9 @@ def loaded_packages(*args: str) -> set[str]:
     ["show", "gpt2", "--json"],
     ["diff", "llama-2-7b", "--gqa", "8", "--json"],
     ["params", "llama-2-7b", "--format", "tsv"],
+    ["kvcache", "--gqa", "8", "--json"],
+    ["memory", "llama-2-7b", "--train", "lora", "--json"],
+    ["fit", "--gpu", "rtx4090", "--json"],
 ])
 def test_json_and_plain_paths_import_neither_numpy_nor_rich(args):
     loaded = loaded_packages(*args)

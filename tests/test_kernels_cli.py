@@ -76,13 +76,15 @@ def test_lora_and_quant_report_their_checks():
 
 @pytest.mark.parametrize(("args", "message"), [
     (("softmax",), "unknown kernel 'softmax'"),
-    (("attention", "--window", "0"), "--window must be positive"),
+    (("attention", "--window", "0"), "'--window': 0 is not in the range 1<=x<=4096"),
     (("attention", "--heads", "6", "--kv-heads", "4"), "--kv-heads 4 must divide --heads 6"),
-    (("attention", "--len", "100000"), "too large"),
+    (("attention", "--len", "300"), "--len 300 is too large for attention (at most 256)"),
+    (("norm", "--len", "100000"), "100000 is not in the range"),
+    (("norm", "--dim", "0"), "'--dim': 0 is not in the range"),
     (("rope", "--head-dim", "7"), "even"),
     (("moe", "--top-k", "9"), "exceeds --experts"),
     (("moe", "--routing", "sigmoid"), "unknown routing"),
-    (("quant", "--group-size", "-1"), "--group-size must be positive"),
+    (("quant", "--group-size", "-1"), "'--group-size': -1 is not in the range"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     result = run(*args)

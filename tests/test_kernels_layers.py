@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from llmarch_cli.kernels.activations import ACTIVATIONS, erf, gelu, sigmoid, softmax
-from llmarch_cli.kernels.ffn import clamped_swiglu, deinterleave, gated_ffn, plain_ffn
+from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, plain_ffn
 from llmarch_cli.kernels.norms import layer_norm, rms_norm
 
 RNG = np.random.default_rng(5)
@@ -89,8 +89,3 @@ def test_clamped_swiglu_clamps_the_gate_above_only_and_the_linear_branch_both_wa
                 1 * 0.5 / (1 + math.exp(-1.702 * 0.5)),  # up 0 passes the gate through (+1)
                 (7 + 1) * 7 / (1 + math.exp(-1.702 * 7))]  # both clamped at 7
     np.testing.assert_allclose(y, expected, rtol=1e-6)
-
-
-def test_deinterleave_takes_gate_from_even_and_up_from_odd_columns():
-    gate, up = deinterleave(np.arange(8).reshape(1, 8))
-    assert gate.tolist() == [[0, 2, 4, 6]] and up.tolist() == [[1, 3, 5, 7]]

@@ -6,10 +6,13 @@ import pytest
 
 from llmarch_cli.analysis.kvcache import (
     KV_DTYPES,
+    KvDtype,
     kv_bytes_per_token,
     kv_cache_bytes,
     kv_dtype,
     kv_layers,
+    kv_rows,
+    kv_terms,
     layer_tokens,
 )
 from llmarch_cli.errors import LlmarchError
@@ -88,7 +91,8 @@ def test_lmdeploy_int8_kv_savings_table(batch: int, saved_mib: int) -> None:
     # LMDeploy kv_int8.md memory table (internlm-chat-7b: 32 layers x 32 heads x 128, as LLaMA-7B),
     # fp16 minus int8 (per-tensor scales) at 2048 tokens: measured saving in MiB.
     spec = load_preset("llama-7b")
-    saved = (kv_cache_bytes(spec, 2048, batch) - kv_cache_bytes(spec, 2048, batch, 1)) / MIB
+    per_tensor_int8 = KvDtype("int8", 8, 0, 0, "1 byte per value, per-tensor scales (negligible)")
+    saved = (kv_cache_bytes(spec, 2048, batch) - kv_cache_bytes(spec, 2048, batch, per_tensor_int8)) / MIB
     ratio = saved / saved_mib
     assert 0.99 < ratio <= 1.0
 
@@ -124,3 +128,39 @@ def test_vllm_rocm_blog_llama3_8b_kv_capacity_on_one_mi300x(dtype: str, blocks: 
     ours = pool / kv_bytes_per_token(spec, dtype=dtype)
     ratio = ours / (blocks * 16)
     assert 1.0 <= ratio < 1.03, f"ours {ours:,.0f} tokens, ratio {ratio:.4f}"
+
+
+def test_the_default_kv_dtype_is_fp16_everywhere() -> None:
+    from llmarch_cli.analysis.fit import fit_model
+    from llmarch_cli.analysis.memory import inference_memory
+
+    spec = load_preset("llama-2-7b")
+    assert inference_memory(spec).kv_dtype == "fp16"
+    assert fit_model(spec, 80 << 30).kv_dtype == "fp16"
+    assert kv_rows(spec, [4096])[0].dtype == "fp16"
+
+
+def test_rows_with_a_baseline_carry_the_saving_ratio_and_without_one_do_not() -> None:
+    base = load_preset("llama-2-7b")
+    plain = kv_rows(base, [4096])[0].model_dump(exclude_unset=True)
+    assert "saving_ratio" not in plain and "baseline_total_bytes" not in plain
+    row = kv_rows(apply_overrides(base, [], gqa=8), [4096], baseline=base)[0]
+    assert row.baseline_total_bytes == 4 * row.total_bytes == 2 * 2**30 and row.saving_ratio == 4
+
+
+def test_encoder_only_models_keep_no_cache() -> None:
+    spec = load_preset("bert-base-uncased")
+    assert kv_bytes_per_token(spec) == 0
+    with pytest.raises(LlmarchError, match="encoder-only"):
+        kv_rows(spec, [512])
+
+
+@pytest.mark.parametrize("model,dtype,context", [
+    ("gpt-oss-20b", "fp8", 131072), ("t5-base", "int4", 700), ("mistral-7b-v0.1", "int8", 32768),
+])
+def test_explained_terms_add_up_to_the_total(model: str, dtype: str, context: int) -> None:
+    spec = load_preset(model)
+    terms = kv_terms(spec, context, 3, dtype, encoder_length=300 if model == "t5-base" else None)
+    total = kv_cache_bytes(spec, context, 3, dtype,
+                           encoder_length=300 if model == "t5-base" else None)
+    assert sum(t.bytes for t in terms) == total

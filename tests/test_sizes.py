@@ -30,3 +30,17 @@ def test_bad_sizes_are_one_line_errors(text: str) -> None:
         parse_count(text) if not text.endswith("XB") else parse_bytes(text)
     with pytest.raises(LlmarchError):
         parse_bytes(text if text != "1.5" else "0.5B")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("0", "--context: size must be positive, got '0'"),
+    ("-4k", "--context: size must be positive, got '-4k'"),
+    ("12XB", "--context: invalid size '12XB'"),
+])
+def test_errors_name_the_option(text: str, message: str) -> None:
+    with pytest.raises(LlmarchError, match=message):
+        parse_count(text, "--context")
+
+
+def test_memory_sizes_read_g_as_si() -> None:
+    assert parse_bytes("24G") == 24 * 10**9 and parse_bytes("24GiB") == 24 << 30

@@ -87,6 +87,20 @@ def test_default_checkpointing_follows_each_recipe(mode: str, expected: str) -> 
 
 
 def test_qlora_llama3_8b_at_4k_needs_gigabytes_not_a_hundred_of_activations() -> None:
-    # Full checkpointing: 32 layers x 2*s*h*2 B inputs + fp32 logits 4*s*v, nothing quadratic in s.
+    # Full checkpointing: 32 layers x 2*s*h B inputs, one layer recomputed (34*s*h B, Korthikanti
+    # Table 2 with fused attention) and fp32 logits 4*s*v: nothing quadratic in s.
     r = training_memory(load_preset("llama-3-8b"), mode="qlora", context=4096)
-    assert r.activation_bytes == 32 * 2 * 4096 * 4096 + 4 * 4096 * 128256
+    assert r.activation_bytes == 32 * 2 * 4096 * 4096 + 34 * 4096 * 4096 + 4 * 4096 * 128256
+
+
+def test_full_checkpointing_holds_one_recomputed_layer_on_top_of_the_inputs() -> None:
+    # Korthikanti et al. 2022 §4.1: full recomputation stores each layer's input (2sbh) and,
+    # during the backward pass, the recomputed layer's activations; with tensor parallelism
+    # everything divides by t.
+    spec = load_preset("gpt2")  # 12 layers, h 768, vocab 50257
+    s, h, v = 1024, 768, 50257
+    full = training_memory(spec, checkpointing="full", context=s)
+    assert full.activation_bytes == 12 * 2 * s * h + 34 * s * h + 4 * s * v
+    selective = training_memory(spec, checkpointing="selective", context=s).activation_bytes
+    assert full.activation_bytes < selective
+    assert "34*s*b*h / t (the layer being recomputed)" in full.terms[3].formula

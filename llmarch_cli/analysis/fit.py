@@ -1,18 +1,25 @@
 """Which presets fit a memory budget, at which weight format, with the largest context and batch.
 
 For each model the best format is the one with the most bits per weight whose total (weights +
-KV cache + activations + overhead, per GPU) fits at the requested context and batch. For that
-format we then search the largest context (up to the model's maximum) at the requested batch,
-and the largest batch at the requested context. Memory grows monotonically with both, so a
-binary search is exact. Multi-GPU budgets split the model by tensor parallelism over all GPUs.
+KV cache + activations + overhead, per GPU) fits at the requested context and batch; fp32 is
+tried only when asked for (checkpoints ship in bf16, so bf16 is where the search starts). The
+context is the requested one, or ``default_context`` (min(4k, the model's maximum)); a model whose
+maximum context is below the requested one does not fit it and is reported apart. For that format
+we then search the largest context (up to the model's maximum) at the requested batch, and the
+largest batch at the requested context. Memory grows monotonically with both, so a binary search
+is exact. Multi-GPU budgets split each model by tensor parallelism over the largest number of
+GPUs that divides both the GPU count and its attention heads; the other GPUs are data-parallel
+replicas, each holding ``batch`` sequences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from math import gcd
 
 from llmarch_cli.analysis.kvcache import (
-    check_positive,
+    DEFAULT_KV_DTYPE,
     kv_bytes_per_token,
     kv_cache_sizer,
     kv_dtype,
@@ -20,16 +27,23 @@ from llmarch_cli.analysis.kvcache import (
 from llmarch_cli.analysis.memory import (
     RUNTIME_OVERHEAD_BYTES,
     Parallel,
+    default_context,
+    inference_memory,
     prefill_activation_sizer,
     weight_layout,
     weights_term,
 )
 from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS, weight_format
-from llmarch_cli.analysis.results import FitRow
+from llmarch_cli.analysis.results import FitRow, MemoryResult
 from llmarch_cli.analysis.training import DEFAULT_CHECKPOINTING, activation_bytes, training_memory
+from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.model import ArchSpec
+from llmarch_cli.specs.registry import load_preset, preset_ids
 
 TASKS: tuple[str, ...] = ("generate", "understand")
+LICENCES: tuple[str, ...] = ("open",)
+# Formats tried when none is asked for, widest first: fp16 duplicates bf16, and fp32 only when asked.
+DEFAULT_FORMATS: tuple[str, ...] = tuple(n for n in WEIGHT_FORMATS if n not in ("fp32", "fp16"))
 MAX_BATCH = 1 << 16
 
 
@@ -43,6 +57,24 @@ def matches(spec: ArchSpec, task: str | None, open_licence: bool, lang: str | No
     if open_licence and not spec.meta.open_licence:
         return False
     return lang is None or lang.lower() in (x.lower() for x in spec.meta.languages)
+
+
+def select_presets(task: str | None = None, licence: str | None = None,
+                   lang: str | None = None) -> list[ArchSpec]:
+    """Every preset passing the ``--task``, ``--licence`` and ``--lang`` filters."""
+    if task is not None and task not in TASKS:
+        raise LlmarchError(f"unknown task {task!r} (valid: {', '.join(TASKS)})")
+    if licence is not None and licence not in LICENCES:
+        raise LlmarchError(f"unknown licence filter {licence!r} (valid: {', '.join(LICENCES)})")
+    specs = (load_preset(p) for p in preset_ids())
+    return [s for s in specs if matches(s, task, licence == "open", lang)]
+
+
+def fit_parallel(spec: ArchSpec, gpus: int) -> Parallel:
+    """``gpus`` GPUs: tensor parallelism over the largest count dividing both the GPUs and the
+    attention heads, the rest data parallel (gpt2's 12 heads on 8 GPUs: tp 4 x dp 2)."""
+    check_positive("GPU count", gpus)
+    return Parallel(gpus=gpus, tp=gcd(gpus, spec.attention.num_heads))
 
 
 def _largest(fits: Callable[[int], bool], hi: int) -> int:
@@ -59,25 +91,23 @@ def _largest(fits: Callable[[int], bool], hi: int) -> int:
     return lo
 
 
-def _parallel(spec: ArchSpec, gpus: int) -> Parallel | None:
-    if spec.attention.num_heads % gpus:
-        return None
-    return Parallel(gpus=gpus, tp=gpus)
-
-
 def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None = None,
-              batch: int = 1, quants: Sequence[str] | None = None, kv: str = "bf16",
+              batch: int = 1, quants: Sequence[str] | None = None, kv: str = DEFAULT_KV_DTYPE,
               train: str | None = None) -> FitRow | None:
     """The best-fitting configuration of one model, or None when nothing fits.
 
+    ``context=None`` takes ``default_context(spec)``; a context beyond the model's maximum is an
+    LlmarchError. The row records the context, batch and GPU layout it was fitted at.
     Everything that does not depend on context or batch (weights, optimizer state, the KV layer
     layout) is computed once per model and format; the searches then only re-add the KV cache
     and activations. Training uses ``training_memory``'s default checkpointing for the mode.
     """
-    par = _parallel(spec, gpus)
-    if par is None:
-        return None
-    ctx = min(context or 4096, spec.max_context)
+    par = fit_parallel(spec, gpus)
+    ctx = default_context(spec) if context is None else context
+    check_positive("context", ctx)
+    check_positive("batch", batch)
+    if ctx > spec.max_context:
+        raise LlmarchError(f"context {ctx:,} exceeds the {spec.max_context:,} tokens {spec.id} takes")
     kvd = kv_dtype(kv)
     if train is not None:
         base = training_memory(spec, mode=train, context=1, batch=1, par=par)
@@ -90,7 +120,7 @@ def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None
         def variable(c: int, b: int) -> int:
             return activation_bytes(spec, c, b, ckpt, par.tp)
     else:
-        names = quants or [n for n in WEIGHT_FORMATS if n != "fp16"]
+        names = quants or DEFAULT_FORMATS
         formats = sorted({weight_format(n).name for n in names}, key=lambda n: -weight_format(n).bits)
         kv_bytes = kv_cache_sizer(spec, kvd, tp=par.tp)
         act_bytes = prefill_activation_sizer(spec, par.tp)
@@ -100,7 +130,7 @@ def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None
             return weights, weights + RUNTIME_OVERHEAD_BYTES
 
         def variable(c: int, b: int) -> int:
-            return -(-kv_bytes(c, b) // par.pp) + act_bytes(c, b)
+            return kv_bytes(c, b) + act_bytes(c, b)
     for fmt in formats:
         weights, base_bytes = fixed(fmt)
         used = base_bytes + variable(ctx, batch)
@@ -111,15 +141,40 @@ def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None
         max_batch = _largest(lambda b, r=room: variable(ctx, b) <= r, MAX_BATCH)
         return FitRow(
             model=spec.id, mode=f"train-{train}" if train else "inference", weight_format=fmt,
-            total_params=weight_layout(spec).total, weights_bytes=weights,
-            kv_bytes_per_token=kv_bytes_per_token(spec, dtype=kvd), max_context=max_ctx,
+            kv_dtype="-" if train else kvd.name, context=ctx, batch=batch, gpus=par.gpus,
+            tp=par.tp, dp=par.dp, total_params=weight_layout(spec).total, weights_bytes=weights,
+            kv_bytes_per_token=kv_bytes_per_token(spec, kvd), max_context=max_ctx,
             max_batch=max_batch, total_bytes=used, budget_bytes=budget, headroom_bytes=budget - used,
         )
     return None
 
 
-def fit_all(specs: Iterable[ArchSpec], budget: int, **kwargs) -> list[FitRow]:
-    """Every model that fits, largest first (then by weight precision)."""
+@dataclass(frozen=True)
+class FitSearch:
+    """Models that fit (largest first, then by weight precision), and the ids of models left
+    out because their maximum context is below the requested one."""
+
+    rows: list[FitRow]
+    context_too_long: list[str]
+
+
+def fit_all(specs: Iterable[ArchSpec], budget: int, *, context: int | None = None,
+            **kwargs) -> FitSearch:
+    """``fit_model`` over ``specs``, sorted, with the models whose context is too short apart."""
     check_positive("memory budget", budget)
-    rows = [row for spec in specs if (row := fit_model(spec, budget, **kwargs)) is not None]
-    return sorted(rows, key=lambda r: (-r.total_params, -weight_format(r.weight_format).bits, r.model))
+    specs = list(specs)
+    short = [s.id for s in specs if context is not None and context > s.max_context]
+    rows = [row for s in specs if s.id not in short
+            if (row := fit_model(s, budget, context=context, **kwargs)) is not None]
+    rows.sort(key=lambda r: (-r.total_params, -weight_format(r.weight_format).bits, r.model))
+    return FitSearch(rows, short)
+
+
+def fit_memory(spec: ArchSpec, row: FitRow) -> MemoryResult:
+    """The itemised memory behind ``row`` (``--explain``): its format, context, batch and layout."""
+    par = Parallel(gpus=row.gpus, tp=row.tp)
+    if row.mode.startswith("train-"):
+        return training_memory(spec, mode=row.mode.removeprefix("train-"), context=row.context,
+                               batch=row.batch, par=par)
+    return inference_memory(spec, quant=row.weight_format, kv=row.kv_dtype, context=row.context,
+                            batch=row.batch, par=par)

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -36,23 +31,45 @@ class Gpu:
     notes: str = ""
 
 
+def _number(gpu_id: str, key: str, value: Any, kind: type = float) -> Any:
+    """A positive number from a GPU table (an int for ``kind=int``), or an LlmarchError naming
+    the field: TOML strings such as "24GiB" and booleans are rejected."""
+    ok = (int,) if kind is int else (int, float)
+    if isinstance(value, bool) or not isinstance(value, ok):
+        what = "an integer number of bytes" if kind is int else "a number"
+        raise LlmarchError(f"GPU {gpu_id!r}: {key} must be {what}, got {value!r}")
+    if value <= 0:
+        raise LlmarchError(f"GPU {gpu_id!r}: {key} must be positive, got {value!r}")
+    return kind(value)
+
+
+def _text(gpu_id: str, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise LlmarchError(f"GPU {gpu_id!r}: {key} must be a string, got {value!r}")
+    return value
+
+
 def gpu_from_mapping(gpu_id: str, data: dict[str, Any]) -> Gpu:
-    """A Gpu from a parsed TOML table, or an LlmarchError naming the missing field."""
+    """A Gpu from a parsed TOML table, or an LlmarchError naming the missing or mistyped field."""
     need = ("name", "memory_bytes", "bandwidth_bytes_per_s", "peak_flops", "source")
     missing = [k for k in need if k not in data]
     if missing:
         raise LlmarchError(f"GPU {gpu_id!r}: missing {', '.join(missing)}")
-    if int(data["memory_bytes"]) <= 0:
-        raise LlmarchError(f"GPU {gpu_id!r}: memory_bytes must be positive")
+    flops = data["peak_flops"]
+    if not isinstance(flops, dict) or not flops:
+        raise LlmarchError(f"GPU {gpu_id!r}: peak_flops must be a table of dtype = FLOP/s, got {flops!r}")
+    aliases = data.get("aliases", [])
+    if not isinstance(aliases, list):
+        raise LlmarchError(f"GPU {gpu_id!r}: aliases must be a list of strings, got {aliases!r}")
     return Gpu(
         id=gpu_id,
-        name=str(data["name"]),
-        memory_bytes=int(data["memory_bytes"]),
-        bandwidth_bytes_per_s=float(data["bandwidth_bytes_per_s"]),
-        peak_flops={k: float(v) for k, v in data["peak_flops"].items()},
-        source=str(data["source"]),
-        aliases=tuple(data.get("aliases", ())),
-        notes=str(data.get("notes", "")),
+        name=_text(gpu_id, "name", data["name"]),
+        memory_bytes=_number(gpu_id, "memory_bytes", data["memory_bytes"], int),
+        bandwidth_bytes_per_s=_number(gpu_id, "bandwidth_bytes_per_s", data["bandwidth_bytes_per_s"]),
+        peak_flops={k: _number(gpu_id, f"peak_flops.{k}", v) for k, v in flops.items()},
+        source=_text(gpu_id, "source", data["source"]),
+        aliases=tuple(_text(gpu_id, "aliases", a) for a in aliases),
+        notes=_text(gpu_id, "notes", data.get("notes", "")),
     )
 
 

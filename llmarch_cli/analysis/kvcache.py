@@ -9,22 +9,26 @@ reserve the full length on every layer (``engine="full"``) are charged ``context
 Encoder-decoders also cache the cross-attention K/V of ``encoder_length`` encoder tokens in each
 decoder layer; encoder-only models generate nothing and cache nothing.
 
-Quantised KV state carries scales, counted here (see ``KV_DTYPES``).
+Quantised KV state carries scales, counted here (see ``KV_DTYPES``). The default dtype is
+fp16 (``DEFAULT_KV_DTYPE``), the conventional figure: Llama-2-7B costs 524,288 B per token.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from llmarch_cli.errors import LlmarchError
+from llmarch_cli.analysis.results import KvCacheRow, MemoryTerm
+from llmarch_cli.analysis.units import ceil_div
+from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.model import ArchSpec
 
 Engine = Literal["minimal", "full"]
 ENGINES: tuple[str, ...] = ("minimal", "full")
+LADDER = (2048, 8192, 32768, 131072)  # contexts shown when none is asked for
 
 
 @dataclass(frozen=True)
@@ -65,19 +69,24 @@ KV_DTYPES: dict[str, KvDtype] = {
 }
 
 
-def kv_dtype(name: str) -> KvDtype:
+DEFAULT_KV_DTYPE = "fp16"
+
+
+def kv_dtype(name: str | KvDtype) -> KvDtype:
     """The KvDtype called ``name``, or an LlmarchError listing the valid ones."""
+    if isinstance(name, KvDtype):
+        return name
     key = name.strip().lower()
     if key not in KV_DTYPES:
         raise LlmarchError(f"unknown KV dtype {name!r} (valid: {', '.join(KV_DTYPES)})")
     return KV_DTYPES[key]
 
 
-def _plain_dtype(bytes_per_value: float) -> KvDtype:
-    bits = round(bytes_per_value * 8)
-    if bits <= 0 or bits != bytes_per_value * 8:
-        raise LlmarchError(f"bytes per value must be a positive multiple of 1/8, got {bytes_per_value}")
-    return KvDtype(f"{bits}-bit", bits, 0, 0, f"{bytes_per_value} bytes per value, no scales")
+def check_engine(engine: str) -> str:
+    """``engine`` if it is one of ``ENGINES``, else an LlmarchError listing them."""
+    if engine not in ENGINES:
+        raise LlmarchError(f"unknown engine {engine!r} (valid: {', '.join(ENGINES)})")
+    return engine
 
 
 @dataclass(frozen=True)
@@ -114,27 +123,20 @@ def kv_layer_groups(spec: ArchSpec) -> tuple[tuple[KvLayer, int], ...]:
     return tuple(counts.items())
 
 
-def _resolve(bytes_per_value: float, dtype: str | KvDtype | None) -> KvDtype:
-    if isinstance(dtype, KvDtype):
-        return dtype
-    return kv_dtype(dtype) if dtype is not None else _plain_dtype(bytes_per_value)
+def layer_bits_per_token(layer: KvLayer, kvd: KvDtype, tp: int = 1) -> int:
+    """Bits one token adds to one layer's cache on one GPU: K and V, ``ceil(kv_heads / tp)``
+    heads, each ``head_dim`` values plus the dtype's per-head scale bits."""
+    return 2 * ceil_div(layer.kv_heads, tp) * (layer.head_dim * kvd.bits + kvd.bits_per_head_token)
 
 
-def _layer_bits_per_token(layer: KvLayer, kvd: KvDtype, kv_heads: int | None = None) -> int:
-    heads = layer.kv_heads if kv_heads is None else kv_heads
-    return 2 * heads * (layer.head_dim * kvd.bits + kvd.bits_per_head_token)
-
-
-def kv_bytes_per_token(
-    spec: ArchSpec, bytes_per_value: float = 2, *, dtype: str | KvDtype | None = None
-) -> int:
+def kv_bytes_per_token(spec: ArchSpec, dtype: str | KvDtype = DEFAULT_KV_DTYPE) -> int:
     """Bytes one more token adds while no window is full: self-attention layers only.
 
-    ``dtype`` (a ``KV_DTYPES`` name) overrides ``bytes_per_value`` and adds its scales.
+    ``dtype`` is a ``KV_DTYPES`` name (scales included); the default is fp16.
     """
-    kvd = _resolve(bytes_per_value, dtype)
-    bits = sum(n * _layer_bits_per_token(lay, kvd) for lay, n in kv_layer_groups(spec) if lay.kind != "cross")
-    return _ceil_bytes(bits)
+    kvd = kv_dtype(dtype)
+    return ceil_div(sum(n * layer_bits_per_token(lay, kvd) for lay, n in kv_layer_groups(spec)
+                        if lay.kind != "cross"), 8)
 
 
 def layer_tokens(layer: KvLayer, context: int, encoder_length: int, engine: str = "minimal") -> int:
@@ -146,17 +148,8 @@ def layer_tokens(layer: KvLayer, context: int, encoder_length: int, engine: str 
     return min(context, layer.window)
 
 
-def kv_cache_bytes(
-    spec: ArchSpec,
-    context: int,
-    batch: int = 1,
-    bytes_per_value: float = 2,
-    engine: str = "minimal",
-    *,
-    dtype: str | KvDtype | None = None,
-    encoder_length: int | None = None,
-    tp: int = 1,
-) -> int:
+def kv_cache_bytes(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype = DEFAULT_KV_DTYPE,
+                   engine: str = "minimal", *, encoder_length: int | None = None, tp: int = 1) -> int:
     """Exact cache bytes for ``batch`` sequences of ``context`` tokens (per GPU under ``tp``).
 
     Sliding layers hold ``min(context, W)`` tokens unless ``engine="full"``. Encoder-decoders add
@@ -168,31 +161,98 @@ def kv_cache_bytes(
     check_positive("batch", batch)
     if encoder_length is not None:
         check_positive("encoder length", encoder_length)
-    return kv_cache_sizer(spec, _resolve(bytes_per_value, dtype), engine, tp)(context, batch, encoder_length)
+    return kv_cache_sizer(spec, kv_dtype(dtype), engine, tp)(context, batch, encoder_length)
 
 
 def kv_cache_sizer(spec: ArchSpec, kvd: KvDtype, engine: str = "minimal",
                    tp: int = 1) -> Callable[[int, int, int | None], int]:
     """``kv_cache_bytes`` with the spec's layer groups resolved once: a function of
     (context, batch, encoder_length) for callers that size many contexts (``fit``'s search)."""
-    if engine not in ENGINES:
-        raise LlmarchError(f"unknown engine {engine!r} (valid: {', '.join(ENGINES)})")
-    groups = [(lay, n * _layer_bits_per_token(lay, kvd, -(-lay.kv_heads // tp))) for lay, n in kv_layer_groups(spec)]
+    check_engine(engine)
+    groups = [(lay, n * layer_bits_per_token(lay, kvd, tp)) for lay, n in kv_layer_groups(spec)]
     fixed = kvd.bytes_per_layer * sum(n for _, n in kv_layer_groups(spec))
 
     def size(context: int, batch: int = 1, encoder_length: int | None = None) -> int:
         enc = context if encoder_length is None else encoder_length
         bits = sum(bits * layer_tokens(lay, context, enc, engine) for lay, bits in groups)
-        return batch * _ceil_bytes(bits) + fixed
+        return batch * ceil_div(bits, 8) + fixed
 
     return size
 
 
-def check_positive(what: str, value: int) -> None:
-    """LlmarchError unless ``value`` is a positive integer."""
-    if value <= 0:
-        raise LlmarchError(f"{what} must be positive, got {value}")
+def context_ladder(max_context: int) -> list[int]:
+    """2k, 8k, 32k, 128k up to the model's maximum, and the maximum itself."""
+    return sorted({*(c for c in LADDER if c <= max_context), max_context})
 
 
-def _ceil_bytes(bits: int) -> int:
-    return -(-bits // 8)
+def window_sets(spec: ArchSpec, window: int) -> list[str]:
+    """``--set`` overrides giving every self-attention layer a sliding window of ``window``
+    tokens (decoder-only models: encoder-decoders here keep full self-attention caches)."""
+    check_positive("--window", window)
+    if spec.architecture != "decoder":
+        raise LlmarchError(f"--window applies to decoder-only models; {spec.id} is {spec.architecture}")
+    return [f"attention.sliding_window={window}", "attention.layer_types=null"]
+
+
+def check_encoder_length(spec: ArchSpec, encoder_length: int | None) -> None:
+    """LlmarchError for an encoder length on a model without cross-attention, or one below 1."""
+    if encoder_length is None:
+        return
+    if spec.architecture != "encoder-decoder":
+        raise LlmarchError(f"--encoder-length applies to encoder-decoder models; {spec.id} is "
+                           f"{spec.architecture}")
+    check_positive("--encoder-length", encoder_length)
+
+
+def kv_rows(spec: ArchSpec, contexts: Sequence[int], batch: int = 1,
+            dtype: str | KvDtype = DEFAULT_KV_DTYPE, engine: str = "minimal", *,
+            encoder_length: int | None = None, baseline: ArchSpec | None = None) -> list[KvCacheRow]:
+    """One row per context; with ``baseline`` (the model before a what-if) its figures and
+    ``saving_ratio`` = baseline total / total. Encoder-only models keep no cache: LlmarchError."""
+    if spec.architecture == "encoder":
+        raise LlmarchError(f"{spec.id} is encoder-only: it generates no tokens and keeps no KV cache")
+    check_encoder_length(spec, encoder_length)
+    kvd = kv_dtype(dtype)
+
+    def figures(s: ArchSpec, ctx: int) -> dict:
+        return {"kv_heads": s.attention.num_kv_heads, "window": s.attention.sliding_window,
+                "bytes_per_token": kv_bytes_per_token(s, kvd),
+                "total_bytes": kv_cache_bytes(s, ctx, batch, kvd, engine, encoder_length=encoder_length)}
+
+    rows = []
+    for ctx in contexts:
+        row = {"model": spec.id, "context": ctx, "batch": batch, "dtype": kvd.name, "engine": engine,
+               **figures(spec, ctx)}
+        if baseline is not None:
+            base = figures(baseline, ctx)
+            row.update({f"baseline_{k}": v for k, v in base.items()},
+                       saving_ratio=round(base["total_bytes"] / row["total_bytes"], 4))
+        rows.append(KvCacheRow(**row))
+    return rows
+
+
+def kv_terms(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype = DEFAULT_KV_DTYPE,
+             engine: str = "minimal", encoder_length: int | None = None) -> list[MemoryTerm]:
+    """The cache itemised for ``--explain``: one term per group of identical layer caches,
+    plus the per-layer scales of fp8."""
+    kvd = kv_dtype(dtype)
+    enc = context if encoder_length is None else encoder_length
+    groups = kv_layer_groups(spec)
+    terms = []
+    for lay, n in groups:
+        tokens = layer_tokens(lay, context, enc, engine)
+        terms.append(MemoryTerm(
+            name=f"{n} {lay.kind} layer(s)",
+            bytes=batch * ceil_div(n * layer_bits_per_token(lay, kvd) * tokens, 8),
+            formula="batch x ceil(layers x 2 x kv_heads x (head_dim x bits + scale bits) x tokens / 8)",
+            inputs=f"batch={batch}, layers={n}, kv_heads={lay.kv_heads}, head_dim={lay.head_dim}, "
+                   f"bits={kvd.bits}, scale bits={kvd.bits_per_head_token}, tokens={tokens:,}"
+                   + (f" (window {lay.window})" if lay.window and engine == "minimal" else ""),
+            assumption=kvd.assumption,
+        ))
+    if kvd.bytes_per_layer:
+        n = sum(count for _, count in groups)
+        terms.append(MemoryTerm(name="per-layer scales", bytes=n * kvd.bytes_per_layer,
+                                formula="layers x bytes per layer", inputs=f"layers={n}",
+                                assumption=kvd.assumption))
+    return terms

@@ -1,11 +1,14 @@
-"""Every weight matrix of a spec, named as Hugging Face transformers names its modules.
+"""Every weight matrix of a spec, named as its family's modeling code names the module.
 
 Used for LoRA targets (adapter sizes need in/out features) and for weight quantisation (which
-matrices a format quantises). Module names follow each family's modeling code in transformers
-5.x (see /work/shared/reference/semantics.md); a spec without a known ``model_type`` gets
-Llama-style names. MoE experts in transformers 5 are 3-D parameters, not ``nn.Linear``
-modules (``mlp.experts.gate_up_proj``), and the routers are custom modules: PEFT's
-``all-linear`` does not reach them, so they are listed with ``is_linear=False``.
+matrices a format quantises). Module paths come from ``specs.families`` (transformers 5.x, or
+Qwen 1's own ``modeling_qwen.py``); a spec without a known ``model_type`` gets Llama's names.
+Whether q, k and v are one matrix follows ``spec.attention.fused_qkv``. MoE experts in
+transformers 5 are 3-D parameters, not ``nn.Linear`` modules: ``mlp.experts.gate_up_proj``
+(listed twice, once for its gate half and once for its up half, each ``[H -> I]`` per expert)
+and ``mlp.experts.down_proj``; routers (``mlp.gate`` in Mixtral, ``mlp.router`` in gpt-oss)
+are custom modules. PEFT's ``all-linear`` reaches neither, so they have ``is_linear=False``.
+Shared experts use Qwen2-MoE's ``mlp.shared_expert.*`` names.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from llmarch_cli.specs.families import Family, family
 from llmarch_cli.specs.model import ArchSpec
 
 Role = Literal["attention", "cross_attention", "ffn", "experts", "router", "head", "other"]
@@ -47,108 +51,56 @@ class Linear:
         return self.in_features * self.out_features * self.count
 
 
-@dataclass(frozen=True)
-class _Names:
-    """Per-family module paths: attention q/k/v/o (or fused qkv), FFN up/gate/down."""
-
-    q: str = "self_attn.q_proj"
-    k: str = "self_attn.k_proj"
-    v: str = "self_attn.v_proj"
-    o: str = "self_attn.o_proj"
-    qkv: str | None = None
-    up: str = "mlp.up_proj"
-    gate: str = "mlp.gate_proj"
-    down: str = "mlp.down_proj"
-    cross: str | None = None  # prefix of the cross-attention q/k/v/o
-
-
-_LLAMA = _Names()
-FAMILY_NAMES: dict[str, _Names] = {
-    "gpt2": _Names(o="attn.c_proj", qkv="attn.c_attn", up="mlp.c_fc", down="mlp.c_proj"),
-    "gpt_neox": _Names(
-        o="attention.dense", qkv="attention.query_key_value",
-        up="mlp.dense_h_to_4h", down="mlp.dense_4h_to_h",
-    ),
-    "bloom": _Names(
-        o="self_attention.dense", qkv="self_attention.query_key_value",
-        up="mlp.dense_h_to_4h", down="mlp.dense_4h_to_h",
-    ),
-    "gptj": _Names(
-        q="attn.q_proj", k="attn.k_proj", v="attn.v_proj", o="attn.out_proj",
-        up="mlp.fc_in", down="mlp.fc_out",
-    ),
-    "t5": _Names(
-        q="SelfAttention.q", k="SelfAttention.k", v="SelfAttention.v", o="SelfAttention.o",
-        up="DenseReluDense.wi", gate="DenseReluDense.wi_0", down="DenseReluDense.wo",
-        cross="EncDecAttention",
-    ),
-    "bert": _Names(
-        q="attention.self.query", k="attention.self.key", v="attention.self.value",
-        o="attention.output.dense", up="intermediate.dense", down="output.dense",
-    ),
-    "bart": _Names(
-        o="self_attn.out_proj", up="fc1", down="fc2", cross="encoder_attn",
-    ),
-}
-
-
-def _names(spec: ArchSpec) -> _Names:
-    return FAMILY_NAMES.get(spec.model_type or "", _LLAMA)
-
-
-def _attention(spec: ArchSpec, n: _Names, stack: str, layers: int, prefix: str | None) -> list[Linear]:
+def _attention(spec: ArchSpec, fam: Family, stack: str, layers: int, cross: bool) -> list[Linear]:
+    """q, k, v, o of one stack's (cross-)attention; one fused qkv when the spec fuses them."""
     a, h = spec.attention, spec.hidden_size
     q_out, kv_out = a.num_heads * a.head_dim, a.num_kv_heads * a.head_dim
-    bias = a.q_bias or a.k_bias or a.v_bias
-    role: Role = "attention" if prefix is None else "cross_attention"
-
-    def path(p: str) -> str:
-        if prefix is None:
-            return p
-        # T5: SelfAttention.q -> EncDecAttention.q; BART: self_attn.q_proj -> encoder_attn.q_proj
-        return f"{prefix}.{p.split('.', 1)[1]}"
-
-    if n.qkv is not None and prefix is None:
-        qkv = Linear(stack, n.qkv, h, q_out + 2 * kv_out, layers, role, ("q", "k", "v"), bias)
-        out = Linear(stack, n.o, q_out, h, layers, role, ("o",), a.o_bias)
-        return [qkv, out]
+    role: Role = "cross_attention" if cross else "attention"
+    q, k, v, o = fam.attention(cross)
+    out = Linear(stack, o, q_out, h, layers, role, ("o",), a.o_bias)
+    if a.fused_qkv:
+        bias = a.q_bias or a.k_bias or a.v_bias
+        return [Linear(stack, fam.qkv, h, q_out + 2 * kv_out, layers, role, ("q", "k", "v"), bias), out]
     return [
-        Linear(stack, path(n.q), h, q_out, layers, role, ("q",), a.q_bias),
-        Linear(stack, path(n.k), h, kv_out, layers, role, ("k",), a.k_bias),
-        Linear(stack, path(n.v), h, kv_out, layers, role, ("v",), a.v_bias),
-        Linear(stack, path(n.o), q_out, h, layers, role, ("o",), a.o_bias),
+        Linear(stack, q, h, q_out, layers, role, ("q",), a.q_bias),
+        Linear(stack, k, h, kv_out, layers, role, ("k",), a.k_bias),
+        Linear(stack, v, h, kv_out, layers, role, ("v",), a.v_bias),
+        out,
     ]
 
 
-def _ffn(spec: ArchSpec, n: _Names, stack: str, layers: int, width: int, role: Role,
-         is_linear: bool = True) -> list[Linear]:
+def _ffn(spec: ArchSpec, paths: tuple[str, str, str], stack: str, layers: int, width: int,
+         role: Role, is_linear: bool = True) -> list[Linear]:
+    """gate (if gated), up and down of an FFN of inner ``width``; ``paths``: (gate, up, down)."""
     h, f = spec.hidden_size, spec.ffn
+    gate, up, down = paths
 
     def lin(path: str, i: int, o: int, short: str) -> Linear:
         return Linear(stack, path, i, o, layers, role, (short,) if is_linear else (), f.bias, is_linear)
 
-    if f.kind == "gated":
-        up_path = "DenseReluDense.wi_1" if spec.model_type == "t5" else n.up
-        return [lin(n.gate, h, width, "gate"), lin(up_path, h, width, "up"), lin(n.down, width, h, "down")]
-    return [lin(n.up, h, width, "up"), lin(n.down, width, h, "down")]
+    pair = [lin(up, h, width, "up"), lin(down, width, h, "down")]
+    return [lin(gate, h, width, "gate"), *pair] if f.kind == "gated" else pair
 
 
-_EXPERTS = _Names(up="mlp.experts.up", gate="mlp.experts.gate", down="mlp.experts.down")
-_SHARED = _Names(
-    up="mlp.shared_expert.up_proj", gate="mlp.shared_expert.gate_proj", down="mlp.shared_expert.down_proj"
-)
+def _dense_paths(spec: ArchSpec, fam: Family) -> tuple[str, str, str]:
+    return fam.gate, fam.up_path(spec.ffn.kind == "gated"), fam.down
 
 
-def _moe(spec: ArchSpec, n: _Names, stack: str) -> list[Linear]:
+_SHARED = ("mlp.shared_expert.gate_proj", "mlp.shared_expert.up_proj", "mlp.shared_expert.down_proj")
+
+
+def _moe(spec: ArchSpec, fam: Family, stack: str) -> list[Linear]:
     moe = spec.moe
     assert moe is not None
     width = spec.ffn.intermediate_size
     sparse = spec.num_layers - len(moe.dense_layers)
     out: list[Linear] = []
     if moe.dense_layers:
-        out += _ffn(spec, n, stack, len(moe.dense_layers), width, "ffn")
-    out += _ffn(spec, _EXPERTS, stack, sparse * moe.num_experts, width, "experts", is_linear=False)
-    out.append(Linear(stack, "mlp.router", spec.hidden_size, moe.num_experts, sparse, "router",
+        out += _ffn(spec, _dense_paths(spec, fam), stack, len(moe.dense_layers), width, "ffn")
+    gate_up, down = f"{fam.experts}.gate_up_proj", f"{fam.experts}.down_proj"
+    out += _ffn(spec, (gate_up, gate_up, down), stack, sparse * moe.num_experts, width, "experts",
+                is_linear=False)
+    out.append(Linear(stack, fam.router, spec.hidden_size, moe.num_experts, sparse, "router",
                       (), moe.router_bias, False))
     if moe.num_shared_experts and moe.shared_intermediate_size:
         shared = moe.shared_intermediate_size * moe.num_shared_experts
@@ -159,22 +111,23 @@ def _moe(spec: ArchSpec, n: _Names, stack: str) -> list[Linear]:
 @cache
 def linears(spec: ArchSpec) -> tuple[Linear, ...]:
     """Every weight matrix of the spec, per stack, with its HF module path."""
-    n = _names(spec)
+    fam = family(spec.model_type)
+    dense, width = _dense_paths(spec, fam), spec.ffn.intermediate_size
     out: list[Linear] = []
     if spec.architecture == "encoder-decoder":
         enc, dec = spec.num_layers, spec.num_decoder_layers or 0
-        out += _attention(spec, n, "encoder", enc, None)
-        out += _ffn(spec, n, "encoder", enc, spec.ffn.intermediate_size, "ffn")
-        out += _attention(spec, n, "decoder", dec, None)
-        out += _attention(spec, n, "decoder", dec, n.cross or "encoder_attn")
-        out += _ffn(spec, n, "decoder", dec, spec.ffn.intermediate_size, "ffn")
+        out += _attention(spec, fam, "encoder", enc, cross=False)
+        out += _ffn(spec, dense, "encoder", enc, width, "ffn")
+        out += _attention(spec, fam, "decoder", dec, cross=False)
+        out += _attention(spec, fam, "decoder", dec, cross=True)
+        out += _ffn(spec, dense, "decoder", dec, width, "ffn")
     else:
         stack = "model"
-        out += _attention(spec, n, stack, spec.num_layers, None)
+        out += _attention(spec, fam, stack, spec.num_layers, cross=False)
         if spec.moe is not None:
-            out += _moe(spec, n, stack)
+            out += _moe(spec, fam, stack)
         else:
-            out += _ffn(spec, n, stack, spec.num_layers, spec.ffn.intermediate_size, "ffn")
+            out += _ffn(spec, dense, stack, spec.num_layers, width, "ffn")
     if spec.head.transform:
         h = spec.hidden_size
         out.append(Linear("head", "predictions.transform.dense", h, h, 1, "other", (), True))

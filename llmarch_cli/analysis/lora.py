@@ -8,7 +8,7 @@ dtype; biases stay frozen (PEFT ``bias="none"``). Target matching follows PEFT's
 ``nn.Linear``/``Conv1D`` except the output embeddings, so GPT-2's Conv1D layers are included,
 and MoE experts (3-D parameters in transformers 5, not Linear modules) and routers are not.
 Short names q,k,v,o,gate,up,down select modules by role; on fused QKV models (GPT-2, NeoX,
-BLOOM) q, k and v all select the fused matrix.
+BLOOM, Qwen 1) q, k and v all select the fused matrix.
 
 Mixtral is special: PEFT (``utils/transformers_weight_conversion.py``) maps the transformers-4
 names ``gate`` (router), ``w1``+``w3`` (fused into ``experts.gate_up_proj``) and ``w2``
@@ -22,11 +22,10 @@ from collections.abc import Sequence
 
 from llmarch_cli.analysis.linears import SHORT_NAMES, Linear, linears
 from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.families import family
 from llmarch_cli.specs.model import ArchSpec
 
 ALL_LINEAR = "all-linear"
-# PEFT's transformers-5 MoE conversion: old name -> fused parameter (mixtral only in our presets).
-PEFT_MOE_NAMES: dict[str, tuple[str, ...]] = {"mixtral": ("gate", "w1", "w3", "w2")}
 
 
 def _matches(lin: Linear, target: str) -> bool:
@@ -39,7 +38,7 @@ def valid_targets(spec: ArchSpec) -> list[str]:
     """The module names ``--targets`` accepts for this spec (LoRA-able Linear modules)."""
     mods = [lin for lin in linears(spec) if lin.is_linear]
     shorts = [s for s in SHORT_NAMES if any(_matches(lin, s) for lin in mods)]
-    moe = PEFT_MOE_NAMES.get(spec.model_type or "", ())
+    moe = family(spec.model_type).peft_moe_targets
     return list(dict.fromkeys([*(lin.name for lin in mods), *shorts, *moe, ALL_LINEAR]))
 
 
@@ -55,7 +54,7 @@ def select_targets(spec: ArchSpec, targets: Sequence[str]) -> list[Linear]:
         raise LlmarchError(f"--targets is empty (valid: {', '.join(valid_targets(spec))})")
     if ALL_LINEAR in (n.lower() for n in names):
         return [lin for lin in mods if lin.role != "head"]
-    moe = PEFT_MOE_NAMES.get(spec.model_type or "", ())
+    moe = family(spec.model_type).peft_moe_targets
     chosen: list[Linear] = []
     for name in names:
         hits = [lin for lin in mods if _matches(lin, name)]
@@ -69,7 +68,7 @@ def select_targets(spec: ArchSpec, targets: Sequence[str]) -> list[Linear]:
 
 def _peft_moe_params(spec: ArchSpec, rank: int, targets: Sequence[str]) -> int:
     """Mixtral's router and expert parameters as PEFT wraps them (see the module docstring)."""
-    moe_names = PEFT_MOE_NAMES.get(spec.model_type or "", ())
+    moe_names = family(spec.model_type).peft_moe_targets
     if not moe_names or spec.moe is None:
         return 0
     names = set(_split(targets))

@@ -8,20 +8,29 @@ replication); pipeline parallelism ``pp`` splits layers evenly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 
-from llmarch_cli.analysis.kvcache import KvDtype, check_positive, kv_cache_bytes, kv_dtype
+from llmarch_cli.analysis.kvcache import (
+    DEFAULT_KV_DTYPE,
+    KvDtype,
+    check_encoder_length,
+    kv_cache_bytes,
+    kv_dtype,
+)
 from llmarch_cli.analysis.linears import linears
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.analysis.quant_formats import UNQUANTISED_BITS, QuantFormat, weight_format
 from llmarch_cli.analysis.results import MemoryResult, MemoryTerm
-from llmarch_cli.errors import LlmarchError
+from llmarch_cli.analysis.units import GIB, ceil_div
+from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.model import ArchSpec
 
-GIB = 1 << 30
+# Tokens per sequence when none is given (capped at the model's maximum): see default_context.
+DEFAULT_CONTEXT = 4096
 # CUDA context, cuBLAS and attention workspaces, allocator slack: a stated flat assumption.
 RUNTIME_OVERHEAD_BYTES = 1 * GIB
 ACT_BYTES = 2  # bf16/fp16 activations
@@ -52,10 +61,6 @@ def check_parallel(spec: ArchSpec, par: Parallel) -> None:
         raise LlmarchError(f"--pp {par.pp} exceeds the {spec.num_layers} layers of {spec.id}")
     if par.gpus % (par.tp * par.pp):
         raise LlmarchError(f"--gpus {par.gpus} is not a multiple of --tp x --pp = {par.tp * par.pp}")
-
-
-def _ceil(x: Fraction) -> int:
-    return -(-x.numerator // x.denominator)
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def shard_fraction(spec: ArchSpec, par: Parallel) -> Fraction:
         return Fraction(1)
     lay = weight_layout(spec)
     nkv = spec.attention.num_kv_heads
-    per_gpu = Fraction(lay.total - lay.kv_proj, par.tp) + Fraction(lay.kv_proj * -(-nkv // par.tp), nkv)
+    per_gpu = Fraction(lay.total - lay.kv_proj, par.tp) + Fraction(lay.kv_proj * ceil_div(nkv, par.tp), nkv)
     return per_gpu / par.pp / lay.total
 
 
@@ -117,23 +122,24 @@ def weights_term(spec: ArchSpec, fmt: QuantFormat, par: Parallel = Parallel()) -
         assumption = (f"{fmt.formula}; attention/FFN/expert matrices quantised ({quantised:,} "
                       f"weights); embeddings, head, norms, biases and routers stay bf16")
     split = "" if share == 1 else f", x {float(share):.4f} per GPU (tp={par.tp}, pp={par.pp})"
-    return MemoryTerm(name="weights", bytes=_ceil(exact * share), formula=formula + split,
+    return MemoryTerm(name="weights", bytes=math.ceil(exact * share), formula=formula + split,
                       inputs=f"params={total:,}, format={fmt.name}", assumption=f"{assumption}; source: {fmt.source}")
 
 
 def kv_term(spec: ArchSpec, context: int, batch: int, kvd: KvDtype, par: Parallel = Parallel(),
             engine: str = "minimal", encoder_length: int | None = None) -> MemoryTerm:
     """KV cache bytes on one GPU: heads split by tp (replicated beyond kv heads), layers by pp."""
-    total = kv_cache_bytes(spec, context, batch, dtype=kvd, engine=engine,
-                           encoder_length=encoder_length, tp=par.tp)
+    total = kv_cache_bytes(spec, context, batch, kvd, engine, encoder_length=encoder_length, tp=par.tp)
     att = spec.attention
     return MemoryTerm(
-        name="kv_cache", bytes=-(-total // par.pp),
+        name="kv_cache", bytes=ceil_div(total, par.pp),
         formula="batch x sum over layers of 2 x ceil(kv_heads / tp) x (head_dim x bits + scale bits) / 8 "
                 "x tokens held + scale bytes per layer x layers, / pp",
         inputs=f"context={context:,}, batch={batch}, kv_dtype={kvd.name} (bits={kvd.bits}, scale bits per "
                f"head and token={kvd.bits_per_head_token}, scale bytes per layer={kvd.bytes_per_layer}), "
-               f"kv_heads={att.num_kv_heads}, head_dim={att.head_dim}, engine={engine}, tp={par.tp}, pp={par.pp}",
+               f"kv_heads={att.num_kv_heads}, head_dim={att.head_dim}, engine={engine}, tp={par.tp}, pp={par.pp}"
+               + (f", encoder_length={encoder_length or context:,} (cross-attention)"
+                  if spec.architecture == "encoder-decoder" else ""),
         assumption=f"{kvd.assumption}; sliding layers hold min(context, window)",
     )
 
@@ -178,12 +184,19 @@ def overhead_term() -> MemoryTerm:
                       "a stated flat assumption: measure your own stack")
 
 
-def inference_memory(spec: ArchSpec, *, quant: str = "bf16", kv: str = "bf16", context: int = 4096,
-                     batch: int = 1, par: Parallel = Parallel(), engine: str = "minimal",
-                     encoder_length: int | None = None) -> MemoryResult:
+def default_context(spec: ArchSpec) -> int:
+    """Tokens per sequence when none is asked for: ``DEFAULT_CONTEXT``, capped at the model's
+    maximum."""
+    return min(DEFAULT_CONTEXT, spec.max_context)
+
+
+def inference_memory(spec: ArchSpec, *, quant: str = "bf16", kv: str = DEFAULT_KV_DTYPE,
+                     context: int = DEFAULT_CONTEXT, batch: int = 1, par: Parallel = Parallel(),
+                     engine: str = "minimal", encoder_length: int | None = None) -> MemoryResult:
     """Per-GPU inference memory of ``batch`` sequences of ``context`` tokens."""
     check_positive("context", context)
     check_positive("batch", batch)
+    check_encoder_length(spec, encoder_length)
     check_parallel(spec, par)
     fmt, kvd = weight_format(quant), kv_dtype(kv)
     terms = [

@@ -50,7 +50,8 @@ class KvCacheRow(_Result):
 
     ``bytes_per_token``: what one more token costs while no window is full;
     ``total_bytes``: exact, sliding layers holding min(context, window) tokens. With an attention
-    override the unmodified model's ``baseline_*`` figures and ``saving`` (baseline / total) follow.
+    override the unmodified model's ``baseline_*`` figures and ``saving_ratio`` (baseline total /
+    total) follow.
     """
 
     model: str
@@ -66,7 +67,7 @@ class KvCacheRow(_Result):
     baseline_window: int | None = None
     baseline_bytes_per_token: int | None = None
     baseline_total_bytes: int | None = None
-    saving: float | None = None
+    saving_ratio: float | None = None
 
 
 class MemoryTerm(_Result):
@@ -102,11 +103,22 @@ class MemoryResult(_Result):
 
 
 class FitRow(_Result):
-    """One model that fits a memory budget: at which format, and the largest context/batch."""
+    """One model that fits a memory budget: at which format, and the largest context/batch.
+
+    ``context`` and ``batch`` are what was fitted (``total_bytes`` is their total per GPU);
+    ``tp`` GPUs split the model by tensor parallelism, the rest of ``gpus`` are data-parallel
+    replicas (``dp``), each holding ``batch`` sequences.
+    """
 
     model: str
     mode: str
     weight_format: str
+    kv_dtype: str
+    context: int
+    batch: int
+    gpus: int
+    tp: int
+    dp: int
     total_params: int
     weights_bytes: int
     kv_bytes_per_token: int

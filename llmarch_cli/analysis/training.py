@@ -11,7 +11,9 @@ with double quantisation for QLoRA.
 Activations follow Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
 Transformer Models") Table 2, per layer, with tensor + sequence parallelism over ``t``:
 ``none``: s*b*h*(34 + 5*a*s/h) / t; ``selective`` (attention recomputed): 34*s*b*h / t;
-``full`` (only each layer's input kept): 2*s*b*h / t; plus fp32 logits 4*s*b*v / t. With
+``full`` (only each layer's input kept): 2*s*b*h / t, plus once the working set of the layer being
+recomputed in the backward pass (§4.1: its full activations are live again), 34*s*b*h / t with
+fused attention as everywhere else here; plus fp32 logits 4*s*b*v / t. With
 pipeline parallelism the first stage holds p micro-batches of L/p layers: L layers in all (§4.2.3).
 The constants assume a GPT block (4h MLP, dropout masks); they are applied here as published.
 
@@ -26,13 +28,14 @@ and PEFT's ``prepare_model_for_kbit_training`` enables it by default
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Literal
 
-from llmarch_cli.analysis.kvcache import check_positive
 from llmarch_cli.analysis.lora import ALL_LINEAR, lora_params
 from llmarch_cli.analysis.memory import (
+    DEFAULT_CONTEXT,
     Parallel,
     check_parallel,
     overhead_term,
@@ -42,7 +45,8 @@ from llmarch_cli.analysis.memory import (
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.analysis.quant_formats import weight_format
 from llmarch_cli.analysis.results import MemoryResult, MemoryTerm
-from llmarch_cli.errors import LlmarchError
+from llmarch_cli.analysis.units import ceil_div
+from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.model import ArchSpec
 
 TrainMode = Literal["full", "lora", "qlora"]
@@ -60,6 +64,9 @@ MASTER_BYTES = 4
 GRAD_BYTES = 2
 ADAPTER_BYTES = 2
 DEFAULT_RANK = 8  # PEFT LoraConfig's default r
+# Bytes per s*b*h of one layer's activations with fused attention (Korthikanti Table 2,
+# selective); full checkpointing holds this again for the one layer it recomputes.
+LAYER_BYTES_PER_SBH = 34
 
 
 def _choice(what: str, value: str, valid: Sequence[str]) -> str:
@@ -68,32 +75,30 @@ def _choice(what: str, value: str, valid: Sequence[str]) -> str:
     return value
 
 
-def _ceil(x: Fraction) -> int:
-    return -(-x.numerator // x.denominator)
-
-
 def activation_bytes(spec: ArchSpec, context: int, batch: int, checkpointing: str, tp: int = 1) -> int:
     """Korthikanti et al. 2022 activation bytes of one micro-batch on one GPU, logits included."""
     s, b, h, a = context, batch, spec.hidden_size, spec.attention.num_heads
     layers = spec.num_layers + (spec.num_decoder_layers or 0)
     per_layer = {
-        "none": 34 * s * b * h + 5 * a * s * s * b,
-        "selective": 34 * s * b * h,
+        "none": LAYER_BYTES_PER_SBH * s * b * h + 5 * a * s * s * b,
+        "selective": LAYER_BYTES_PER_SBH * s * b * h,
         "full": 2 * s * b * h,
     }[checkpointing]
+    recomputed = LAYER_BYTES_PER_SBH * s * b * h if checkpointing == "full" else 0
     logits = 4 * s * b * spec.embeddings.vocab_size
-    return -(-(layers * per_layer + logits) // tp)
+    return ceil_div(layers * per_layer + recomputed + logits, tp)
 
 
 _ACT_FORMULAS = {
     "none": "L x s*b*h*(34 + 5*a*s/h) / t",
     "selective": "L x 34*s*b*h / t",
-    "full": "L x 2*s*b*h / t",
+    "full": "L x 2*s*b*h / t + 34*s*b*h / t (the layer being recomputed)",
 }
 _ACT_ASSUMPTIONS = {
     "none": "nothing recomputed: the s x s attention scores are stored (eager attention)",
     "selective": "attention recomputed / fused (FlashAttention, SDPA): no s x s scores stored",
-    "full": "only each layer's input kept; layers recomputed in the backward pass",
+    "full": "only each layer's input kept; layers recomputed one at a time in the backward pass, "
+            "so one layer's activations (34*s*b*h, fused attention) are live on top",
 }
 
 
@@ -122,7 +127,7 @@ def trainable_params(spec: ArchSpec, mode: str, rank: int = DEFAULT_RANK,
 
 
 def training_memory(spec: ArchSpec, *, mode: str = "full", optimizer: str = "adamw",
-                    checkpointing: str | None = None, context: int = 2048, batch: int = 1,
+                    checkpointing: str | None = None, context: int = DEFAULT_CONTEXT, batch: int = 1,
                     zero: int = 0, par: Parallel = Parallel(), rank: int = DEFAULT_RANK,
                     targets: Sequence[str] = (ALL_LINEAR,)) -> MemoryResult:
     """Per-GPU training memory of one micro-batch of ``batch`` x ``context`` tokens.
@@ -161,13 +166,13 @@ def training_memory(spec: ArchSpec, *, mode: str = "full", optimizer: str = "ada
     optim = trainable * (master + moments) * share
 
     terms = [
-        MemoryTerm(name="weights", bytes=_ceil(weights_exact / zshard["weights"]),
+        MemoryTerm(name="weights", bytes=math.ceil(weights_exact / zshard["weights"]),
                    formula=wformula + (f" / dp={dp} (ZeRO-3)" if zero >= 3 else ""),
                    inputs=f"{base.inputs}, trainable={trainable:,}", assumption=wassume),
-        MemoryTerm(name="gradients", bytes=_ceil(grads / zshard["gradients"]),
+        MemoryTerm(name="gradients", bytes=math.ceil(grads / zshard["gradients"]),
                    formula=f"trainable x {GRAD_BYTES} B" + (f" / dp={dp} (ZeRO-2)" if zero >= 2 else ""),
                    inputs=f"trainable={trainable:,}", assumption="bf16 gradients of the trainable parameters"),
-        MemoryTerm(name="optimizer", bytes=_ceil(optim / zshard["optimizer"]),
+        MemoryTerm(name="optimizer", bytes=math.ceil(optim / zshard["optimizer"]),
                    formula=f"trainable x ({master} master + {float(moments):g} moments) B"
                    + (f" / dp={dp} (ZeRO-1)" if zero >= 1 else ""),
                    inputs=f"trainable={trainable:,}, optimizer={optimizer}",

@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from llmarch_cli import __version__
-from llmarch_cli.cli.options import NoColorOpt
+from llmarch_cli.cli.options import RESOLVED, NoColorOpt
 from llmarch_cli.errors import ExitCode, LlmarchError
 
 EPILOG = (
@@ -35,8 +35,13 @@ def _expand_aliases(args: Sequence[str]) -> list[str]:
     return out
 
 
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters (from user input) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _fail(message: str, hint: str | None, code: int) -> int:
-    lines = [f"llmarch: error: {message}"] + ([f"hint: {hint}"] if hint else [])
+    lines = [f"llmarch: error: {_one_line(message)}"] + ([f"hint: {_one_line(hint)}"] if hint else [])
     sys.stderr.write("\n".join(lines) + "\n")
     return code
 
@@ -115,6 +120,7 @@ class LlmarchGroup(TyperGroup):
         from llmarch_cli.render.console import disable_colour
 
         disable_colour(False)
+        RESOLVED.clear()
         argv = _expand_aliases(sys.argv[1:] if args is None else args)
         debug = bool(os.environ.get("LLMARCH_DEBUG"))
         try:
@@ -141,7 +147,10 @@ class LlmarchGroup(TyperGroup):
             if debug:
                 raise
             code = _internal(exc)
-        sys.exit(int(code) if isinstance(code, int) else ExitCode.OK)
+        code = int(code) if isinstance(code, int) else ExitCode.OK
+        if code == ExitCode.OK and RESOLVED:
+            sys.stderr.write("".join(f"{line}\n" for line in dict.fromkeys(RESOLVED)))
+        sys.exit(code)
 
 
 def _internal(exc: Exception) -> int:

@@ -6,7 +6,6 @@ Only typer and the standard library are imported here; everything else loads on 
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -77,10 +76,14 @@ NoColorOpt = Annotated[bool, typer.Option(
 )]
 
 
+RESOLVED: list[str] = []  # "family -> preset" notes of this invocation, printed by cli.app on success
+
+
 def load_spec(model: str, sets: list[str] | None = None, gqa: int | None = None) -> ArchSpec:
     """The ArchSpec for a MODEL argument with ``--set``/``--gqa`` applied.
 
-    A family name is reported on stderr with the preset it stands for (``llama -> llama-2-7b``).
+    A family name is reported on stderr with the preset it stands for (``llama -> llama-2-7b``),
+    once the command has succeeded (``RESOLVED``), so that an error stays the only stderr line.
     """
     from llmarch_cli.specs.loader import load_model, looks_like_path
     from llmarch_cli.specs.registry import resolve_id
@@ -88,7 +91,7 @@ def load_spec(model: str, sets: list[str] | None = None, gqa: int | None = None)
     if not looks_like_path(model):
         preset, family = resolve_id(model)
         if family is not None and family != preset:
-            sys.stderr.write(f"{model} -> {preset}\n")
+            RESOLVED.append(f"{model} -> {preset}")
     spec = load_model(model)
     if sets or gqa is not None:
         from llmarch_cli.specs.overrides import apply_overrides

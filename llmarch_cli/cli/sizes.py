@@ -8,8 +8,9 @@ Both reject zero, negatives and anything else with a one-line LlmarchError.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
-from llmarch_cli.errors import LlmarchError
+from llmarch_cli.errors import LlmarchError, check_positive
 
 _COUNT = {"": 1, "k": 1 << 10, "m": 1 << 20}
 _BYTES = {
@@ -20,29 +21,36 @@ _BYTES = {
 _NUMBER = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
 
 
-def _parse(text: str, units: dict[str, int], what: str, example: str) -> int:
+def _parse(text: str, units: dict[str, int], what: str, example: str, option: str | None) -> int:
+    prefix = f"{option}: " if option else ""
     m = _NUMBER.fullmatch(str(text))
     unit = m.group(2).lower() if m else ""
     if not m or unit not in units:
-        raise LlmarchError(f"invalid {what} {text!r} (e.g. {example})")
-    value = float(m.group(1)) * units[unit]
-    if value <= 0:
-        raise LlmarchError(f"{what} must be positive, got {text!r}")
-    if value != int(value):
+        raise LlmarchError(f"{prefix}invalid {what} {text!r} (e.g. {example})")
+    what = prefix + what
+    try:  # exact, however many digits: a float would round 2**53 + 1 and overflow at 1e309
+        value = Fraction(m.group(1)) * units[unit]
+    except ValueError:  # beyond int()'s digit limit
+        raise LlmarchError(f"{what} has too many digits ({len(text)} characters)") from None
+    check_positive(what, value, given=text)
+    if value.denominator != 1:
         raise LlmarchError(f"{what} {text!r} is not a whole number")
     return int(value)
 
 
-def parse_count(text: str) -> int:
-    """'4k' -> 4096, '128k' -> 131072, '1M' -> 1048576, '3000' -> 3000."""
-    return _parse(text, _COUNT, "size", "2048, 4k, 128k, 1M")
+def parse_count(text: str, option: str | None = None) -> int:
+    """'4k' -> 4096, '128k' -> 131072, '1M' -> 1048576, '3000' -> 3000.
+
+    ``option`` (``'--context'``) names the option in error messages.
+    """
+    return _parse(text, _COUNT, "size", "2048, 4k, 128k, 1M", option)
 
 
-def parse_counts(text: str) -> list[int]:
+def parse_counts(text: str, option: str | None = None) -> list[int]:
     """A comma-separated list of counts: '2k,8k,32k'."""
-    return [parse_count(part) for part in str(text).split(",")]
+    return [parse_count(part, option) for part in str(text).split(",")]
 
 
-def parse_bytes(text: str) -> int:
-    """'24GiB' -> 25769803776, '80GB' -> 80000000000, '512MiB' -> 536870912."""
-    return _parse(text, _BYTES, "memory size", "24GiB, 80GB, 512MiB")
+def parse_bytes(text: str, option: str | None = None) -> int:
+    """'24GiB' -> 25769803776 (IEC), '80GB' or '80G' -> 80000000000 (SI), '512MiB' -> 536870912."""
+    return _parse(text, _BYTES, "memory size", "24GiB, 80GB, 512MiB", option)

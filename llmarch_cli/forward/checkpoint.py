@@ -36,9 +36,6 @@ class Checkpoint:
     def __contains__(self, name: str) -> bool:
         return name in self._entries
 
-    def names(self) -> list[str]:
-        return list(self._entries)
-
     def shape(self, name: str) -> tuple[int, ...]:
         return self._entries[name][1].shape
 

@@ -1,6 +1,7 @@
 """Hugging Face checkpoints -> canonical weights (``forward.layout``), one name mapping per family.
 
-Each family maps every canonical tensor to the on-disk tensors it comes from, their expected
+Module paths inside a layer come from ``specs.families`` (shared with the LoRA targets). Each
+family maps every canonical tensor to the on-disk tensors it comes from, their expected
 on-disk shapes (from config.json through the spec) and a transform. All names and shapes are
 checked against the safetensors headers before any tensor is read, so a missing tensor or a
 shape that contradicts the config fails at once, naming the tensor. Layouts follow
@@ -30,6 +31,7 @@ import numpy as np
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.checkpoint import Checkpoint
 from llmarch_cli.forward.model import Model, Quirks, check_tokens, expected_shapes
+from llmarch_cli.specs.families import FAMILIES, Family
 from llmarch_cli.specs.model import ArchSpec
 
 
@@ -94,54 +96,59 @@ def _per_head(i: int, heads: int, hd: int, weight: bool):
     return lambda a: a.reshape(heads, 3, hd)[:, i].reshape(heads * hd)
 
 
-def _gpt2(spec: ArchSpec, p: str) -> Mapping:
+def _conv1d(m: Mapping, canon: str, disk: str, fan_in: int, fan_out: int) -> None:
+    """GPT-2's Conv1D ``disk`` ([in, out] + bias [out]): already canonical, no transpose."""
+    m[f"{canon}.w"] = _src(f"{disk}.weight", (fan_in, fan_out))
+    m[f"{canon}.b"] = _src(f"{disk}.bias", (fan_out,))
+
+
+def _gpt2(spec: ArchSpec, p: str, n: Family) -> Mapping:
     h, nh, _, hd, inner, v = _dims(spec)
     m: Mapping = {"embed": _src(f"{p}wte.weight", (v, h)),
                   "dec.pos": _src(f"{p}wpe.weight", (spec.positions.max_positions, h))}
     for layer in range(spec.num_layers):
-        d, c = f"{p}h.{layer}.", f"dec.{layer}."
+        d, c = f"{p}{n.layers}.{layer}.", f"dec.{layer}."
         _norm(m, f"{c}attn_norm", f"{d}ln_1", h)
         _norm(m, f"{c}ffn_norm", f"{d}ln_2", h)
-        for i, part in enumerate("qkv"):  # Conv1D [in, out]: no transpose
-            m[f"{c}{part}.w"] = _src(f"{d}attn.c_attn.weight", (h, 3 * h), _block_slice(i, h, 1))
-            m[f"{c}{part}.b"] = _src(f"{d}attn.c_attn.bias", (3 * h,), _block_slice(i, h, 0))
-        m[f"{c}o.w"] = _src(f"{d}attn.c_proj.weight", (nh * hd, h))
-        m[f"{c}o.b"] = _src(f"{d}attn.c_proj.bias", (h,))
-        m[f"{c}up.w"] = _src(f"{d}mlp.c_fc.weight", (h, inner))
-        m[f"{c}up.b"] = _src(f"{d}mlp.c_fc.bias", (inner,))
-        m[f"{c}down.w"] = _src(f"{d}mlp.c_proj.weight", (inner, h))
-        m[f"{c}down.b"] = _src(f"{d}mlp.c_proj.bias", (h,))
+        for i, part in enumerate("qkv"):  # [q | k | v] column blocks
+            m[f"{c}{part}.w"] = _src(f"{d}{n.qkv}.weight", (h, 3 * h), _block_slice(i, h, 1))
+            m[f"{c}{part}.b"] = _src(f"{d}{n.qkv}.bias", (3 * h,), _block_slice(i, h, 0))
+        _conv1d(m, f"{c}o", f"{d}{n.o}", nh * hd, h)
+        _conv1d(m, f"{c}up", f"{d}{n.up}", h, inner)
+        _conv1d(m, f"{c}down", f"{d}{n.down}", inner, h)
     _norm(m, "dec.norm", f"{p}ln_f", h)
     _head(m, spec)
     return m
 
 
-def _llama_attention(m: Mapping, spec: ArchSpec, d: str, c: str) -> None:
+def _attention(m: Mapping, spec: ArchSpec, d: str, c: str, paths: tuple[str, str, str, str]) -> None:
+    """Separate q, k, v, o projections ``{d}{paths[i]}`` as canonical ``{c}q|k|v|o``."""
     h, nh, nkv, hd, _, _ = _dims(spec)
-    _linear(m, f"{c}q", f"{d}self_attn.q_proj", h, nh * hd)
-    _linear(m, f"{c}k", f"{d}self_attn.k_proj", h, nkv * hd)
-    _linear(m, f"{c}v", f"{d}self_attn.v_proj", h, nkv * hd)
-    _linear(m, f"{c}o", f"{d}self_attn.o_proj", nh * hd, h)
-    m[f"{c}attn_norm.w"] = _src(f"{d}input_layernorm.weight", (h,))
-    m[f"{c}ffn_norm.w"] = _src(f"{d}post_attention_layernorm.weight", (h,))
-    m[f"{c}sinks"] = _src(f"{d}self_attn.sinks", (nh,))
+    q, k, v, o = paths
+    _linear(m, f"{c}q", f"{d}{q}", h, nh * hd)
+    _linear(m, f"{c}k", f"{d}{k}", h, nkv * hd)
+    _linear(m, f"{c}v", f"{d}{v}", h, nkv * hd)
+    _linear(m, f"{c}o", f"{d}{o}", nh * hd, h)
 
 
-def _llama(spec: ArchSpec, p: str) -> Mapping:
+def _llama(spec: ArchSpec, p: str, n: Family) -> Mapping:
     """llama, mistral, qwen2, mixtral and gpt_oss: the same skeleton, different FFNs."""
-    h, _, _, _, inner, v = _dims(spec)
+    h, nh, _, _, inner, v = _dims(spec)
     m: Mapping = {"embed": _src(f"{p}embed_tokens.weight", (v, h)),
                   "dec.norm.w": _src(f"{p}norm.weight", (h,))}
     for layer in range(spec.num_layers):
-        d, c = f"{p}layers.{layer}.", f"dec.{layer}."
-        _llama_attention(m, spec, d, c)
-        _linear(m, f"{c}gate", f"{d}mlp.gate_proj", h, inner)
-        _linear(m, f"{c}up", f"{d}mlp.up_proj", h, inner)
-        _linear(m, f"{c}down", f"{d}mlp.down_proj", inner, h)
+        d, c = f"{p}{n.layers}.{layer}.", f"dec.{layer}."
+        _attention(m, spec, d, c, n.attention())
+        m[f"{c}attn_norm.w"] = _src(f"{d}input_layernorm.weight", (h,))
+        m[f"{c}ffn_norm.w"] = _src(f"{d}post_attention_layernorm.weight", (h,))
+        m[f"{c}sinks"] = _src(f"{d}self_attn.sinks", (nh,))
+        _linear(m, f"{c}gate", f"{d}{n.gate}", h, inner)
+        _linear(m, f"{c}up", f"{d}{n.up}", h, inner)
+        _linear(m, f"{c}down", f"{d}{n.down}", inner, h)
         if spec.moe is not None and spec.model_type == "mixtral":
             _mixtral_experts(m, spec, d, c)
         elif spec.moe is not None:
-            _gpt_oss_experts(m, spec, d, c)
+            _gpt_oss_experts(m, spec, d, c, n)
     _head(m, spec)
     return m
 
@@ -163,12 +170,11 @@ def _columns(start: int):
     return lambda a: np.ascontiguousarray(a[..., start::2])
 
 
-def _gpt_oss_experts(m: Mapping, spec: ArchSpec, d: str, c: str) -> None:
+def _gpt_oss_experts(m: Mapping, spec: ArchSpec, d: str, c: str, n: Family) -> None:
     h, *_, inner, _ = _dims(spec)
     e = spec.moe.num_experts
-    x = f"{d}mlp.experts."
-    m[f"{c}router.w"] = _src(f"{d}mlp.router.weight", (e, h), _t)
-    m[f"{c}router.b"] = _src(f"{d}mlp.router.bias", (e,))
+    x = f"{d}{n.experts}."
+    _linear(m, f"{c}router", f"{d}{n.router}", h, e)
     for i, part in enumerate(("gate", "up")):  # interleaved: even columns gate, odd up
         m[f"{c}experts.{part}.w"] = _src(f"{x}gate_up_proj", (e, h, 2 * inner), _columns(i))
         m[f"{c}experts.{part}.b"] = _src(f"{x}gate_up_proj_bias", (e, 2 * inner), _columns(i))
@@ -183,67 +189,52 @@ def _fused_per_head(m: Mapping, spec: ArchSpec, c: str, disk: str) -> None:
         m[f"{c}{part}.b"] = _src(f"{disk}.bias", (3 * nh * hd,), _per_head(i, nh, hd, False))
 
 
-def _gpt_neox(spec: ArchSpec, p: str) -> Mapping:
-    h, nh, _, hd, inner, v = _dims(spec)
+def _neox_layer(m: Mapping, spec: ArchSpec, d: str, c: str, n: Family) -> None:
+    """GPT-NeoX and BLOOM: LayerNorms, per-head fused QKV, dense out, dense_h_to_4h MLP."""
+    h, nh, _, hd, inner, _ = _dims(spec)
+    _norm(m, f"{c}attn_norm", f"{d}input_layernorm", h)
+    _norm(m, f"{c}ffn_norm", f"{d}post_attention_layernorm", h)
+    _fused_per_head(m, spec, c, f"{d}{n.qkv}")
+    _linear(m, f"{c}o", f"{d}{n.o}", nh * hd, h)
+    _linear(m, f"{c}up", f"{d}{n.up}", h, inner)
+    _linear(m, f"{c}down", f"{d}{n.down}", inner, h)
+
+
+def _gpt_neox(spec: ArchSpec, p: str, n: Family) -> Mapping:
+    h, *_, v = _dims(spec)
     m: Mapping = {"embed": _src(f"{p}embed_in.weight", (v, h))}
     for layer in range(spec.num_layers):
-        d, c = f"{p}layers.{layer}.", f"dec.{layer}."
-        _norm(m, f"{c}attn_norm", f"{d}input_layernorm", h)
-        _norm(m, f"{c}ffn_norm", f"{d}post_attention_layernorm", h)
-        _fused_per_head(m, spec, c, f"{d}attention.query_key_value")
-        _linear(m, f"{c}o", f"{d}attention.dense", nh * hd, h)
-        _linear(m, f"{c}up", f"{d}mlp.dense_h_to_4h", h, inner)
-        _linear(m, f"{c}down", f"{d}mlp.dense_4h_to_h", inner, h)
+        _neox_layer(m, spec, f"{p}{n.layers}.{layer}.", f"dec.{layer}.", n)
     _norm(m, "dec.norm", f"{p}final_layer_norm", h)
     _head(m, spec, "embed_out")
     return m
 
 
-def _gptj(spec: ArchSpec, p: str) -> Mapping:
-    h, nh, _, hd, inner, v = _dims(spec)
+def _gptj(spec: ArchSpec, p: str, n: Family) -> Mapping:
+    h, *_, inner, v = _dims(spec)
     m: Mapping = {"embed": _src(f"{p}wte.weight", (v, h))}
     for layer in range(spec.num_layers):
-        d, c = f"{p}h.{layer}.", f"dec.{layer}."
+        d, c = f"{p}{n.layers}.{layer}.", f"dec.{layer}."
         _norm(m, f"{c}attn_norm", f"{d}ln_1", h)
-        for part, disk in (("q", "q_proj"), ("k", "k_proj"), ("v", "v_proj")):
-            _linear(m, f"{c}{part}", f"{d}attn.{disk}", h, nh * hd)
-        _linear(m, f"{c}o", f"{d}attn.out_proj", nh * hd, h)
-        _linear(m, f"{c}up", f"{d}mlp.fc_in", h, inner)
-        _linear(m, f"{c}down", f"{d}mlp.fc_out", inner, h)
+        _attention(m, spec, d, c, n.attention())
+        _linear(m, f"{c}up", f"{d}{n.up}", h, inner)
+        _linear(m, f"{c}down", f"{d}{n.down}", inner, h)
     _norm(m, "dec.norm", f"{p}ln_f", h)
     _head(m, spec)
     return m
 
 
-def _bloom(spec: ArchSpec, p: str) -> Mapping:
-    h, nh, _, hd, inner, v = _dims(spec)
+def _bloom(spec: ArchSpec, p: str, n: Family) -> Mapping:
+    h, *_, v = _dims(spec)
     m: Mapping = {"embed": _src(f"{p}word_embeddings.weight", (v, h))}
     _norm(m, "dec.embed_norm", f"{p}word_embeddings_layernorm", h)
     for layer in range(spec.num_layers):
-        d, c = f"{p}h.{layer}.", f"dec.{layer}."
-        _norm(m, f"{c}attn_norm", f"{d}input_layernorm", h)
-        _norm(m, f"{c}ffn_norm", f"{d}post_attention_layernorm", h)
-        _fused_per_head(m, spec, c, f"{d}self_attention.query_key_value")
-        _linear(m, f"{c}o", f"{d}self_attention.dense", nh * hd, h)
-        _linear(m, f"{c}up", f"{d}mlp.dense_h_to_4h", h, inner)
-        _linear(m, f"{c}down", f"{d}mlp.dense_4h_to_h", inner, h)
+        _neox_layer(m, spec, f"{p}{n.layers}.{layer}.", f"dec.{layer}.", n)
     _norm(m, "dec.norm", f"{p}ln_f", h)
     return m
 
 
-def _mha(m: Mapping, spec: ArchSpec, d: str, c: str, disk: tuple[str, str, str, str]) -> None:
-    """Separate q, k, v, o projections ``{d}.{disk[i]}`` (MHA) as canonical ``{c}q|k|v|o``."""
-    h, nh, _, hd, _, _ = _dims(spec)
-    for part, name in zip("qkv", disk[:3], strict=True):
-        _linear(m, f"{c}{part}", f"{d}.{name}", h, nh * hd)
-    _linear(m, f"{c}o", f"{d}.{disk[3]}", nh * hd, h)
-
-
-T5_ATTENTION = ("q", "k", "v", "o")
-BART_ATTENTION = ("q_proj", "k_proj", "v_proj", "out_proj")
-
-
-def _t5(spec: ArchSpec, p: str) -> Mapping:
+def _t5(spec: ArchSpec, p: str, n: Family) -> Mapping:
     """T5 v1.0 (relu, tied, scaled) and v1.1 (gated-gelu ``wi_0``/``wi_1``, ``lm_head``).
 
     Each stack's relative-bias table lives in its block 0 and serves every layer; the decoder's
@@ -255,27 +246,27 @@ def _t5(spec: ArchSpec, p: str) -> Mapping:
     for stack, disk, layers in (("enc", "encoder", spec.num_layers),
                                 ("dec", "decoder", spec.num_decoder_layers or spec.num_layers)):
         m[f"{stack}.rel_bias"] = _src(
-            f"{p}{disk}.block.0.layer.0.SelfAttention.relative_attention_bias.weight", (buckets, nh))
+            f"{p}{disk}.{n.layers}.0.layer.0.SelfAttention.relative_attention_bias.weight", (buckets, nh))
         m[f"{stack}.norm.w"] = _src(f"{p}{disk}.final_layer_norm.weight", (h,))
         for layer in range(layers):
-            d, c = f"{p}{disk}.block.{layer}.layer.", f"{stack}.{layer}."
+            d, c = f"{p}{disk}.{n.layers}.{layer}.layer.", f"{stack}.{layer}."
             m[f"{c}attn_norm.w"] = _src(f"{d}0.layer_norm.weight", (h,))
-            _mha(m, spec, f"{d}0.SelfAttention", c, T5_ATTENTION)
+            _attention(m, spec, f"{d}0.", c, n.attention())
             ff = 1
             if stack == "dec":
                 m[f"{c}cross_norm.w"] = _src(f"{d}1.layer_norm.weight", (h,))
-                _mha(m, spec, f"{d}1.EncDecAttention", f"{c}x", T5_ATTENTION)
+                _attention(m, spec, f"{d}1.", f"{c}x", n.attention(cross=True))
                 ff = 2
             m[f"{c}ffn_norm.w"] = _src(f"{d}{ff}.layer_norm.weight", (h,))
-            f = f"{d}{ff}.DenseReluDense."
-            _linear(m, f"{c}up", f"{f}wi_1" if spec.ffn.kind == "gated" else f"{f}wi", h, inner)
-            _linear(m, f"{c}gate", f"{f}wi_0", h, inner)
-            _linear(m, f"{c}down", f"{f}wo", inner, h)
+            f = f"{d}{ff}."
+            _linear(m, f"{c}up", f"{f}{n.up_path(spec.ffn.kind == 'gated')}", h, inner)
+            _linear(m, f"{c}gate", f"{f}{n.gate}", h, inner)
+            _linear(m, f"{c}down", f"{f}{n.down}", inner, h)
     _head(m, spec)
     return m
 
 
-def _bert(spec: ArchSpec, p: str) -> Mapping:
+def _bert(spec: ArchSpec, p: str, n: Family) -> Mapping:
     """BertForMaskedLM: post-LN encoder, MLM transform and tied decoder with its own bias."""
     h, *_, inner, v = _dims(spec)
     e = f"{p}embeddings."
@@ -286,11 +277,11 @@ def _bert(spec: ArchSpec, p: str) -> Mapping:
     }
     _norm(m, "enc.embed_norm", f"{e}LayerNorm", h)
     for layer in range(spec.num_layers):
-        d, c = f"{p}encoder.layer.{layer}.", f"enc.{layer}."
-        _mha(m, spec, f"{d}attention", c, ("self.query", "self.key", "self.value", "output.dense"))
+        d, c = f"{p}{n.layers}.{layer}.", f"enc.{layer}."
+        _attention(m, spec, d, c, n.attention())
         _norm(m, f"{c}attn_norm", f"{d}attention.output.LayerNorm", h)
-        _linear(m, f"{c}up", f"{d}intermediate.dense", h, inner)
-        _linear(m, f"{c}down", f"{d}output.dense", inner, h)
+        _linear(m, f"{c}up", f"{d}{n.up}", h, inner)
+        _linear(m, f"{c}down", f"{d}{n.down}", inner, h)
         _norm(m, f"{c}ffn_norm", f"{d}output.LayerNorm", h)
     _linear(m, "head.transform", "cls.predictions.transform.dense", h, h)
     _norm(m, "head.transform_norm", "cls.predictions.transform.LayerNorm", h)
@@ -299,7 +290,7 @@ def _bert(spec: ArchSpec, p: str) -> Mapping:
     return m
 
 
-def _bart(spec: ArchSpec, p: str) -> Mapping:
+def _bart(spec: ArchSpec, p: str, n: Family) -> Mapping:
     """BartForConditionalGeneration: learned positions (2 extra rows), post-LN, logits bias."""
     h, *_, inner, v = _dims(spec)
     rows = spec.positions.max_positions + spec.positions.offset
@@ -309,34 +300,30 @@ def _bart(spec: ArchSpec, p: str) -> Mapping:
         m[f"{stack}.pos"] = _src(f"{p}{disk}.embed_positions.weight", (rows, h))
         _norm(m, f"{stack}.embed_norm", f"{p}{disk}.layernorm_embedding", h)
         for layer in range(layers):
-            d, c = f"{p}{disk}.layers.{layer}.", f"{stack}.{layer}."
-            _mha(m, spec, f"{d}self_attn", c, BART_ATTENTION)
+            d, c = f"{p}{disk}.{n.layers}.{layer}.", f"{stack}.{layer}."
+            _attention(m, spec, d, c, n.attention())
             _norm(m, f"{c}attn_norm", f"{d}self_attn_layer_norm", h)
             if stack == "dec":
-                _mha(m, spec, f"{d}encoder_attn", f"{c}x", BART_ATTENTION)
+                _attention(m, spec, d, f"{c}x", n.attention(cross=True))
                 _norm(m, f"{c}cross_norm", f"{d}encoder_attn_layer_norm", h)
-            _linear(m, f"{c}up", f"{d}fc1", h, inner)
-            _linear(m, f"{c}down", f"{d}fc2", inner, h)
+            _linear(m, f"{c}up", f"{d}{n.up}", h, inner)
+            _linear(m, f"{c}down", f"{d}{n.down}", inner, h)
             _norm(m, f"{c}ffn_norm", f"{d}final_layer_norm", h)
     _head(m, spec)
     m["head.b"] = _src("final_logits_bias", (1, v), lambda a: a.reshape(-1))  # a buffer
     return m
 
 
-# model_type -> (mapping builder, base-model prefixes to try, the tensor that reveals the prefix)
-FAMILIES: dict[str, tuple[Callable[[ArchSpec, str], Mapping], tuple[str, ...], str]] = {
-    "gpt2": (_gpt2, ("transformer.", ""), "wte.weight"),
-    "llama": (_llama, ("model.",), "embed_tokens.weight"),
-    "mistral": (_llama, ("model.",), "embed_tokens.weight"),
-    "qwen2": (_llama, ("model.",), "embed_tokens.weight"),
-    "mixtral": (_llama, ("model.",), "embed_tokens.weight"),
-    "gpt_oss": (_llama, ("model.",), "embed_tokens.weight"),
-    "gpt_neox": (_gpt_neox, ("gpt_neox.",), "embed_in.weight"),
-    "gptj": (_gptj, ("transformer.",), "wte.weight"),
-    "bloom": (_bloom, ("transformer.", ""), "word_embeddings.weight"),
-    "t5": (_t5, ("",), "shared.weight"),
-    "bert": (_bert, ("bert.", ""), "embeddings.word_embeddings.weight"),
-    "bart": (_bart, ("model.", ""), "shared.weight"),
+# model_type -> the builder of its name mapping (prefixes and module paths: specs.families).
+BUILDERS: dict[str, Callable[[ArchSpec, str, Family], Mapping]] = {
+    "gpt2": _gpt2,
+    **dict.fromkeys(("llama", "mistral", "qwen2", "mixtral", "gpt_oss"), _llama),
+    "gpt_neox": _gpt_neox,
+    "gptj": _gptj,
+    "bloom": _bloom,
+    "t5": _t5,
+    "bert": _bert,
+    "bart": _bart,
 }
 
 
@@ -355,15 +342,15 @@ def load_weights(spec: ArchSpec, folder: Path, quirks: Quirks = Quirks(),
 
     ``progress(bytes_read, total_bytes)`` is called after each on-disk tensor is read.
     """
-    if spec.model_type not in FAMILIES:
+    if spec.model_type not in BUILDERS:
         raise LlmarchError(
             f"forward cannot load {spec.model_type!r} weights",
-            f"supported: {', '.join(FAMILIES)}",
+            f"supported: {', '.join(BUILDERS)}",
         )
-    build, prefixes, probe = FAMILIES[spec.model_type]
+    fam = FAMILIES[spec.model_type]
     ckpt = Checkpoint(folder)
-    prefix = next((p for p in prefixes if p + probe in ckpt), prefixes[0])
-    mapping = build(spec, prefix)
+    prefix = next((p for p in fam.prefixes if p + fam.probe in ckpt), fam.prefixes[0])
+    mapping = BUILDERS[spec.model_type](spec, prefix, fam)
     wanted = {name: mapping[name] for name in expected_shapes(spec, quirks)}
     _check(wanted, ckpt)
     cache: dict[str, np.ndarray] = {}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -99,8 +100,9 @@ def weight_bytes(spec: ArchSpec) -> int:
     return sum(math.prod(s) for s in model_shapes(spec).values()) * FLOAT32_BYTES
 
 
-def available_bytes() -> int:
-    """Physical memory currently available (MemAvailable on Linux, free pages elsewhere)."""
+def available_bytes() -> int | None:
+    """Physical memory currently available: MemAvailable on Linux, free pages where sysconf
+    knows them, None where neither exists (macOS has no ``SC_AVPHYS_PAGES``)."""
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
@@ -108,12 +110,20 @@ def available_bytes() -> int:
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # name unknown, or no sysconf (Windows)
+        return None
 
 
 def check_fits(spec: ArchSpec) -> None:
-    """LlmarchError when a full-size replica's weights exceed available memory."""
+    """LlmarchError when a full-size replica's weights exceed available memory; a note on
+    stderr, and no check, where available memory is unknown."""
     need, have = weight_bytes(spec), available_bytes()
+    if have is None:
+        sys.stderr.write(f"note: available memory is unknown here; {spec.id} at full size needs "
+                         f"{need / 2**30:.2f} GiB of float32 weights\n")
+        return
     if need > have:
         raise LlmarchError(
             f"{spec.id} at full size needs {need / 2**30:.2f} GiB of float32 weights; "

@@ -18,6 +18,7 @@ from llmarch_cli.forward.checkpoint import INDEX, SINGLE
 from llmarch_cli.forward.model import Model, Trace, check_tokens
 from llmarch_cli.forward.replica import check_fits, random_weights, tiny_spec
 from llmarch_cli.kernels.activations import softmax
+from llmarch_cli.specs.model import ArchSpec
 
 SCALES = ("tiny", "full")
 
@@ -28,6 +29,19 @@ def has_weights(ref: str) -> bool:
     return (folder / "config.json").is_file() and (
         (folder / SINGLE).is_file() or (folder / INDEX).is_file()
     )
+
+
+def runtime_spec(ref: str, scale: str = "tiny") -> ArchSpec:
+    """The spec the model for ``ref`` runs, without touching weights: a checkpoint folder's
+    config.json, else the replica's spec (tiny, or the model itself at full scale)."""
+    from llmarch_cli.specs.loader import load_model
+
+    spec = load_model(ref)
+    if has_weights(ref) or scale == "full":
+        return spec
+    if scale == "tiny":
+        return tiny_spec(spec)
+    raise LlmarchError(f"unknown scale {scale!r}", f"choose one of {', '.join(SCALES)}")
 
 
 def build_model(ref: str, tokens: list[int], *, scale: str = "tiny", seed: int = 0,
@@ -41,13 +55,7 @@ def build_model(ref: str, tokens: list[int], *, scale: str = "tiny", seed: int =
         from llmarch_cli.forward.hf_weights import load_hf_model
 
         return load_hf_model(Path(ref), dtype=dtype, tokens=tokens, progress=progress)
-    from llmarch_cli.specs.loader import load_model
-
-    spec = load_model(ref)
-    if scale == "tiny":
-        spec = tiny_spec(spec)
-    elif scale != "full":
-        raise LlmarchError(f"unknown scale {scale!r}", f"choose one of {', '.join(SCALES)}")
+    spec = runtime_spec(ref, scale)
     check_tokens(spec, tokens)
     if scale == "full":
         check_fits(spec)

@@ -51,11 +51,6 @@ def gated_ffn(
     return linear(h, w_down, b_down)  # [T, H]
 
 
-def deinterleave(gate_up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """gpt-oss's fused projection [..., 2I] -> (gate = even columns, up = odd columns), [..., I] each."""
-    return gate_up[..., 0::2], gate_up[..., 1::2]
-
-
 def clamped_swiglu(gate: np.ndarray, up: np.ndarray, *, limit: float, alpha: float) -> np.ndarray:
     """gpt-oss: g = min(gate, limit), u = clip(up, -limit, limit), (u + 1) * g * sigmoid(alpha g).
 

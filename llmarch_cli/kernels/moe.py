@@ -17,8 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from llmarch_cli.kernels.activations import softmax
-
-ROUTINGS = ("softmax_topk_renorm", "topk_softmax", "softmax_topk")
+from llmarch_cli.specs.model import ROUTINGS
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

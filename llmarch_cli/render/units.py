@@ -6,6 +6,8 @@ and its unit; values below the first step are printed whole.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 _IEC = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 _COUNT = ("", "K", "M", "B", "T", "Q")
 _FLOP = ("FLOP", "kFLOP", "MFLOP", "GFLOP", "TFLOP", "PFLOP", "EFLOP", "ZFLOP")
@@ -15,6 +17,9 @@ def _scaled(n: int | float, step: int, units: tuple[str, ...]) -> str:
     if abs(n) < step:
         whole = f"{n:g}" if isinstance(n, float) else str(n)
         return f"{whole} {units[0]}".rstrip()
+    top = step ** (len(units) - 1)
+    if abs(n) >= top * 10**15:  # absurd what-ifs (and ints past float range): scientific
+        return f"{Decimal(n) / top:.2e} {units[-1]}"
     value = float(n)
     for unit in units[1:]:
         value /= step

@@ -17,25 +17,9 @@ from functools import partial
 from typing import Any
 
 from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.families import FAMILY_OF_MODEL_TYPE
 from llmarch_cli.specs.loader import validate_spec
 from llmarch_cli.specs.model import ArchSpec, head_dim_for
-
-# model_type -> the family name used by presets and FAMILY_REPRESENTATIVES.
-FAMILY_OF_MODEL_TYPE: dict[str, str] = {
-    "llama": "llama",
-    "mistral": "mistral",
-    "mixtral": "mixtral",
-    "qwen2": "qwen",
-    "qwen": "qwen",
-    "gpt2": "gpt",
-    "gptj": "gpt-j",
-    "gpt_neox": "gpt-neox",
-    "bloom": "bloom",
-    "gpt_oss": "gpt-oss",
-    "t5": "t5",
-    "bert": "bert",
-    "bart": "bart",
-}
 
 # transformers' ACT2FN names -> ArchSpec activations (gelu_new/fast/pytorch_tanh are one function).
 _ACTIVATIONS = {

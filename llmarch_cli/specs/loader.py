@@ -14,9 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import load_preset, resolve_id, tomllib
+from llmarch_cli.specs.registry import load_preset, resolve_id
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -88,10 +89,22 @@ def spec_from_mapping(data: dict[str, Any], name: str) -> ArchSpec:
     return validate_spec(data)
 
 
+MAX_SOURCE_BYTES = 16 << 20  # a config.json is a few KiB; read no further (/dev/zero, `yes |`)
+
+
+def _check_size(size: int, origin: str) -> None:
+    if size > MAX_SOURCE_BYTES:
+        raise LlmarchError(f"{origin} is over {MAX_SOURCE_BYTES >> 20} MiB: not a config or spec file")
+
+
 def read_source(ref: str) -> tuple[str, str]:
     """(text, display name) of '-' (stdin) or a file/folder path."""
     if ref == "-":
-        text = sys.stdin.read()
+        try:
+            text = sys.stdin.read(MAX_SOURCE_BYTES + 1)
+        except UnicodeDecodeError:
+            raise LlmarchError("stdin is binary, not JSON or TOML") from None
+        _check_size(len(text), "stdin")
         if not text.strip():
             raise LlmarchError("stdin is empty", "pipe a config.json or spec file into '-'")
         return text, "stdin"
@@ -101,9 +114,11 @@ def read_source(ref: str) -> tuple[str, str]:
         if not path.is_file():
             raise LlmarchError(f"{ref}: folder has no config.json")
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_SOURCE_BYTES + 1)
     except OSError as exc:
         raise LlmarchError(f"cannot read {ref}: {exc.strerror}") from None
+    _check_size(len(raw), ref)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -13,7 +13,7 @@ where every number came from.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,10 +23,12 @@ Activation = Literal["relu", "gelu", "gelu_tanh", "quick_gelu", "silu"]
 LayerType = Literal["full", "sliding"]
 PositionKind = Literal["sinusoidal", "learned", "rope", "alibi", "relative_buckets", "none"]
 RopeScalingKind = Literal["linear", "dynamic", "yarn", "llama3", "longrope"]
-Routing = Literal["softmax_topk_renorm", "softmax_topk", "topk_softmax"]
+Routing = Literal["softmax_topk_renorm", "topk_softmax", "softmax_topk"]
+ROUTINGS: tuple[str, ...] = get_args(Routing)
 HeadKind = Literal["causal_lm", "masked_lm", "seq2seq_lm"]
 
 PositiveInt = Field(gt=0)
+MAX_LAYERS = 100_000  # analyses walk the layers one by one; real models have a few hundred
 
 
 class _Part(BaseModel):
@@ -221,8 +223,8 @@ class ArchSpec(_Part):
     architecture: Architecture
     model_type: str | None = Field(None, description="the Hugging Face model_type it came from")
     hidden_size: int = PositiveInt
-    num_layers: int = PositiveInt
-    num_decoder_layers: int | None = Field(None, gt=0, description="encoder-decoder only")
+    num_layers: int = Field(gt=0, le=MAX_LAYERS)
+    num_decoder_layers: int | None = Field(None, gt=0, le=MAX_LAYERS, description="encoder-decoder only")
     attention: Attention
     positions: Positions
     norm: Norm

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.loader import describe_validation_error
-from llmarch_cli.specs.model import ArchSpec
+from llmarch_cli.specs.model import MAX_LAYERS, ArchSpec
 
 # Hugging Face config names -> spec paths.
 HF_NAMES: dict[str, str] = {
@@ -109,7 +109,7 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> None:
     node = data
     for depth, part in enumerate(parts[:-1]):
         child = node.get(part)
-        if child is None:
+        if not isinstance(child, dict):  # absent, or replaced by an earlier --set part=value
             where = ".".join(parts[: depth + 1])
             raise LlmarchError(f"--set {path}: this model has no {where}")
         node = child
@@ -119,21 +119,25 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> None:
 def _follow_derived(old: ArchSpec, data: dict[str, Any], paths: set[str]) -> None:
     """Keep head_dim, rotary dim and the layer pattern consistent with changed sizes."""
     attn = data["attention"]
+    if not isinstance(attn, dict) or not {"num_heads", "head_dim"} <= attn.keys():
+        return  # --set attention=...: validation names what is wrong
     derived = old.attention.head_dim * old.attention.num_heads == old.hidden_size
     if derived and "attention.head_dim" not in paths and {"hidden_size", "attention.num_heads"} & paths:
         hidden, heads = data["hidden_size"], attn["num_heads"]
         if isinstance(hidden, int) and isinstance(heads, int) and heads > 0 and hidden % heads == 0:
             attn["head_dim"] = hidden // heads
-    rope = (data.get("positions") or {}).get("rope")
+    positions = data.get("positions")
+    rope = positions.get("rope") if isinstance(positions, dict) else None
     old_rope = old.positions.rope
-    if rope and old_rope and "positions.rope.rotary_dim" not in paths:
+    if isinstance(rope, dict) and old_rope and "positions.rope.rotary_dim" not in paths:
         head_dim = attn["head_dim"]
         if isinstance(head_dim, int) and head_dim != old.attention.head_dim:
             scaled = old_rope.rotary_dim * head_dim
             if scaled % old.attention.head_dim == 0:
                 rope["rotary_dim"] = scaled // old.attention.head_dim
     layers, types = data["num_layers"], attn.get("layer_types")
-    if types and "attention.layer_types" not in paths and isinstance(layers, int) and layers > 0:
+    if (types and "attention.layer_types" not in paths and isinstance(layers, int)
+            and 0 < layers <= MAX_LAYERS):
         attn["layer_types"] = [types[i % len(types)] for i in range(layers)]
 
 

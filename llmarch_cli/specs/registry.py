@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.model import ArchSpec
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 PRESET_DIR = Path(__file__).parent / "presets"
 

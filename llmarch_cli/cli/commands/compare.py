@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llmarch_cli.cli.options import (
     Format,
@@ -13,9 +13,6 @@ from llmarch_cli.cli.options import (
     OutputOpt,
     SetOpt,
 )
-
-if TYPE_CHECKING:
-    from llmarch_cli.specs.model import ArchSpec
 
 # Flat snake_case key -> row label of the human table (units come from the key's suffix).
 EXAMPLES = (  # shown under --help
@@ -62,66 +59,6 @@ LABELS: dict[str, str] = {
 }
 
 
-def window_pattern(spec: ArchSpec) -> str:
-    """'all full', 'all sliding', or the repeating unit of the per-layer pattern."""
-    att = spec.attention
-    if att.sliding_window is None:
-        return "all full"
-    types = att.layer_types
-    if types is None or len(set(types)) == 1:
-        return f"all {types[0] if types else 'sliding'}"
-    for period in range(1, len(types) + 1):
-        if len(types) % period == 0 and types == types[:period] * (len(types) // period):
-            return f"({', '.join(types[:period])}) x {len(types) // period}"
-    raise AssertionError("unreachable")
-
-
-def arch_record(spec: ArchSpec) -> dict[str, Any]:
-    """One flat row of architecture fields and computed figures (raw values, base units)."""
-    from llmarch_cli.analysis.kvcache import kv_bytes_per_token
-    from llmarch_cli.analysis.params import count_params
-
-    att, pos, rope = spec.attention, spec.positions, spec.positions.rope
-    scaling = rope.scaling if rope else None
-    counts = count_params(spec)
-    return {
-        "id": spec.id,
-        "family": spec.meta.family,
-        "name": spec.meta.name,
-        "architecture": spec.architecture,
-        "num_layers": spec.num_layers,
-        "num_decoder_layers": spec.num_decoder_layers,
-        "hidden_size": spec.hidden_size,
-        "num_heads": att.num_heads,
-        "num_kv_heads": att.num_kv_heads,
-        "head_dim": att.head_dim,
-        "attention": att.kind,
-        "sliding_window": att.sliding_window,
-        "window_pattern": window_pattern(spec),
-        "sinks": att.sinks,
-        "qkv_bias": att.q_bias or att.k_bias or att.v_bias,
-        "positions": pos.kind,
-        "rope_theta": rope.theta if rope else None,
-        "rope_scaling": f"{scaling.kind} x{scaling.factor:g}" if scaling else None,
-        "rotary_dim": rope.rotary_dim if rope else None,
-        "norm": spec.norm.kind,
-        "norm_placement": spec.norm.placement,
-        "residual": spec.residual,
-        "ffn": spec.ffn.label,
-        "activation": spec.ffn.activation,
-        "intermediate_size": spec.ffn.intermediate_size,
-        "num_experts": spec.moe.num_experts if spec.moe else None,
-        "experts_per_token": spec.moe.top_k if spec.moe else None,
-        "vocab_size": spec.embeddings.vocab_size,
-        "tied_embeddings": spec.head.tied,
-        "max_context": spec.max_context,
-        "licence": spec.meta.licence,
-        "total_params": counts.total_params,
-        "active_params": counts.active_params,
-        "kv_bytes_per_token": kv_bytes_per_token(spec, bytes_per_value=2),
-    }
-
-
 def side_by_side(records: list[dict[str, Any]], keys: list[str]) -> tuple[list[dict[str, str]], list[int]]:
     """Human rows (one per key, one column per model) and the indices of rows that differ."""
     from llmarch_cli.render.formats import humanise
@@ -151,6 +88,7 @@ def compare(
 
     --set/--gqa apply to every model. JSON/JSONL/CSV/TSV: one record per model.
     """
+    from llmarch_cli.analysis.summary import arch_record
     from llmarch_cli.cli.options import load_spec
     from llmarch_cli.render.output import emit, resolve_format
 

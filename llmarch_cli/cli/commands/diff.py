@@ -47,7 +47,7 @@ def diff(
     --set/--gqa apply to B only, so 'llmarch diff llama-2-7b --gqa 8' shows what a what-if
     changes. Rows: field, a, b (raw values in JSON/CSV/TSV).
     """
-    from llmarch_cli.cli.commands.compare import arch_record
+    from llmarch_cli.analysis.summary import arch_record
     from llmarch_cli.cli.options import load_spec
     from llmarch_cli.render.formats import flatten, humanise
     from llmarch_cli.render.output import emit, note, resolve_format

@@ -17,10 +17,11 @@ EXAMPLES = (  # shown under --help
 
 COLUMNS = {
     "model": "Model", "weight_format": "Format", "total_params": "Params (SI)",
-    "weights_bytes": "Weights (IEC)", "kv_bytes_per_token": "KV/token (IEC)",
+    "weights_bytes": "Weights (IEC)", "kv_bytes_per_token": "KV/token (IEC)", "context": "Context",
     "max_context": "Max context", "max_batch": "Max batch", "total_bytes": "Total (IEC)",
     "headroom_bytes": "Headroom (IEC)",
 }
+PARALLEL_COLUMNS = {"tp": "TP", "dp": "DP"}
 
 
 def fit(
@@ -32,15 +33,20 @@ def fit(
         help="Your own GPU preset (TOML with name, memory_bytes, bandwidth_bytes_per_s, "
              "peak_flops, source).")] = None,
     memory: Annotated[str | None, typer.Option(
-        "--memory", metavar="SIZE", show_default=False, help="A memory budget instead (24GiB, 80GB).")] = None,
+        "--memory", metavar="SIZE", show_default=False,
+        help="A memory budget instead: 24GiB is IEC (24 x 2^30 bytes), 24GB or 24G is SI "
+             "(24 x 10^9 bytes).")] = None,
     context: Annotated[str | None, typer.Option(
         "--context", "-c", metavar="N", show_default=False,
-        help="Context that must fit (default min(4k, model maximum)).")] = None,
-    batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences that must fit.")] = 1,
+        help="Context that must fit (4k, 128k); default min(4k, model maximum). Models whose "
+             "maximum is shorter are left out, with a note.")] = None,
+    batch: Annotated[str, typer.Option("--batch", "-b", metavar="B", help="Sequences that must fit.")] = "1",
     quant: Annotated[str | None, typer.Option(
         "--quant", metavar="FMT[,FMT...]", show_default=False,
-        help="Weight formats to consider (default: all but fp16, best first).")] = None,
-    kv_dtype: Annotated[str, typer.Option("--kv-dtype", help="KV cache dtype.")] = "bf16",
+        help="Weight formats to consider (default: bf16 down to q2_k, best first; fp32 only "
+             "when named).")] = None,
+    kv_dtype: Annotated[str | None, typer.Option(
+        "--kv-dtype", show_default=False, help="KV cache dtype (default fp16).")] = None,
     train: Annotated[str | None, typer.Option(
         "--train", show_default=False,
         help="Fit training instead: full, lora or qlora, with memory's default checkpointing "
@@ -58,21 +64,23 @@ def fit(
     """Presets that fit a GPU or a memory size, largest first.
 
     For each: the best weight format that fits, the largest context and batch, and the
-    numbers behind them. Tables use IEC units (GiB); JSON is in bytes.
+    numbers behind them. Several GPUs split each model by tensor parallelism over as many as
+    divide its heads, the rest as data-parallel replicas. Tables use IEC units (GiB); JSON is
+    in bytes.
     """
-    from llmarch_cli.analysis.fit import TASKS, fit_all, matches
+    from llmarch_cli.analysis.fit import fit_all, fit_memory, select_presets
     from llmarch_cli.analysis.hardware import load_gpu_file, resolve_gpu
+    from llmarch_cli.analysis.kvcache import DEFAULT_KV_DTYPE
     from llmarch_cli.cli.sizes import parse_bytes, parse_count
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.render.output import emit, note
-    from llmarch_cli.specs.registry import load_preset, preset_ids
+    from llmarch_cli.specs.registry import load_preset
 
     if sum(x is not None for x in (gpu, gpu_file, memory)) != 1:
         raise LlmarchError("give exactly one of --gpu, --gpu-file and --memory")
-    if task is not None and task not in TASKS:
-        raise LlmarchError(f"unknown task {task!r} (valid: {', '.join(TASKS)})")
-    if licence is not None and licence != "open":
-        raise LlmarchError(f"unknown licence filter {licence!r} (valid: open)")
+    if train is not None and (quant is not None or kv_dtype is not None):
+        raise LlmarchError("--quant and --kv-dtype apply to inference; --train picks the base "
+                           "format and a training step keeps no KV cache")
     if gpu is not None:
         device, gpus = resolve_gpu(gpu)
         budget, where = device.memory_bytes, f"{device.name} x {gpus}" if gpus > 1 else device.name
@@ -80,29 +88,27 @@ def fit(
         device, gpus = load_gpu_file(gpu_file), 1
         budget, where = device.memory_bytes, device.name
     else:
-        budget, gpus = parse_bytes(memory or ""), 1
+        budget, gpus = parse_bytes(memory or "", "--memory"), 1
         where = memory
     quants = [q.strip() for q in quant.split(",")] if quant else None
-    ctx = parse_count(context) if context else None
-    if train is not None and quants:
-        raise LlmarchError("--quant applies to inference; --train picks the base format")
-    specs = [s for s in (load_preset(p) for p in preset_ids()) if matches(s, task, licence == "open", lang)]
-    rows = fit_all(specs, budget, gpus=gpus, context=ctx, batch=batch, quants=quants, kv=kv_dtype,
-                   train=train)
+    ctx = parse_count(context, "--context") if context else None
+    specs = select_presets(task, licence, lang)
+    found = fit_all(specs, budget, gpus=gpus, context=ctx, batch=parse_count(batch, "--batch"),
+                    quants=quants, kv=kv_dtype or DEFAULT_KV_DTYPE, train=train)
+    rows = found.rows
+    if found.context_too_long:
+        note(f"note: {len(found.context_too_long)} models take fewer than {ctx:,} tokens and are left "
+             f"out: {', '.join(found.context_too_long)}")
+    split = [r.model for r in rows if r.tp < r.gpus]
+    if split:
+        note(f"note: {gpus} does not divide the attention heads of {', '.join(split)}: each is split "
+             "over fewer GPUs (TP) with the rest as data-parallel replicas (DP)")
     if not rows:
         note(f"nothing fits {where} at this context and batch")
-    emit(rows, fmt, columns=COLUMNS, output=output,
+    columns = COLUMNS | (PARALLEL_COLUMNS if gpus > 1 else {})
+    emit(rows, fmt, columns=columns, output=output,
          title=f"Models that fit {where} ({'training ' + train if train else 'inference'}, per GPU, IEC units)")
     if explain and rows:
-        from llmarch_cli.analysis.memory import Parallel, inference_memory
-        from llmarch_cli.analysis.training import training_memory
-        from llmarch_cli.cli.commands.memory import print_explanation
+        from llmarch_cli.render.explain import print_explanation
 
-        top = rows[0]
-        spec = load_preset(top.model)
-        par = Parallel(gpus=gpus, tp=gpus)
-        c = min(ctx or 4096, spec.max_context)
-        result = (training_memory(spec, mode=train, context=c, batch=batch, par=par)
-                  if train else inference_memory(spec, quant=top.weight_format, kv=kv_dtype, context=c,
-                                                 batch=batch, par=par))
-        print_explanation(result.terms, fmt, output)
+        print_explanation(fit_memory(load_preset(rows[0].model), rows[0]).terms, fmt, output)

@@ -52,7 +52,7 @@ def forward(
     tokens: Annotated[str, typer.Option(
         "--tokens", "-t", metavar="IDS", show_default=False,
         help="Comma-separated token ids, e.g. 1,2,3.")],
-    seed: Annotated[int, typer.Option(help="Seed of a replica's random weights.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of a replica's random weights.")] = 0,
     dtype: Annotated[Dtype, typer.Option(
         case_sensitive=False, help="Precision: fp16/bf16 round every op's output to that dtype.",
     )] = Dtype.fp32,
@@ -79,23 +79,29 @@ def forward(
     """
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.forward.layout import stacks
-    from llmarch_cli.forward.runner import build_model, has_weights, parse_tokens, report
+    from llmarch_cli.forward.runner import (
+        build_model,
+        has_weights,
+        parse_tokens,
+        report,
+        runtime_spec,
+    )
     from llmarch_cli.render.output import on_terminal, render_text, resolve_format, write_text
 
     ids = parse_tokens(tokens)
     concrete = resolve_format(fmt, output)
+    spec = runtime_spec(model, scale.value)  # --layer/--head checked before any weight is read
+    stack, layers = stacks(spec)[-1]
+    if show is not None:
+        if layer >= layers:
+            raise LlmarchError(f"--layer {layer} is out of range: {spec.id} has {layers} layers")
+        if head >= spec.attention.num_heads:
+            raise LlmarchError(
+                f"--head {head} is out of range: {spec.id} has {spec.attention.num_heads} heads"
+            )
     with _weights_progress() as progress:
         net = build_model(model, ids, scale=scale.value, seed=seed, dtype=dtype.value,
                           progress=progress)
-    stack, layers = stacks(net.spec)[-1]
-    if show is not None:
-        if layer >= layers:
-            raise LlmarchError(f"--layer {layer} is out of range: {net.spec.id} has {layers} layers")
-        if head >= net.spec.attention.num_heads:
-            raise LlmarchError(
-                f"--head {head} is out of range: {net.spec.id} has "
-                f"{net.spec.attention.num_heads} heads"
-            )
     trace = net.run(ids, keep_attention={(stack, layer)} if show is not None else set())
     result = report(net, trace, ids, seed=None if has_weights(model) else seed)
     probs = trace.attention.get((stack, layer)) if show is not None else None
@@ -106,9 +112,7 @@ def forward(
                                "window": net.spec.attention.layer_window(layer) if stack == "dec" else None,
                                "causal": stack == "dec", "weights": probs[head].tolist()}
     if concrete == "json":
-        import json
-
-        write_text(json.dumps(result) + "\n", output)
+        write_text(render_text(result, "json"), output)
         return
     if concrete in ("jsonl", "csv", "tsv"):
         write_text(render_text(result["layers"], concrete, columns=list(LAYER_COLUMNS)), output)

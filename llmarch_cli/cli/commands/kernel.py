@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -16,81 +17,87 @@ EXAMPLES = (  # shown under --help
 )
 
 KERNELS = ("attention", "rope", "alibi", "norm", "activation", "moe", "lora", "quant")
-ROUTINGS = ("softmax_topk_renorm", "topk_softmax", "softmax_topk")
 MAX_SIZE = 4096  # any size option above this is a typo, not a demo
+FLOAT32_MAX = 3.4028234663852886e38
 MAX_LEN = 256  # attention, rope and alibi print T x T matrices
+DIMS = {"norm": 8, "lora": 64, "quant": 256}  # default --dim per kernel
 
 
 def complete_kernel(incomplete: str) -> list[str]:
     return [name for name in KERNELS if name.startswith(incomplete)]
 
 
-def _positive(name: str, value: int | float, limit: int = MAX_SIZE) -> None:
-    from llmarch_cli.errors import LlmarchError
+def complete_routing(incomplete: str) -> list[str]:
+    from llmarch_cli.specs.model import ROUTINGS
 
-    if value <= 0:
-        raise LlmarchError(f"{name} must be positive, got {value:g}")
-    if value > limit:
-        raise LlmarchError(f"{name} {value:g} is too large for a demo (at most {limit})")
+    return [name for name in ROUTINGS if name.startswith(incomplete)]
 
 
-def _check(name: str, length: int, heads: int | None, kv_heads: int, window: int, head_dim: int,
-           experts: int, top_k: int, routing: str, rank: int, dim: int, group_size: int) -> None:
-    """Validate the options the kernel NAME uses; LlmarchError (exit 2) on bad input."""
-    from llmarch_cli.errors import LlmarchError
+def _size(*flags: str, text: str):
+    """An int option in 1..MAX_SIZE: Typer rejects anything else with exit 2."""
+    return typer.Option(*flags, min=1, max=MAX_SIZE, help=text, show_default=False)
 
-    if name not in KERNELS:
-        raise LlmarchError(f"unknown kernel {name!r}", f"choose one of {', '.join(KERNELS)}")
-    checks = {
-        "attention": {"--len": length, "--heads": heads or 4, "--kv-heads": kv_heads, "--window": window},
-        "rope": {"--len": length, "--head-dim": head_dim},
-        "alibi": {"--len": length, "--heads": heads or 8},
-        "norm": {"--dim": dim},
-        "activation": {"--len": length},
-        "moe": {"--len": length, "--experts": experts, "--top-k": top_k},
-        "lora": {"--dim": dim, "--rank": rank},
-        "quant": {"--dim": dim, "--group-size": group_size},
-    }[name]
-    for option, value in checks.items():
-        quadratic = option == "--len" and name in ("attention", "rope", "alibi")
-        _positive(option, value, MAX_LEN if quadratic else MAX_SIZE)
-    if name == "attention" and (heads or 4) % kv_heads:
-        raise LlmarchError(f"--kv-heads {kv_heads} must divide --heads {heads or 4}",
-                           "each KV head serves an equal group of query heads")
-    if name == "rope" and head_dim % 2:
-        raise LlmarchError(f"--head-dim must be even for RoPE pairs, got {head_dim}")
-    if name == "moe" and top_k > experts:
-        raise LlmarchError(f"--top-k {top_k} exceeds --experts {experts}")
-    if name == "moe" and routing not in ROUTINGS:
-        raise LlmarchError(f"unknown routing {routing!r}", f"choose one of {', '.join(ROUTINGS)}")
-    if name == "lora" and rank > dim:
-        raise LlmarchError(f"--rank {rank} exceeds --dim {dim}")
+
+@dataclass(frozen=True)
+class _Options:
+    """The options after each kernel's defaults; every size is already in 1..MAX_SIZE."""
+
+    name: str
+    length: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    dim: int
+    experts: int
+    top_k: int
+    routing: str
+    rank: int
+
+    def check(self) -> None:
+        """The constraints between options; LlmarchError (exit 2) on the first broken one."""
+        from llmarch_cli.errors import LlmarchError
+        from llmarch_cli.specs.model import ROUTINGS
+
+        name = self.name
+        if name in ("attention", "rope", "alibi") and self.length > MAX_LEN:
+            raise LlmarchError(f"--len {self.length} is too large for {name} (at most {MAX_LEN})")
+        if name == "attention" and self.heads % self.kv_heads:
+            raise LlmarchError(f"--kv-heads {self.kv_heads} must divide --heads {self.heads}",
+                               "each KV head serves an equal group of query heads")
+        if name == "rope" and self.head_dim % 2:
+            raise LlmarchError(f"--head-dim must be even for RoPE pairs, got {self.head_dim}")
+        if name == "moe" and self.top_k > self.experts:
+            raise LlmarchError(f"--top-k {self.top_k} exceeds --experts {self.experts}")
+        if name == "moe" and self.routing not in ROUTINGS:
+            raise LlmarchError(f"unknown routing {self.routing!r}", f"choose one of {', '.join(ROUTINGS)}")
+        if name == "lora" and self.rank > self.dim:
+            raise LlmarchError(f"--rank {self.rank} exceeds --dim {self.dim}")
 
 
 def kernel(
     name: Annotated[str, typer.Argument(metavar="NAME", autocompletion=complete_kernel,
                                         help=f"One of: {', '.join(KERNELS)}.", show_default=False)],
-    length: Annotated[int | None, typer.Option("--len", "-n", show_default=False, help="Sequence "
-                                               "length (attention, rope, alibi: 8); tokens (moe: 8); "
-                                               "grid points (activation: 9).")] = None,
-    heads: Annotated[int | None, typer.Option("--heads", show_default=False,
-                                              help="Query heads (attention: 4, alibi: 8).")] = None,
-    kv_heads: Annotated[int, typer.Option("--kv-heads", help="Key/value heads (attention).")] = 2,
-    window: Annotated[int, typer.Option("--window", help="Sliding window: keys per query, "
-                                        "itself included (attention).")] = 3,
+    length: Annotated[int | None, _size("--len", "-n", text="Sequence length (attention, rope, "
+                                       "alibi: 8); tokens (moe: 8); grid points (activation: 9).")] = None,
+    heads: Annotated[int | None, _size("--heads", text="Query heads (attention: 4, alibi: 8).")] = None,
+    kv_heads: Annotated[int, _size("--kv-heads", text="Key/value heads (attention: 2).")] = 2,
+    window: Annotated[int, _size("--window", text="Sliding window: keys per query, itself "
+                                "included (attention: 3).")] = 3,
     sinks: Annotated[float, typer.Option("--sinks", help="Sink logit of every head (attention).")] = 0.0,
-    head_dim: Annotated[int, typer.Option("--head-dim", help="Head dimension (rope).")] = 16,
+    head_dim: Annotated[int, _size("--head-dim", text="Head dimension (rope: 16).")] = 16,
     theta: Annotated[float, typer.Option("--theta", help="RoPE base (rope).")] = 10000.0,
-    dim: Annotated[int, typer.Option("--dim", help="Vector size (norm: 8); matrix side "
-                                     "(lora: 64, quant: 256).", show_default=False)] = 0,
-    experts: Annotated[int, typer.Option("--experts", help="Experts (moe).")] = 8,
-    top_k: Annotated[int, typer.Option("--top-k", help="Experts per token (moe).")] = 2,
-    routing: Annotated[str, typer.Option("--routing", help=f"moe routing: {', '.join(ROUTINGS)}.")]
+    dim: Annotated[int | None, _size("--dim", text="Vector size (norm: 8); matrix side "
+                                    "(lora: 64, quant: 256).")] = None,
+    experts: Annotated[int, _size("--experts", text="Experts (moe: 8).")] = 8,
+    top_k: Annotated[int, _size("--top-k", text="Experts per token (moe: 2).")] = 2,
+    routing: Annotated[str, typer.Option("--routing", autocompletion=complete_routing,
+                                         help="Routing order (moe), as a spec's moe.routing "
+                                              "names it; a wrong name lists the valid ones.")]
         = "softmax_topk_renorm",
-    rank: Annotated[int, typer.Option("--rank", help="LoRA rank (lora).")] = 8,
+    rank: Annotated[int, _size("--rank", text="LoRA rank (lora: 8).")] = 8,
     alpha: Annotated[float, typer.Option("--alpha", help="LoRA alpha (lora).")] = 16.0,
-    group_size: Annotated[int, typer.Option("--group-size", help="Values per scale (quant).")] = 64,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the inputs.")] = 0,
+    group_size: Annotated[int, _size("--group-size", text="Values per scale (quant: 64).")] = 64,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed of the inputs.")] = 0,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -109,30 +116,40 @@ def kernel(
 
     The table format draws heatmaps and bars; --json carries every number.
     """
+    from llmarch_cli.errors import LlmarchError
+
     name = name.lower()
-    length = length if length is not None else (9 if name == "activation" else 8)
-    dim = dim or {"norm": 8, "lora": 64, "quant": 256}.get(name, 1)
-    _check(name, length, heads, kv_heads, window, head_dim, experts, top_k, routing, rank, dim,
-           group_size)
+    if name not in KERNELS:
+        raise LlmarchError(f"unknown kernel {name!r}", f"choose one of {', '.join(KERNELS)}")
+    for flag, value in (("--sinks", sinks), ("--theta", theta), ("--alpha", alpha)):
+        if not abs(value) <= FLOAT32_MAX:  # nan and inf fail too: the demos compute in float32
+            raise LlmarchError(f"{flag} must be a finite float32 number, got {value:g}")
+    o = _Options(
+        name=name, length=length if length is not None else (9 if name == "activation" else 8),
+        heads=heads if heads is not None else (8 if name == "alibi" else 4), kv_heads=kv_heads,
+        head_dim=head_dim, dim=dim if dim is not None else DIMS.get(name, 1), experts=experts,
+        top_k=top_k, routing=routing, rank=rank,
+    )
+    o.check()
 
     from llmarch_cli.kernels import demo as d
 
     if name == "attention":
-        result = d.attention_demo(length, heads or 4, kv_heads, window, sinks, seed=seed)
+        result = d.attention_demo(o.length, o.heads, kv_heads, window, sinks, seed=seed)
     elif name == "rope":
-        result = d.rope_demo(length, head_dim, theta, seed=seed)
+        result = d.rope_demo(o.length, head_dim, theta, seed=seed)
     elif name == "alibi":
-        result = d.alibi_demo(heads or 8, length)
+        result = d.alibi_demo(o.heads, o.length)
     elif name == "norm":
-        result = d.norm_demo(dim, 1e-5, seed=seed)
+        result = d.norm_demo(o.dim, 1e-5, seed=seed)
     elif name == "activation":
-        result = d.activation_demo(length)
+        result = d.activation_demo(o.length)
     elif name == "moe":
-        result = d.moe_demo(length, experts, top_k, routing, seed=seed)
+        result = d.moe_demo(o.length, experts, top_k, routing, seed=seed)
     elif name == "lora":
-        result = d.lora_demo(dim, dim, rank, alpha, seed=seed)
+        result = d.lora_demo(o.dim, o.dim, rank, alpha, seed=seed)
     else:
-        result = d.quant_demo(dim, dim, group_size, seed=seed)
+        result = d.quant_demo(o.dim, o.dim, group_size, seed=seed)
 
     from llmarch_cli.render.output import emit, render_table, resolve_format, write_text
 

@@ -24,17 +24,12 @@ EXAMPLES = (  # shown under --help
 )
 
 DEFAULT_MODEL = "llama-2-7b"
-LADDER = (2048, 8192, 32768, 131072)
 COLUMNS = {
     "model": "Model", "context": "Context", "batch": "Batch", "dtype": "Dtype",
     "kv_heads": "KV heads", "window": "Window", "bytes_per_token": "Per token (B)",
-    "total_bytes": "Total (IEC)", "baseline_total_bytes": "Baseline (IEC)", "saving": "Saving (x)",
+    "total_bytes": "Total (IEC)", "baseline_total_bytes": "Baseline (IEC)",
+    "saving_ratio": "Saving (x)",
 }
-
-
-def context_ladder(max_context: int) -> list[int]:
-    """2k, 8k, 32k, 128k up to the model's maximum, and the maximum itself."""
-    return sorted({*(c for c in LADDER if c <= max_context), max_context})
 
 
 def kvcache(
@@ -44,15 +39,16 @@ def kvcache(
     context: Annotated[str | None, typer.Option(
         "--context", "-c", metavar="N[,N...]", show_default=False,
         help="Context lengths (4k, 128k, 1M). Default: 2k, 8k, 32k, 128k and the model's maximum.")] = None,
-    batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences held at once.")] = 1,
-    dtype: Annotated[str, typer.Option(
-        "--dtype", help="KV dtype: fp32, fp16, bf16, fp8, int8, int4 (scales counted).")] = "fp16",
+    batch: Annotated[str, typer.Option("--batch", "-b", metavar="B", help="Sequences held at once (8, 1k).")] = "1",
+    dtype: Annotated[str | None, typer.Option(
+        "--dtype", show_default=False,
+        help="KV dtype: fp32, fp16 (default), bf16, fp8, int8, int4 (scales counted).")] = None,
     gqa: GqaOpt = None,
     mqa: Annotated[bool, typer.Option("--mqa", help="What-if: one KV head.")] = False,
     mha: Annotated[bool, typer.Option("--mha", help="What-if: as many KV heads as query heads.")] = False,
-    window: Annotated[int | None, typer.Option(
+    window: Annotated[str | None, typer.Option(
         "--window", metavar="W", show_default=False,
-        help="What-if: sliding window of W tokens on every layer.")] = None,
+        help="What-if: sliding window of W tokens (4096, 4k) on every layer of a decoder-only model.")] = None,
     engine: Annotated[str, typer.Option(
         "--engine", help="minimal: sliding layers keep min(context, W); full: every layer keeps "
                          "the whole context, as engines that reserve it do.")] = "minimal",
@@ -70,86 +66,47 @@ def kvcache(
 
     bytes_per_token = 2 x sum over layers of kv_heads x head_dim x bytes per value; a
     sliding-window layer holds min(context, W) tokens. With --gqa/--mqa/--mha/--window/--set
-    the unmodified model is shown as the baseline, with the saving ratio. Tables use IEC units
-    (GiB); JSON is in bytes.
+    the unmodified model is shown as the baseline, with the saving ratio. Encoder-only models
+    keep no KV cache (exit 2). Tables use IEC units (GiB); JSON is in bytes.
     """
     from llmarch_cli.analysis.kvcache import (
-        check_positive,
-        kv_bytes_per_token,
-        kv_cache_bytes,
+        DEFAULT_KV_DTYPE,
+        check_engine,
+        context_ladder,
         kv_dtype,
+        kv_rows,
+        kv_terms,
+        window_sets,
     )
     from llmarch_cli.cli.options import load_spec
     from llmarch_cli.cli.sizes import parse_count, parse_counts
     from llmarch_cli.errors import LlmarchError
-    from llmarch_cli.render.output import emit
+    from llmarch_cli.render.output import emit, note
 
-    check_positive("batch", batch)
+    batch_size = parse_count(batch, "--batch")
     if sum((gqa is not None, mqa, mha)) > 1:
         raise LlmarchError("choose one of --gqa, --mqa and --mha")
-    encoder_length = None if encoder_tokens is None else parse_count(encoder_tokens)
-    kvd = kv_dtype(dtype)
+    encoder_length = None if encoder_tokens is None else parse_count(encoder_tokens, "--encoder-length")
+    kvd = kv_dtype(dtype or DEFAULT_KV_DTYPE)
+    check_engine(engine)
+    contexts = parse_counts(context, "--context") if context else None
     base = load_spec(model)
     overrides = list(sets or ())
     if window is not None:
-        check_positive("window", window)
-        overrides += [f"attention.sliding_window={window}", "attention.layer_types=null"]
+        overrides += window_sets(base, parse_count(window, "--window"))
     heads = 1 if mqa else base.attention.num_heads if mha else gqa
     spec = load_spec(model, overrides, heads) if overrides or heads is not None else base
-    changed = spec != base
-    contexts = parse_counts(context) if context else context_ladder(spec.max_context)
-
-    def row(s, ctx: int) -> dict:
-        return {
-            "kv_heads": s.attention.num_kv_heads,
-            "window": s.attention.sliding_window,
-            "bytes_per_token": kv_bytes_per_token(s, dtype=kvd),
-            "total_bytes": kv_cache_bytes(s, ctx, batch, dtype=kvd, engine=engine,
-                                          encoder_length=encoder_length),
-        }
-
-    rows = []
-    for ctx in contexts:
-        r = {"model": spec.id, "context": ctx, "batch": batch, "dtype": kvd.name, "engine": engine,
-             **row(spec, ctx)}
-        if changed:
-            b = row(base, ctx)
-            r.update({f"baseline_{k}": v for k, v in b.items()})
-            r["saving"] = round(b["total_bytes"] / r["total_bytes"], 4)
-        rows.append(r)
-    columns = [k for k in COLUMNS if k in rows[0]]
-    emit(rows, fmt, columns={k: COLUMNS[k] for k in columns},
+    contexts = contexts or context_ladder(spec.max_context)
+    rows = kv_rows(spec, contexts, batch_size, kvd, engine, encoder_length=encoder_length,
+                   baseline=base if spec != base else None)
+    if max(contexts) > spec.max_context:
+        note(f"note: context {max(contexts):,} exceeds the {spec.max_context:,} tokens {spec.id} "
+             "was trained for; the cache is computed anyway")
+    data = [r.model_dump(mode="json", exclude_unset=True) for r in rows]
+    emit(data, fmt, columns={k: v for k, v in COLUMNS.items() if k in data[0]},
          title=f"KV cache of {spec.id} ({kvd.name}, IEC units)", output=output)
     if explain:
-        from llmarch_cli.cli.commands.memory import print_explanation
+        from llmarch_cli.render.explain import print_explanation
 
-        print_explanation(kv_explanation(spec, contexts[-1], batch, kvd, engine, encoder_length), fmt, output)
-
-
-def kv_explanation(spec, context: int, batch: int, kvd, engine: str, encoder_length: int | None) -> list:
-    """One MemoryTerm per group of identical layer caches, for --explain."""
-    from collections import Counter
-
-    from llmarch_cli.analysis.kvcache import KvLayer, kv_layers, layer_tokens
-    from llmarch_cli.analysis.results import MemoryTerm
-
-    enc = context if encoder_length is None else encoder_length
-    groups = Counter((lay.kind, lay.kv_heads, lay.head_dim, lay.window) for lay in kv_layers(spec))
-    terms = []
-    for (kind, heads, hd, win), n in groups.items():
-        tokens = layer_tokens(KvLayer(0, kind, heads, hd, win), context, enc, engine)
-        bits = 2 * heads * (hd * kvd.bits + kvd.bits_per_head_token)
-        terms.append(MemoryTerm(
-            name=f"{n} {kind} layer(s)", bytes=batch * n * bits * tokens // 8,
-            formula="batch x layers x 2 x kv_heads x (head_dim x bits + scale bits) / 8 x tokens",
-            inputs=f"batch={batch}, layers={n}, kv_heads={heads}, head_dim={hd}, bits={kvd.bits}, "
-                   f"scale bits={kvd.bits_per_head_token}, "
-                   f"tokens={tokens:,}" + (f" (window {win})" if win else ""),
-            assumption=kvd.assumption,
-        ))
-    if kvd.bytes_per_layer:
-        n = sum(groups.values())
-        terms.append(MemoryTerm(name="per-layer scales", bytes=n * kvd.bytes_per_layer,
-                                formula="layers x bytes per layer", inputs=f"layers={n}",
-                                assumption=kvd.assumption))
-    return terms
+        terms = kv_terms(spec, contexts[-1], batch_size, kvd, engine, encoder_length)
+        print_explanation(terms, fmt, output)

@@ -19,16 +19,22 @@ from llmarch_cli.cli.options import (
 
 TargetsOpt = Annotated[list[str] | None, typer.Option(
     "--targets", metavar="NAMES", show_default=False,
-    help="LoRA targets: HF module names (q_proj, c_attn, query_key_value, ...), short names "
-         "q,k,v,o,gate,up,down, or all-linear (default).")]
+    help="--train lora/qlora: LoRA targets, HF module names (q_proj, c_attn, query_key_value, "
+         "...), short names q,k,v,o,gate,up,down, or all-linear (default).")]
 
 
 EXAMPLES = (  # shown under --help
     "llmarch memory llama-2-7b",
     "llmarch memory llama-3-8b --quant q4_k_m -c 8k --batch 4",
+    "llmarch memory t5-base -c 512 --encoder-length 2k",
     "llmarch memory llama-65b --train qlora --rank 64 --checkpointing full -c 512",
     "llmarch memory mixtral --tp 2 --explain",
 )
+# Options that apply to one mode only: (option, given?) pairs are checked against the mode.
+INFERENCE_ONLY = ("--quant", "--kv-dtype", "--engine", "--encoder-length")
+TRAINING_ONLY = ("--optimizer", "--checkpointing", "--zero")
+ADAPTER_ONLY = ("--rank", "--targets")
+
 
 def memory(
     model: ModelArg,
@@ -36,27 +42,40 @@ def memory(
         "--quant", show_default=False,
         help="Inference weight format: fp32, bf16 (default), fp16, fp8, int8, int4, nf4, q8_0, "
              "q6_k, q5_k_m, q4_k_m, q4_0, q3_k_m, q2_k.")] = None,
-    kv_dtype: Annotated[str, typer.Option("--kv-dtype", help="KV cache dtype (fp32 fp16 bf16 fp8 int8 int4).")] = "bf16",
+    kv_dtype: Annotated[str | None, typer.Option(
+        "--kv-dtype", show_default=False,
+        help="Inference: KV cache dtype, fp32, fp16 (default), bf16, fp8, int8, int4.")] = None,
     context: Annotated[str | None, typer.Option(
         "--context", "-c", metavar="N", show_default=False,
         help="Tokens per sequence (4k, 32k); default min(4k, model maximum).")] = None,
-    batch: Annotated[int, typer.Option("--batch", "-b", help="Sequences (micro-batch when training).")] = 1,
+    batch: Annotated[str, typer.Option(
+        "--batch", "-b", metavar="B", help="Sequences (micro-batch when training).")] = "1",
+    encoder_tokens: Annotated[str | None, typer.Option(
+        "--encoder-length", metavar="N", show_default=False,
+        help="Inference, encoder-decoders: encoder tokens in the cross-attention cache, e.g. 512 "
+             "or 1k (default: context).")] = None,
     train: Annotated[str | None, typer.Option(
         "--train", show_default=False, help="Training instead of inference: full, lora or qlora.")] = None,
-    optimizer: Annotated[str, typer.Option("--optimizer", help="adamw, adamw8bit or sgd (momentum).")] = "adamw",
+    optimizer: Annotated[str | None, typer.Option(
+        "--optimizer", show_default=False,
+        help="Training: adamw (default), adamw8bit or sgd (momentum).")] = None,
     checkpointing: Annotated[str | None, typer.Option(
         "--checkpointing", show_default=False,
-        help="Activation recomputation: none, selective or full. Default: selective for --train "
-             "full (FlashAttention/SDPA stores no s x s scores), full for lora/qlora (the QLoRA "
-             "recipe and PEFT's prepare_model_for_kbit_training enable gradient checkpointing).")] = None,
-    zero: Annotated[int, typer.Option("--zero", help="ZeRO stage 0-3 over the data-parallel GPUs.")] = 0,
+        help="Training: activation recomputation, none, selective or full. Default: selective for "
+             "--train full (FlashAttention/SDPA stores no s x s scores), full for lora/qlora (the "
+             "QLoRA recipe and PEFT's prepare_model_for_kbit_training enable gradient "
+             "checkpointing).")] = None,
+    zero: Annotated[int | None, typer.Option(
+        "--zero", show_default=False, help="Training: ZeRO stage 0-3 over the data-parallel GPUs (default 0).")] = None,
     tp: Annotated[int, typer.Option("--tp", help="Tensor-parallel GPUs.")] = 1,
     pp: Annotated[int, typer.Option("--pp", help="Pipeline-parallel stages.")] = 1,
     gpus: Annotated[int | None, typer.Option(
         "--gpus", show_default=False, help="GPUs in all (default tp x pp); the rest is data parallel.")] = None,
-    rank: Annotated[int, typer.Option("--rank", help="LoRA rank r.")] = 8,
+    rank: Annotated[int | None, typer.Option(
+        "--rank", show_default=False, help="--train lora/qlora: LoRA rank r (default 8, PEFT's).")] = None,
     targets: TargetsOpt = None,
-    engine: Annotated[str, typer.Option("--engine", help="KV engine: minimal or full.")] = "minimal",
+    engine: Annotated[str | None, typer.Option(
+        "--engine", show_default=False, help="Inference: KV engine, minimal (default) or full.")] = None,
     sets: SetOpt = None,
     gqa: GqaOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")] = False,
@@ -67,28 +86,45 @@ def memory(
     """Per-GPU memory of MODEL for inference or training, every term itemised.
 
     Inference: weights by format, KV cache, activations and overhead. Training (--train
-    full|lora|qlora): weights, gradients, optimizer state and activations. Tables use IEC
-    units (GiB); JSON is in bytes.
+    full|lora|qlora): weights, gradients, optimizer state and activations; a training step keeps
+    no KV cache. An option of the other mode is an error. Tables use IEC units (GiB); JSON is in
+    bytes.
     """
-    from llmarch_cli.analysis.memory import Parallel, inference_memory
-    from llmarch_cli.analysis.training import training_memory
+    from llmarch_cli.analysis.kvcache import DEFAULT_KV_DTYPE, check_engine
+    from llmarch_cli.analysis.kvcache import kv_dtype as find_kv_dtype
+    from llmarch_cli.analysis.lora import ALL_LINEAR
+    from llmarch_cli.analysis.memory import Parallel, default_context, inference_memory
+    from llmarch_cli.analysis.training import DEFAULT_RANK, training_memory
     from llmarch_cli.cli.options import load_spec
     from llmarch_cli.cli.sizes import parse_count
     from llmarch_cli.errors import LlmarchError
 
+    kvd = find_kv_dtype(kv_dtype or DEFAULT_KV_DTYPE)
+    check_engine(engine or "minimal")
+    given = {"--quant": quant, "--kv-dtype": kv_dtype, "--engine": engine,
+             "--encoder-length": encoder_tokens, "--optimizer": optimizer,
+             "--checkpointing": checkpointing, "--zero": zero, "--rank": rank, "--targets": targets}
+    wrong = (INFERENCE_ONLY if train else TRAINING_ONLY + ADAPTER_ONLY) + (
+        ADAPTER_ONLY if train == "full" else ())
+    for option in wrong:
+        if given[option] is not None:
+            applies = ("--train lora|qlora" if option in ADAPTER_ONLY
+                       else "--train" if option in TRAINING_ONLY else "inference (without --train)")
+            why = "; a training step keeps no KV cache" if option in ("--kv-dtype", "--engine") else ""
+            raise LlmarchError(f"{option} applies to {applies} only{why}")
     spec = load_spec(model, sets, gqa)
-    ctx = parse_count(context) if context else min(4096, spec.max_context)
+    ctx = parse_count(context, "--context") if context else default_context(spec)
+    size = parse_count(batch, "--batch")
     par = Parallel(gpus=gpus if gpus is not None else tp * pp, tp=tp, pp=pp)
     if train is None:
-        result = inference_memory(spec, quant=quant or "bf16", kv=kv_dtype, context=ctx, batch=batch,
-                                  par=par, engine=engine)
+        encoder_length = None if encoder_tokens is None else parse_count(encoder_tokens, "--encoder-length")
+        result = inference_memory(spec, quant=quant or "bf16", kv=kvd.name, context=ctx, batch=size,
+                                  par=par, engine=engine or "minimal", encoder_length=encoder_length)
     else:
-        if quant is not None:
-            raise LlmarchError("--quant applies to inference; --train picks the base format "
-                               "(full/lora: bf16, qlora: nf4)")
-        result = training_memory(spec, mode=train, optimizer=optimizer, checkpointing=checkpointing,
-                                 context=ctx, batch=batch, zero=zero, par=par, rank=rank,
-                                 targets=targets or ["all-linear"])
+        result = training_memory(spec, mode=train, optimizer=optimizer or "adamw",
+                                 checkpointing=checkpointing, context=ctx, batch=size, zero=zero or 0,
+                                 par=par, rank=DEFAULT_RANK if rank is None else rank,
+                                 targets=targets or [ALL_LINEAR])
     emit_memory(result, fmt, output, explain)
 
 
@@ -107,23 +143,6 @@ def emit_memory(result, fmt: str, output: Path | None, explain: bool) -> None:
         emit(rows, concrete, columns={"term": "Term", "memory_bytes": "Memory (IEC)"}, title=title,
              output=output)
     if explain:
+        from llmarch_cli.render.explain import print_explanation
+
         print_explanation(result.terms, concrete, output)
-
-
-def print_explanation(terms, fmt: str, output: Path | None) -> None:
-    """Every term's formula, inputs and assumption: on stdout beside a table, on stderr beside
-    machine formats (so piped data stays clean)."""
-    import sys
-
-    from llmarch_cli.render.output import resolve_format
-    from llmarch_cli.render.units import format_bytes
-
-    lines = []
-    for t in terms:
-        lines.append(f"{t.name}: {format_bytes(t.bytes)} ({t.bytes:,} B)")
-        lines.append(f"  formula: {t.formula}")
-        lines.append(f"  inputs: {t.inputs}")
-        if t.assumption:
-            lines.append(f"  assumption: {t.assumption}")
-    stream = sys.stdout if resolve_format(fmt, output) in ("table", "md") and output is None else sys.stderr
-    stream.write("\n".join(lines) + "\n")

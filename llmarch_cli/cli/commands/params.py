@@ -64,5 +64,7 @@ def params(
                            columns={"count": "", "params": "Params (SI)", "exact": "Exact"})
         if breakdown:
             text += "\n" + render_text(groups, concrete, title="Breakdown", terminal=terminal,
-                                       columns=["stack", "component", "per_layer", "layers", "total"])
+                                       columns={"stack": "Stack", "component": "Component",
+                                                "per_layer": "Per layer (params)", "layers": "Layers",
+                                                "total": "Total (params)"})
     write_text(text, output)

@@ -30,7 +30,6 @@ class SpecFormat(str, Enum):
 
 def spec_text(data: dict, fmt: str) -> str:
     """A spec mapping as TOML or JSON text (None values dropped: they are the defaults)."""
-    import json
 
     def drop_none(value):
         if isinstance(value, dict):
@@ -39,7 +38,9 @@ def spec_text(data: dict, fmt: str) -> str:
 
     clean = drop_none(data)
     if fmt == "json":
-        return json.dumps(clean, indent=2, ensure_ascii=False) + "\n"
+        from llmarch_cli.render.formats import to_json
+
+        return to_json(clean)
     import tomli_w
 
     return tomli_w.dumps(clean)
@@ -48,12 +49,11 @@ def spec_text(data: dict, fmt: str) -> str:
 @app.command()
 def schema(output: OutputOpt = None) -> None:
     """Print the JSON schema of an llmarch spec file (ArchSpec)."""
-    import json
-
+    from llmarch_cli.render.formats import to_json
     from llmarch_cli.render.output import write_text
     from llmarch_cli.specs.model import ArchSpec
 
-    write_text(json.dumps(ArchSpec.model_json_schema(), indent=2) + "\n", output)
+    write_text(to_json(ArchSpec.model_json_schema()), output)
 
 
 @app.command()
