@@ -13,9 +13,9 @@ where every number came from.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
 Architecture = Literal["decoder", "encoder", "encoder-decoder"]
 NormKind = Literal["layernorm", "rmsnorm"]
@@ -27,27 +27,29 @@ Routing = Literal["softmax_topk_renorm", "topk_softmax", "softmax_topk"]
 ROUTINGS: tuple[str, ...] = get_args(Routing)
 HeadKind = Literal["causal_lm", "masked_lm", "seq2seq_lm"]
 
+# Sizes are strict integers: true, 4096.5 or "4096" are errors, not coerced.
+Count = Annotated[int, Strict()]
 PositiveInt = Field(gt=0)
 MAX_LAYERS = 100_000  # analyses walk the layers one by one; real models have a few hundred
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Attention(_Part):
     """Self-attention of one layer. ``num_kv_heads`` < ``num_heads`` is GQA, 1 is MQA."""
 
-    num_heads: int = PositiveInt
-    num_kv_heads: int = PositiveInt
-    head_dim: int = PositiveInt
+    num_heads: Count = PositiveInt
+    num_kv_heads: Count = PositiveInt
+    head_dim: Count = PositiveInt
     q_bias: bool = False
     k_bias: bool = False
     v_bias: bool = False
     o_bias: bool = False
     fused_qkv: bool = Field(False, description="q, k, v stored as one matrix (GPT-2 c_attn, NeoX, BLOOM)")
     scale: float | None = Field(None, description="score scale; None = head_dim ** -0.5 (T5 uses 1.0)")
-    sliding_window: int | None = Field(None, gt=0, description="keys per query, itself included")
+    sliding_window: Count | None = Field(None, gt=0, description="keys per query, itself included")
     layer_types: tuple[LayerType, ...] | None = Field(
         None, description="per-layer full/sliding pattern; None = every layer sliding if a window is set"
     )
@@ -84,7 +86,7 @@ class RopeScaling(_Part):
 
     kind: RopeScalingKind
     factor: float = Field(gt=0)
-    original_max_positions: int | None = Field(None, gt=0)
+    original_max_positions: Count | None = Field(None, gt=0)
     low_freq_factor: float | None = None
     high_freq_factor: float | None = None
     beta_fast: float | None = None
@@ -99,7 +101,7 @@ class RopeScaling(_Part):
 
 class Rope(_Part):
     theta: float = Field(gt=0)
-    rotary_dim: int = Field(gt=0, description="dimensions rotated per head (partial rotary < head_dim)")
+    rotary_dim: Count = Field(gt=0, description="dimensions rotated per head (partial rotary < head_dim)")
     pairing: Literal["half", "interleaved"] = Field(
         "half", description="half: (x_i, x_{i+d/2}) as in Llama/NeoX; interleaved: (x_2i, x_2i+1) as in GPT-J"
     )
@@ -109,14 +111,14 @@ class Rope(_Part):
 class RelativeBuckets(_Part):
     """T5 relative position buckets: one bias table per stack, in its first layer."""
 
-    num_buckets: int = PositiveInt
-    max_distance: int = PositiveInt
+    num_buckets: Count = PositiveInt
+    max_distance: Count = PositiveInt
 
 
 class Positions(_Part):
     kind: PositionKind
-    max_positions: int | None = Field(None, gt=0, description="rows of a learned table")
-    offset: int = Field(0, ge=0, description="extra learned rows before position 0 (BART: 2)")
+    max_positions: Count | None = Field(None, gt=0, description="rows of a learned table")
+    offset: Count = Field(0, ge=0, description="extra learned rows before position 0 (BART: 2)")
     rope: Rope | None = None
     relative: RelativeBuckets | None = None
 
@@ -151,7 +153,7 @@ class FFN(_Part):
 
     kind: Literal["plain", "gated"]
     activation: Activation
-    intermediate_size: int = PositiveInt
+    intermediate_size: Count = PositiveInt
     bias: bool = False
     glu_limit: float | None = Field(None, gt=0, description="clamp of gpt-oss's SwiGLU (7.0)")
     glu_alpha: float | None = Field(None, gt=0, description="sigmoid slope of gpt-oss's SwiGLU (1.702)")
@@ -169,12 +171,12 @@ class FFN(_Part):
 class MoE(_Part):
     """Experts replace the FFN: each expert is an FFN of ``ffn.intermediate_size``."""
 
-    num_experts: int = PositiveInt
-    top_k: int = PositiveInt
+    num_experts: Count = PositiveInt
+    top_k: Count = PositiveInt
     routing: Routing = "softmax_topk_renorm"
     router_bias: bool = False
-    num_shared_experts: int = Field(0, ge=0)
-    shared_intermediate_size: int | None = Field(None, gt=0)
+    num_shared_experts: Count = Field(0, ge=0)
+    shared_intermediate_size: Count | None = Field(None, gt=0)
     dense_layers: tuple[int, ...] = Field((), description="layers with a dense FFN instead of experts")
 
     @model_validator(mode="after")
@@ -187,8 +189,8 @@ class MoE(_Part):
 
 
 class Embeddings(_Part):
-    vocab_size: int = PositiveInt
-    token_types: int = Field(0, ge=0, description="BERT segment embeddings")
+    vocab_size: Count = PositiveInt
+    token_types: Count = Field(0, ge=0, description="BERT segment embeddings")
     scale: float | None = Field(None, description="multiply embeddings by this (BART: sqrt(d))")
 
 
@@ -222,9 +224,9 @@ class ArchSpec(_Part):
     id: str = Field(min_length=1)
     architecture: Architecture
     model_type: str | None = Field(None, description="the Hugging Face model_type it came from")
-    hidden_size: int = PositiveInt
-    num_layers: int = Field(gt=0, le=MAX_LAYERS)
-    num_decoder_layers: int | None = Field(None, gt=0, le=MAX_LAYERS, description="encoder-decoder only")
+    hidden_size: Count = PositiveInt
+    num_layers: Count = Field(gt=0, le=MAX_LAYERS)
+    num_decoder_layers: Count | None = Field(None, gt=0, le=MAX_LAYERS, description="encoder-decoder only")
     attention: Attention
     positions: Positions
     norm: Norm
@@ -234,7 +236,7 @@ class ArchSpec(_Part):
     parallel_norms: Literal[1, 2] = Field(2, description="parallel blocks: one shared norm (GPT-J) or two (NeoX)")
     embeddings: Embeddings
     head: Head = Head()
-    max_context: int = PositiveInt
+    max_context: Count = PositiveInt
     meta: Meta
 
     @field_validator("id")
