@@ -7,7 +7,7 @@ import pytest
 from llmarch_cli.analysis.lora import lora_params, valid_targets
 from llmarch_cli.analysis.memory import Parallel
 from llmarch_cli.analysis.params import count_params
-from llmarch_cli.analysis.training import training_memory
+from llmarch_cli.analysis.training import layer_activation_bytes, training_memory
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.registry import load_preset
 
@@ -56,10 +56,36 @@ def test_checkpointing_orders_activation_memory() -> None:
     assert acts[0] > acts[1] > acts[2]
 
 
-def test_korthikanti_selective_is_34_sbh_per_layer() -> None:
-    spec = load_preset("gpt2")
-    r = training_memory(spec, checkpointing="selective", context=1024)
-    assert r.activation_bytes == 12 * 34 * 1024 * 768 + 4 * 1024 * 50257
+@pytest.mark.parametrize("preset", ["gpt2", "gpt2-xl", "gpt3-175b"])
+@pytest.mark.parametrize("s,b", [(1024, 1), (2048, 4)])
+def test_gpt_block_with_dropout_reduces_to_korthikanti_34sbh_plus_5as2b(preset: str, s: int, b: int) -> None:
+    # Korthikanti et al. 2022 Eq. (1): a GPT layer (LayerNorm, 4h GELU MLP, MHA, dropout) stores
+    # s*b*h*(34 + 5*a*s/h) bytes in 16-bit without recomputation.
+    spec = load_preset(preset)
+    h, a = spec.hidden_size, spec.attention.num_heads
+    assert layer_activation_bytes(spec, s, b, eager=True, dropout=True) == 34 * s * b * h + 5 * a * s * s * b
+
+
+def test_llama_layer_counts_rmsnorm_gqa_and_swiglu_tensors() -> None:
+    # Llama-3-8B: h 4096, 32 query heads and 8 KV heads of 128, SwiGLU I 14336. Per token, bf16:
+    # two RMSNorms (fp32 input copy 4h + normalised 2h) and their outputs (2h); Q and the attention
+    # output 2*4096 each; K and V 2*1024 each fused, 2*4096 each eager (repeated); gate, up,
+    # act(gate), product 2*14336 each. Eager adds the fp32 softmax and its bf16 copy: 6 B per score.
+    spec = load_preset("llama-3-8b")
+    s, b = 4096, 1
+    norms = 2 * (4 + 2 + 2) * 4096
+    ffn = 4 * 2 * 14336
+    fused = norms + 2 * (2 * 4096 + 2 * 1024) + ffn
+    eager = norms + 2 * (4 * 4096) + ffn
+    assert layer_activation_bytes(spec, s, b, eager=False) == s * b * fused
+    assert layer_activation_bytes(spec, s, b, eager=True) == s * b * eager + 6 * 32 * s * s * b
+
+
+def test_selective_layer_of_llama_3_8b_is_not_the_gpt_34sbh() -> None:
+    # SwiGLU at 3.5h and transformers' RMSNorm outweigh what GQA saves: 49 bytes per s*b*h (16 norms, 5 attention, 28 FFN).
+    spec = load_preset("llama-3-8b")
+    per_sbh = layer_activation_bytes(spec, 1024, 1, eager=False) / (1024 * 4096)
+    assert per_sbh == 49
 
 
 def test_rank_zero_and_unknown_targets_are_bad_input() -> None:
@@ -87,20 +113,20 @@ def test_default_checkpointing_follows_each_recipe(mode: str, expected: str) -> 
 
 
 def test_qlora_llama3_8b_at_4k_needs_gigabytes_not_a_hundred_of_activations() -> None:
-    # Full checkpointing: 32 layers x 2*s*h B inputs, one layer recomputed (34*s*h B, Korthikanti
-    # Table 2 with fused attention) and fp32 logits 4*s*v: nothing quadratic in s.
+    # Full checkpointing: 32 layers x 2*s*h B inputs, one layer recomputed (fused attention,
+    # 49*s*h B for Llama-3-8B, see above) and fp32 logits 4*s*v: nothing quadratic in s.
     r = training_memory(load_preset("llama-3-8b"), mode="qlora", context=4096)
-    assert r.activation_bytes == 32 * 2 * 4096 * 4096 + 34 * 4096 * 4096 + 4 * 4096 * 128256
+    assert r.activation_bytes == 32 * 2 * 4096 * 4096 + 49 * 4096 * 4096 + 4 * 4096 * 128256
 
 
 def test_full_checkpointing_holds_one_recomputed_layer_on_top_of_the_inputs() -> None:
     # Korthikanti et al. 2022 §4.1: full recomputation stores each layer's input (2sbh) and,
-    # during the backward pass, the recomputed layer's activations; with tensor parallelism
-    # everything divides by t.
+    # during the backward pass, the recomputed layer's activations: for GPT-2 without dropout and
+    # with fused attention, 32*s*h (Eq. (1)'s 34 less the two 1-byte residual dropout masks).
     spec = load_preset("gpt2")  # 12 layers, h 768, vocab 50257
     s, h, v = 1024, 768, 50257
     full = training_memory(spec, checkpointing="full", context=s)
-    assert full.activation_bytes == 12 * 2 * s * h + 34 * s * h + 4 * s * v
+    assert full.activation_bytes == 12 * 2 * s * h + 32 * s * h + 4 * s * v
     selective = training_memory(spec, checkpointing="selective", context=s).activation_bytes
     assert full.activation_bytes < selective
-    assert "34*s*b*h / t (the layer being recomputed)" in full.terms[3].formula
+    assert "(the layer being recomputed)" in full.terms[3].formula

@@ -8,14 +8,35 @@ bf16 adapters without a master copy and a paged 32-bit AdamW (Dettmers et al. 20
 count the paged states as resident (the worst case). LoRA/QLoRA freeze the base: bf16, or NF4
 with double quantisation for QLoRA.
 
-Activations follow Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
-Transformer Models") Table 2, per layer, with tensor + sequence parallelism over ``t``:
-``none``: s*b*h*(34 + 5*a*s/h) / t; ``selective`` (attention recomputed): 34*s*b*h / t;
-``full`` (only each layer's input kept): 2*s*b*h / t, plus once the working set of the layer being
-recomputed in the backward pass (§4.1: its full activations are live again), 34*s*b*h / t with
-fused attention as everywhere else here; plus fp32 logits 4*s*b*v / t. With
-pipeline parallelism the first stage holds p micro-batches of L/p layers: L layers in all (§4.2.3).
-The constants assume a GPT block (4h MLP, dropout masks); they are applied here as published.
+Activations are the tensors autograd keeps for the backward pass, derived from the spec with
+bf16 activations (2 B), per layer, per token (s*b tokens), as transformers' modules save them:
+
+- each norm keeps its input (LayerNorm: 2h B; RMSNorm as transformers writes it, unfused and
+  upcast: an fp32 copy of the input and the normalised values before the gain, 6h B); its output
+  is kept once by the matmuls it feeds (2h B). Per-token statistics (mean, rstd) are left out.
+- attention keeps Q and the attention output (o_proj input), 2*a*d B each, and K and V, 2*k*d B
+  each with a fused kernel (SDPA/FlashAttention with native GQA; its fp32 logsumexp, 4*a B per
+  token, is left out) or 2*a*d B each with eager attention, which repeats K/V to every query head.
+  Eager attention also keeps, per score (a*s^2*b of them), the softmax output (fp32, 4 B, plus the
+  bf16 probabilities for the A.V matmul, 2 B; 2 B in all where transformers' eager path keeps
+  the activation dtype: ``SOFTMAX_IN_ACT_DTYPE``).
+- the FFN keeps the activation's input and output (plain: 2*2*I B) or gate output, up output,
+  act(gate) and their product (gated: 4*2*I B); ReLU keeps only its output, which the next matmul
+  keeps anyway (one I-wide tensor less). MoE layers count the k routed experts' and the shared
+  experts' widths; dispatch copies and router logits are left out.
+- residual adds keep nothing. Dropout keeps a 1 B mask per element (attention probabilities and
+  the two residual branches) and the dropped-out probabilities (2 B per score); ArchSpec has no
+  dropout rate and training here assumes none (Llama-family configs set 0.0).
+
+For a GPT block (LayerNorm, 4h GELU MLP, MHA, dropout) this is exactly Korthikanti et al. 2022
+("Reducing Activation Recomputation in Large Transformer Models") Eq. (1): 34*s*b*h + 5*a*s^2*b
+bytes per layer. ``none``: nothing recomputed, eager attention (the paper's setting);
+``selective``: fused attention, no s x s term (what the paper's selective recompute leaves);
+``full``: only each layer's input kept (2*s*b*h B) plus, once, the fused working set of the
+layer being recomputed in the backward pass (§4.1). Tensor + sequence parallelism divides by
+``t``; fp32 logits add 4*s*b*v / t. With pipeline parallelism the first stage holds p micro-batches
+of L/p layers: L layers in all (§4.2.3). Cross-attention of decoder layers is not counted.
+tests/parity/test_activation_memory_parity.py measures a layer's saved tensors with torch.
 
 Default checkpointing (``DEFAULT_CHECKPOINTING``) follows what each recipe's stack does out of the
 box. ``full`` fine-tuning: ``selective``, because transformers' Trainer leaves activation
@@ -35,6 +56,7 @@ from typing import Literal
 
 from llmarch_cli.analysis.lora import ALL_LINEAR, lora_params
 from llmarch_cli.analysis.memory import (
+    ACT_BYTES,
     DEFAULT_CONTEXT,
     Parallel,
     check_parallel,
@@ -64,9 +86,14 @@ MASTER_BYTES = 4
 GRAD_BYTES = 2
 ADAPTER_BYTES = 2
 DEFAULT_RANK = 8  # PEFT LoraConfig's default r
-# Bytes per s*b*h of one layer's activations with fused attention (Korthikanti Table 2,
-# selective); full checkpointing holds this again for the one layer it recomputes.
-LAYER_BYTES_PER_SBH = 34
+FP32_BYTES = 4
+MASK_BYTES = 1  # a dropout mask element (bool)
+# Bytes a norm keeps per element of its input: LayerNorm its bf16 input; transformers' RMSNorm an
+# fp32 copy of the input (4) and the normalised values before the gain (2).
+NORM_SAVED_BYTES: dict[str, int] = {"layernorm": ACT_BYTES, "rmsnorm": FP32_BYTES + ACT_BYTES}
+# model_types whose eager attention softmaxes in the activation dtype (transformers' gpt2, gptj,
+# codegen, bert, bart, t5); every other family upcasts (``softmax(..., dtype=torch.float32)``).
+SOFTMAX_IN_ACT_DTYPE = frozenset({"gpt2", "gptj", "codegen", "bert", "bart", "t5"})
 
 
 def _choice(what: str, value: str, valid: Sequence[str]) -> str:
@@ -75,46 +102,96 @@ def _choice(what: str, value: str, valid: Sequence[str]) -> str:
     return value
 
 
-def activation_bytes(spec: ArchSpec, context: int, batch: int, checkpointing: str, tp: int = 1) -> int:
-    """Korthikanti et al. 2022 activation bytes of one micro-batch on one GPU, logits included."""
-    s, b, h, a = context, batch, spec.hidden_size, spec.attention.num_heads
+def _ffn_widths(spec: ArchSpec) -> list[tuple[int, int]]:
+    """(FFN features a token passes through, number of layers) for each kind of layer."""
     layers = spec.num_layers + (spec.num_decoder_layers or 0)
-    per_layer = {
-        "none": LAYER_BYTES_PER_SBH * s * b * h + 5 * a * s * s * b,
-        "selective": LAYER_BYTES_PER_SBH * s * b * h,
-        "full": 2 * s * b * h,
-    }[checkpointing]
-    recomputed = LAYER_BYTES_PER_SBH * s * b * h if checkpointing == "full" else 0
-    logits = 4 * s * b * spec.embeddings.vocab_size
-    return ceil_div(layers * per_layer + recomputed + logits, tp)
+    dense = spec.ffn.intermediate_size
+    moe = spec.moe
+    if moe is None:
+        return [(dense, layers)]
+    routed = dense * moe.top_k + moe.num_shared_experts * (moe.shared_intermediate_size or 0)
+    return [(dense, len(moe.dense_layers)), (routed, layers - len(moe.dense_layers))]
+
+
+def _token_bytes(spec: ArchSpec, ffn_width: int, eager: bool, dropout: bool) -> int:
+    """Bytes one layer keeps per token, apart from the s x s scores."""
+    a, h = spec.attention, spec.hidden_size
+    q = a.num_heads * a.head_dim
+    kv = q if eager else a.num_kv_heads * a.head_dim
+    norms = 1 if spec.residual == "parallel" and spec.parallel_norms == 1 else 2
+    relu = spec.ffn.activation == "relu"
+    ffn_tensors = (4 if spec.ffn.kind == "gated" else 2) - relu
+    return (norms * (NORM_SAVED_BYTES[spec.norm.kind] + ACT_BYTES) * h
+            + ACT_BYTES * 2 * (q + kv)
+            + ACT_BYTES * ffn_tensors * ffn_width
+            + (MASK_BYTES * 2 * h if dropout else 0))
+
+
+def score_bytes(spec: ArchSpec, dropout: bool = False) -> int:
+    """Bytes eager attention keeps per score (a*s^2*b scores per layer)."""
+    upcast = spec.model_type not in SOFTMAX_IN_ACT_DTYPE
+    softmax = FP32_BYTES + ACT_BYTES if upcast else ACT_BYTES
+    return softmax + (MASK_BYTES + ACT_BYTES if dropout else 0)
+
+
+def layer_activation_bytes(spec: ArchSpec, context: int, batch: int, *, eager: bool,
+                           dropout: bool = False) -> int:
+    """Bytes autograd keeps for the backward pass of the widest layer, nothing recomputed.
+
+    ``eager``: attention materialises the s x s scores (else a fused kernel with native GQA).
+    """
+    width = max(w for w, _ in _ffn_widths(spec))
+    scores = spec.attention.num_heads * context * context * batch * score_bytes(spec, dropout)
+    return context * batch * _token_bytes(spec, width, eager, dropout) + (scores if eager else 0)
+
+
+def activation_bytes(spec: ArchSpec, context: int, batch: int, checkpointing: str, tp: int = 1) -> int:
+    """Stored activation bytes of one micro-batch on one GPU, logits included (module docstring)."""
+    s, b, h = context, batch, spec.hidden_size
+    if checkpointing == "full":
+        layers = spec.num_layers + (spec.num_decoder_layers or 0)
+        stored = layers * ACT_BYTES * s * b * h + layer_activation_bytes(spec, s, b, eager=False)
+    else:
+        eager = checkpointing == "none"
+        scores = spec.attention.num_heads * s * s * b * score_bytes(spec) if eager else 0
+        stored = sum(n * (s * b * _token_bytes(spec, w, eager, False) + scores) for w, n in _ffn_widths(spec))
+    logits = FP32_BYTES * s * b * spec.embeddings.vocab_size
+    return ceil_div(stored + logits, tp)
 
 
 _ACT_FORMULAS = {
-    "none": "L x s*b*h*(34 + 5*a*s/h) / t",
-    "selective": "L x 34*s*b*h / t",
-    "full": "L x 2*s*b*h / t + 34*s*b*h / t (the layer being recomputed)",
+    "none": "L x (s*b x per-token bytes + a*s^2*b x score bytes) / t",
+    "selective": "L x s*b x per-token bytes / t",
+    "full": "(L x 2*s*b*h + s*b x per-token bytes (the layer being recomputed)) / t",
 }
 _ACT_ASSUMPTIONS = {
-    "none": "nothing recomputed: the s x s attention scores are stored (eager attention)",
-    "selective": "attention recomputed / fused (FlashAttention, SDPA): no s x s scores stored",
+    "none": "nothing recomputed, eager attention: K/V repeated to every query head and the "
+            "s x s softmax output kept",
+    "selective": "fused attention (SDPA/FlashAttention, native GQA): no s x s scores stored",
     "full": "only each layer's input kept; layers recomputed one at a time in the backward pass, "
-            "so one layer's activations (34*s*b*h, fused attention) are live on top",
+            "so one layer's fused-attention working set is live on top",
 }
 
 
 def activation_term(spec: ArchSpec, context: int, batch: int, checkpointing: str,
                     tp: int = 1, mode: str | None = None) -> MemoryTerm:
-    """Korthikanti et al. 2022 activation memory for one micro-batch, per GPU."""
+    """Stored activations for one micro-batch, per GPU, derived from the spec's layer."""
     layers = spec.num_layers + (spec.num_decoder_layers or 0)
     default = mode is not None and DEFAULT_CHECKPOINTING[mode] == checkpointing
+    width = max(w for w, _ in _ffn_widths(spec))
+    eager = checkpointing == "none"
+    per_token = _token_bytes(spec, width, eager, False)
     return MemoryTerm(
         name="activations", bytes=activation_bytes(spec, context, batch, checkpointing, tp),
         formula=f"{_ACT_FORMULAS[checkpointing]} + 4*s*b*v / t",
         inputs=f"L={layers}, s={context:,}, b={batch}, h={spec.hidden_size}, "
-               f"a={spec.attention.num_heads}, v={spec.embeddings.vocab_size}, t={tp}",
+               f"a={spec.attention.num_heads}, per-token bytes={per_token:,}"
+               + (f", score bytes={score_bytes(spec)}" if eager else "")
+               + f", v={spec.embeddings.vocab_size}, t={tp}",
         assumption=f"checkpointing={checkpointing}" + (f" (default for --train {mode})" if default else "")
-                   + f": {_ACT_ASSUMPTIONS[checkpointing]}; Korthikanti et al. 2022 Table 2 with "
-                   "sequence parallelism (GPT block constants); fp32 logits for the loss",
+                   + f": {_ACT_ASSUMPTIONS[checkpointing]}; bf16 tensors autograd keeps per layer "
+                   "(norms, Q/K/V, attention output, FFN intermediates; no dropout), as transformers' "
+                   "modules save them; fp32 logits for the loss",
     )
 
 
