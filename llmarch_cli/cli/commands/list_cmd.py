@@ -16,8 +16,9 @@ EXAMPLES = (  # shown under --help
 )
 
 COLUMNS = ("id", "family", "name", "developer", "released", "architecture", "attention",
-           "features", "licence")
-TABLE_COLUMNS = ("id", "family", "released", "architecture", "attention", "features", "licence")
+           "total_params", "active_params", "features", "licence", "open_licence", "languages")
+TABLE_COLUMNS = ("id", "family", "released", "architecture", "attention", "total_params",
+                 "features", "licence")
 
 
 def list_models(
@@ -32,10 +33,12 @@ def list_models(
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
-    """List the preset models: id, family, release, attention kind, features, licence.
+    """List the preset models: id, family, release, attention kind, parameters, features, licence.
 
-    JSON, CSV and TSV also carry the name and developer.
+    JSON, CSV and TSV also carry the name, developer, active parameters (MoE), whether the
+    licence is OSI open source (Apache-2.0, MIT) and the languages.
     """
+    from llmarch_cli.analysis.params import count_params
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.render.output import emit, resolve_format
     from llmarch_cli.specs.registry import load_preset, preset_ids
@@ -53,6 +56,7 @@ def list_models(
         if tag not in known:
             raise LlmarchError(f"unknown feature {feature!r}", f"features: {', '.join(known)}")
         specs = [s for s in specs if tag in s.features]
+    counts = {s.id: count_params(s) for s in specs}
     rows = [
         {
             "id": s.id,
@@ -62,8 +66,12 @@ def list_models(
             "released": s.meta.released,
             "architecture": s.architecture,
             "attention": s.attention.kind,
+            "total_params": counts[s.id].total_params,
+            "active_params": counts[s.id].active_params,
             "features": list(s.features),
             "licence": s.meta.licence,
+            "open_licence": s.meta.open_licence,
+            "languages": list(s.meta.languages),
         }
         for s in specs
     ]
