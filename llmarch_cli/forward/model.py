@@ -309,9 +309,7 @@ class Model:
             h = self._norm(self.r(self.act(self._linear(h, "head.transform"))), "head.transform_norm")
         if spec.head.output_scale is not None:
             h = self.r(h * np.float32(spec.head.output_scale))
-        logits = h @ (w["embed"].T if spec.head.tied else w["head.w"])
-        if "head.b" in w:
-            logits = logits + w["head.b"]
+        logits = linear(h, w["embed"].T if spec.head.tied else w["head.w"], w.get("head.b"))
         return self.r(logits).astype(np.float32, copy=False)
 
     def run(self, tokens: list[int], keep_attention: set[tuple[str, int]] = frozenset()) -> Trace:
