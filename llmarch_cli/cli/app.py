@@ -61,6 +61,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("fit", "fit"),
     "forward": ("forward", "forward"),
     "kernel": ("kernel", "kernel"),
+    "flops": ("flops", "flops"),
+    "complexity": ("complexity", "complexity"),
+    "roofline": ("roofline", "roofline"),
 }
 
 
