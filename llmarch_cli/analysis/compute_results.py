@@ -122,8 +122,8 @@ class RooflineResult(_Result):
     kv_cache_bytes_per_step: int
     decode_flops_per_step: int
     experts_touched_per_layer: float | None
-    arithmetic_intensity_flops_per_byte: float
-    ridge_flops_per_byte: float
+    arithmetic_intensity_flop_per_byte: float
+    ridge_flop_per_byte: float
     decode_bound: str
     decode_seconds_per_step: float
     decode_tokens_per_s: float
