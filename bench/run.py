@@ -31,7 +31,7 @@ class Benchmark:
     command: list[str]
     baseline: list[str] | None  # None: ``goal`` is an absolute budget in the metric's unit
     goal: float  # the ratio command / baseline (medians) to stay within, or the budget
-    metric: str = "time"  # "time": wall time; "bytes"/"seconds": the number the command prints last
+    metric: str = "time"  # "time": wall time; "bytes"/"seconds"/"exponent": the number printed last
     references: tuple[tuple[str, list[str]], ...] = ()  # (label, command): timed, no goal
 
 
@@ -83,6 +83,12 @@ register(  # issue 4: numpy forward of a llama-shaped model vs transformers on C
 )
 
 
+register(  # issue 9: measured exponents of the attention kernels within 0.2 of the analytic ones
+    "attention-exponents", [PYTHON, str(Path(__file__).with_name("attention_exponents.py"))], None,
+    goal=0.2, metric="exponent",
+)
+
+
 def wall_time(command: list[str]) -> float:
     """Seconds one run of ``command`` takes, start to exit (output discarded)."""
     start = time.perf_counter()
@@ -99,7 +105,15 @@ def printed_bytes(command: list[str]) -> float:
 
 
 def run_budget(bench: Benchmark) -> bool:
-    """A command that prints seconds, against an absolute budget: best of three runs."""
+    """A command that prints seconds, against an absolute budget: best of three runs (an
+    exponent deviation: one run, its lines shown)."""
+    if bench.metric == "exponent":
+        out = subprocess.run(bench.command, capture_output=True, text=True, check=True).stdout
+        deviation = float(out.split()[-1])
+        ok = deviation <= bench.goal
+        print(f"{bench.name}:\n" + "".join(f"  {line}\n" for line in out.splitlines()[:-1])
+              + f"  largest deviation {deviation:.3f} (goal {bench.goal}): {'ok' if ok else 'OVER'}")
+        return ok
     seconds = min(printed_bytes(bench.command) for _ in range(3))
     ok = seconds <= bench.goal
     print(f"{bench.name}: {seconds * 1000:.1f} ms, best of 3 (budget {bench.goal * 1000:.0f} ms): "

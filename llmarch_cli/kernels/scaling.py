@@ -48,7 +48,7 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
 
 
-def measure(kernel: str, lengths: Sequence[int], span: int, repeats: int = 3,
+def measure(kernel: str, lengths: Sequence[int], span: int, repeats: int = 5,
             seed: int = 0) -> tuple[list[float], list[int]]:
     """(best seconds, peak bytes) of ``kernel`` per length; ``span`` = window or chunk."""
     run = RUNNERS[kernel]
