@@ -50,20 +50,25 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 def measure(kernel: str, lengths: Sequence[int], span: int, repeats: int = 5,
             seed: int = 0) -> tuple[list[float], list[int]]:
-    """(best seconds, peak bytes) of ``kernel`` per length; ``span`` = window or chunk."""
+    """(best seconds, peak bytes) of ``kernel`` per length; ``span`` = window or chunk.
+
+    The repeats go round the lengths in turn, so a busy spell on a shared machine slows every
+    length alike instead of bending the fitted slope.
+    """
     run = RUNNERS[kernel]
     rng = np.random.default_rng(seed)
-    seconds, peaks = [], []
-    for n in lengths:
-        q, k, v = (rng.standard_normal((HEADS, n, HEAD_DIM), dtype=np.float32) for _ in range(3))
-        best = math.inf
-        for _ in range(repeats):
+    inputs = {n: [rng.standard_normal((HEADS, n, HEAD_DIM), dtype=np.float32) for _ in range(3)]
+              for n in lengths}  # q, k, v [HEADS, n, HEAD_DIM] per length
+    best = dict.fromkeys(lengths, math.inf)
+    for _ in range(repeats):
+        for n in lengths:
             t0 = time.process_time()
-            run(q, k, v, span)
-            best = min(best, time.process_time() - t0)
+            run(*inputs[n], span)
+            best[n] = min(best[n], time.process_time() - t0)
+    peaks = []
+    for n in lengths:
         tracemalloc.start()
-        run(q, k, v, span)
+        run(*inputs[n], span)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
-        seconds.append(best)
-    return seconds, peaks
+    return [best[n] for n in lengths], peaks
