@@ -26,9 +26,9 @@ from functools import cache
 from typing import Literal
 
 from llmarch_cli.analysis.compute_results import ComputeTerm, FlopsComponent, FlopsRow
-from llmarch_cli.analysis.linears import linears
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.errors import check_positive
+from llmarch_cli.specs.inventory import inventory
 from llmarch_cli.specs.model import ArchSpec
 
 AttentionKind = Literal["causal", "bidirectional", "cross"]
@@ -83,20 +83,19 @@ class AttentionGroup:
 
 @cache
 def matmul_groups(spec: ArchSpec) -> tuple[MatmulGroup, ...]:
-    """The matmul weights one token uses, per stack and component (experts scaled by
-    top_k / experts), from the spec's weight matrices."""
+    """The matmul weights one token uses, per stack and component, from the weight inventory:
+    routed experts scaled by top_k / experts; the head (or the tied embedding it multiplies) and
+    BERT's head transform count in the generating stack."""
     out = []
-    for lin in linears(spec):
-        params = lin.weight_params
-        component = lin.role
-        if lin.role == "experts" and spec.moe is not None:
-            params = params * spec.moe.top_k // spec.moe.num_experts
-        elif lin.role == "ffn" and spec.moe is not None and "shared_expert" in lin.path:
-            component = "shared_experts"
-        kv_cross = lin.role == "cross_attention" and set(lin.shorts) <= {"k", "v"} and lin.shorts != ()
-        stack = lin.stack
-        if lin.stack == "head":
+    for w in inventory(spec):
+        if not w.matmul:
+            continue
+        params, stack, component = w.params, w.stack, w.role
+        if w.experts and spec.moe is not None:
+            params = params * spec.moe.top_k // w.experts
+        if w.layers is None:  # the head, a tied embedding, BERT's head transform
             stack, component = _decoding_stack(spec), "head"
+        kv_cross = w.role == "cross_attention" and w.name in ("cross.k.weight", "cross.v.weight")
         out.append(MatmulGroup(stack, component, params, kv_cross))
     return tuple(out)
 

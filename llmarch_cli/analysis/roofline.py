@@ -26,10 +26,10 @@ from llmarch_cli.analysis.flops import (
 )
 from llmarch_cli.analysis.hardware import Gpu
 from llmarch_cli.analysis.kvcache import DEFAULT_KV_DTYPE, kv_cache_bytes, kv_dtype
-from llmarch_cli.analysis.linears import linears
 from llmarch_cli.analysis.memory import Parallel, check_parallel, shard_fraction
 from llmarch_cli.analysis.quant_formats import UNQUANTISED_BITS, QuantFormat, weight_format
 from llmarch_cli.errors import LlmarchError, check_positive
+from llmarch_cli.specs.inventory import inventory
 from llmarch_cli.specs.model import ArchSpec
 
 # Defaults, stated: engines reach about 70% of peak bandwidth when decoding at batch 1 (gpt-fast
@@ -68,12 +68,14 @@ def weight_bytes_read(spec: ArchSpec, fmt: QuantFormat, tokens: int) -> int:
     """Bytes of matmul weights one pass over ``tokens`` tokens reads (all GPUs together)."""
     touched = experts_touched(spec, tokens)
     total = Fraction(0)
-    for lin in linears(spec):
-        quantised = fmt.scope != "linear" or lin.role in QUANTISED_ROLES
+    for w in inventory(spec):
+        if not w.matmul:
+            continue
+        quantised = fmt.scope != "linear" or w.role in QUANTISED_ROLES
         bits = fmt.bits if quantised else Fraction(UNQUANTISED_BITS)
-        size = Fraction(lin.weight_params) * bits / 8
-        if lin.role == "experts" and touched is not None:
-            size *= Fraction(touched) / spec.moe.num_experts
+        size = Fraction(w.params) * bits / 8
+        if w.experts and touched is not None:
+            size *= Fraction(touched) / w.experts
         total += size
     return math.ceil(total)
 
