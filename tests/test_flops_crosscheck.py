@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 
 from llmarch_cli.analysis.flops import prefill_flops
+from llmarch_cli.errors import LlmarchError
+from llmarch_cli.forward.layout import check_supported
 from llmarch_cli.forward.model import BLOCKED_WINDOW_FROM, Model
 from llmarch_cli.forward.replica import random_weights, tiny_spec
 from llmarch_cli.kernels import counting
@@ -28,6 +30,10 @@ def counted_flops(spec, tokens) -> int:
 @pytest.mark.parametrize("preset", sorted(set(FAMILY_REPRESENTATIVES.values())))
 def test_counted_forward_flops_equal_the_analytic_prefill_for_every_family(preset):
     spec = tiny_spec(load_preset(preset))
+    try:
+        check_supported(spec)
+    except LlmarchError as exc:  # a family the forward pass does not run yet
+        pytest.skip(exc.message)
     assert counted_flops(spec, TOKENS) == prefill_flops(spec, len(TOKENS))
 
 
