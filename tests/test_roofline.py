@@ -80,3 +80,10 @@ def test_gqa_decode_turns_compute_bound_at_a_finite_batch_and_larger_batches_are
 def test_bad_layouts_and_efficiencies_are_refused(kwargs, message):
     with pytest.raises(LlmarchError, match=message.replace("(", r"\(").replace("]", r"\]")):
         roofline(load_preset("llama-3-8b"), resolve_gpu("h100")[0], **kwargs)
+
+
+def test_llama_2_70b_bf16_does_not_fit_one_a100_as_gpt_fast_reports_oom_but_int8_does():
+    gpu = resolve_gpu("a100-80gb")[0]
+    spec = load_preset("llama-2-70b")
+    assert not roofline(spec, gpu, context=205).fits_memory  # gpt-fast README: "Base: OOM"
+    assert roofline(spec, gpu, context=205, quant="int8").fits_memory  # 19.13 tok/s measured

@@ -105,6 +105,8 @@ class RooflineResult(_Result):
     distinct experts ``batch`` tokens touch) and of the KV cache; the step takes the longer of
     bytes / (bandwidth x ``bandwidth_efficiency``) and FLOPs / (peak x ``compute_efficiency``).
     ``tp`` GPUs split one replica; ``gpus / tp`` replicas each serve ``batch`` sequences.
+    ``memory_bytes_per_gpu`` is what ``llmarch memory`` counts for the same run (weights, cache,
+    activations, overhead); ``fits_memory`` compares it with the device.
     """
 
     model: str
@@ -121,6 +123,8 @@ class RooflineResult(_Result):
     weights_bytes_per_step: int
     kv_cache_bytes_per_step: int
     decode_flops_per_step: int
+    memory_bytes_per_gpu: int
+    fits_memory: bool
     experts_touched_per_layer: float | None
     arithmetic_intensity_flop_per_byte: float
     ridge_flop_per_byte: float

@@ -26,7 +26,7 @@ from llmarch_cli.analysis.flops import (
 )
 from llmarch_cli.analysis.hardware import Gpu
 from llmarch_cli.analysis.kvcache import DEFAULT_KV_DTYPE, kv_cache_bytes, kv_dtype
-from llmarch_cli.analysis.memory import Parallel, check_parallel, shard_fraction
+from llmarch_cli.analysis.memory import Parallel, check_parallel, inference_memory, shard_fraction
 from llmarch_cli.analysis.quant_formats import UNQUANTISED_BITS, QuantFormat, weight_format
 from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.inventory import inventory
@@ -122,11 +122,14 @@ def roofline(spec: ArchSpec, gpu: Gpu, *, gpus: int = 1, tp: int | None = None, 
         return total, max(total / tp / peak, read / bandwidth)
 
     prefill_total, prefill_s = prefill(batch)
+    need = inference_memory(spec, quant=fmt.name, kv=kvd.name, context=context, batch=batch,
+                            par=Parallel(gpus=tp, tp=tp)).total_bytes
     return RooflineResult(
         model=spec.id, gpu=gpu.id, gpus=gpus, tp=tp, batch=batch, context=context,
         weight_format=fmt.name, kv_dtype=kvd.name, compute_dtype=dtype,
         bandwidth_efficiency=bandwidth_efficiency, compute_efficiency=compute_efficiency,
         weights_bytes_per_step=weights, kv_cache_bytes_per_step=cache, decode_flops_per_step=flops,
+        memory_bytes_per_gpu=need, fits_memory=need <= gpu.memory_bytes,
         experts_touched_per_layer=None if spec.moe is None else round(experts_touched(spec, batch), 3),
         arithmetic_intensity_flop_per_byte=round(flops / (weights + cache), 3),
         ridge_flop_per_byte=round(peak / bandwidth, 3),

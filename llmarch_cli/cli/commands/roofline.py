@@ -72,6 +72,12 @@ def roofline(
                      batch=parse_count(batch, "--batch"), context=parse_count(context, "--context"),
                      quant=quant, kv=kv, bandwidth_efficiency=bandwidth_efficiency,
                      compute_efficiency=compute_efficiency)
+    if not result.fits_memory:
+        from llmarch_cli.render.output import note
+        from llmarch_cli.render.units import format_bytes
+
+        note(f"note: {result.model} needs {format_bytes(result.memory_bytes_per_gpu)} per GPU here; "
+             f"{device.id} holds {format_bytes(device.memory_bytes)} (speeds assume it fits)")
     roofline_view(result, fmt, output)
     if explain:
         print_explanation(result.terms, fmt, output)
