@@ -83,6 +83,15 @@ register(  # issue 4: numpy forward of a llama-shaped model vs transformers on C
 )
 
 
+_PARAMS_JSON = [LLMARCH, "params", "llama-3.1-8b", "--format", "json"]
+# issue 9: the pure-Python compute commands stay near params' start-up (roofline also reads a
+# GPU file and sizes memory, as `llmarch memory` does: 1.25x)
+for _name, _args, _goal in (("flops-json", ["flops", "llama-3.1-8b", "mixtral", "-c", "4k,32k"], 1.15),
+                            ("complexity-json", ["complexity"], 1.15),
+                            ("roofline-json", ["roofline", "mixtral", "--gpu", "h100x2", "--batch", "32"],
+                             1.25)):
+    register(_name, [LLMARCH, *_args, "--format", "json"], _PARAMS_JSON, goal=_goal)
+
 register(  # issue 9: measured exponents of the attention kernels within 0.2 of the analytic ones
     "attention-exponents", [PYTHON, str(Path(__file__).with_name("attention_exponents.py"))], None,
     goal=0.2, metric="exponent",
