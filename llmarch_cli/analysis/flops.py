@@ -20,7 +20,6 @@ with full activation recomputation (Korthikanti et al. 2022, §5), beside 6ND (K
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -181,10 +180,6 @@ def flops_row(spec: ArchSpec, context: int, batch: int = 1) -> FlopsRow:
         six_nd_flops_per_token=6 * count_params(spec).active_params,
         breakdown=token_breakdown(spec, context),
     )
-
-
-def flops_rows(spec: ArchSpec, contexts: Sequence[int], batch: int = 1) -> list[FlopsRow]:
-    return [flops_row(spec, c, batch) for c in contexts]
 
 
 def _group_inputs(g: AttentionGroup) -> str:

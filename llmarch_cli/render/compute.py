@@ -35,7 +35,7 @@ COMPLEXITY_COLUMNS = {
 MEASURED_COLUMNS = {
     "kernel": "Kernel", "lengths": "Tokens", "time_exponent": "Time exp.",
     "analytic_time_exponent": "Analytic", "memory_exponent": "Memory exp.",
-    "analytic_memory_exponent": "Analytic ",
+    "analytic_memory_exponent": "Analytic",
 }
 
 
