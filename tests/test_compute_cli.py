@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 
@@ -80,3 +81,6 @@ def test_measure_reports_exponents_for_every_kernel():
     rows = json.loads(result.stdout)
     assert [r["kernel"] for r in rows] == ["full", "sliding", "chunked", "linear"]
     assert all(len(r["seconds"]) == 2 and r["peak_bytes"][1] > 0 for r in rows)
+    if importlib.util.find_spec("plotext") is not None:
+        plotted = run("complexity", "--measure", "--seq", "256,512", "-w", "32", "--plot", "-f", "md")
+        assert "linear measured (scaled)" in plotted.stdout
