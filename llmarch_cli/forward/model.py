@@ -323,7 +323,7 @@ class Model:
         """Final hidden [T, H] -> logits [T, V]."""
         spec, w = self.spec, self.w
         if counting.ACTIVE is not None:  # the output matmul below is not a `linear` call
-            counting.add_matmul(h, w["embed"].T if spec.head.tied else w["head.w"])
+            counting.add_matmul(h, w["model.embed.weight"].T if spec.head.tied else w["model.lm_head.weight"])
         if spec.head.transform:
             h = self._norm(self.r(self.act(self._linear(h, "model.head.transform"))),
                            "model.head.transform_norm")
