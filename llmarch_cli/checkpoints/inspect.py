@@ -128,7 +128,8 @@ def kind_of(name: str) -> tuple[str, int | None]:
 
 
 def groups(ckpt: Checkpoint) -> list[TensorGroup]:
-    """Tensors grouped by kind, in order of first appearance (non-layer tensors keep theirs)."""
+    """Tensors grouped by kind: non-layer kinds first, then by first layer and name (the same
+    order however the tensors are sharded)."""
     members: dict[str, list[tuple[Tensor, int | None]]] = {}
     for t in ckpt.tensors:
         kind, layer = kind_of(t.name)
@@ -143,11 +144,11 @@ def groups(ckpt: Checkpoint) -> list[TensorGroup]:
             dtypes=sorted({t.dtype for t, _ in items}),
             params=sum(t.numel for t, _ in items), bytes=sum(t.nbytes for t, _ in items),
             buffer=all(ckpt.is_buffer(t) for t, _ in items)))
-    return sorted(out, key=lambda g: _first_layer(g.layers))
+    return sorted(out, key=lambda g: (_first_layer(g.layers), g.kind))
 
 
 def _first_layer(layers: str) -> int:
-    """Sort key: non-layer groups first, then by first layer (stable within)."""
+    """Sort key: non-layer groups first, then by first layer."""
     return -1 if not layers else int(layers.split("-")[0].split(",")[0])
 
 
