@@ -20,6 +20,16 @@ LLAMA = {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
          "tie_word_embeddings": False}
 
 
+def record_reads(monkeypatch) -> list[int]:
+    """The byte counts of every LocalFile.read from now on (what a parser fetched)."""
+    from llmarch_cli.checkpoints.source import LocalFile
+
+    sizes: list[int] = []
+    original = LocalFile.read
+    monkeypatch.setattr(LocalFile, "read", lambda self, o, n: sizes.append(n) or original(self, o, n))
+    return sizes
+
+
 def llama_shapes(cfg: dict = LLAMA) -> dict[str, tuple[int, ...]]:
     """transformers' LlamaForCausalLM state_dict: name -> shape ([out, in] for Linear)."""
     h, f, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]

@@ -13,7 +13,7 @@ from llmarch_cli.errors import LlmarchError
 
 gguf = pytest.importorskip("gguf")
 
-from checkpoint_files import gguf_llama_shapes, write_gguf  # noqa: E402
+from checkpoint_files import gguf_llama_shapes, record_reads, write_gguf  # noqa: E402
 
 
 def test_parsed_tensors_equal_gguf_readers_types_shapes_sizes_and_offsets(tmp_path):
@@ -116,11 +116,8 @@ HOSTILE = {
 def test_hostile_header_is_one_error_that_reads_no_tensor_data(tmp_path, monkeypatch, case):
     build, message = HOSTILE[case]
     path = build(tmp_path / "bad.gguf")
-    reads: list[tuple[int, int]] = []
-    original = LocalFile.read
-    monkeypatch.setattr(LocalFile, "read",
-                        lambda self, o, n: reads.append((o, n)) or original(self, o, n))
+    reads = record_reads(monkeypatch)
     with pytest.raises(LlmarchError, match=message) as info:
         parse_header(LocalFile(path))
     assert "\n" not in info.value.message
-    assert sum(n for _, n in reads) <= CHUNK  # one chunk of read-ahead at most, never the data
+    assert sum(reads) <= CHUNK  # one chunk of read-ahead at most, never the data

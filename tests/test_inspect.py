@@ -16,6 +16,7 @@ from checkpoint_files import (
     LLAMA,
     gguf_llama_shapes,
     llama_shapes,
+    record_reads,
     write_gguf,
     write_safetensors,
 )
@@ -23,7 +24,6 @@ from test_cli_bad_input import assert_one_line_error
 from test_import_graph import loaded_packages
 from typer.testing import CliRunner
 
-from llmarch_cli.checkpoints.source import LocalFile
 from llmarch_cli.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,9 +204,7 @@ def _sparse():
 def test_100_gb_sharded_checkpoint_is_read_from_headers_only(tmp_path, monkeypatch):
     total = _sparse().build(tmp_path / "big")
     assert total > 100 * 10**9
-    reads: list[int] = []
-    original = LocalFile.read
-    monkeypatch.setattr(LocalFile, "read", lambda self, o, n: reads.append(n) or original(self, o, n))
+    reads = record_reads(monkeypatch)
     out = inspect(tmp_path / "big")
     assert out["total_bytes"] == total and out["total_params"] == total // 2
     assert out["architecture"]["params_match"] is True
@@ -262,12 +260,9 @@ BAD = {
 def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, case):
     build, message = BAD[case]
     path = build(tmp_path / "bad.safetensors")
-    reads: list[tuple[int, int]] = []
-    original = LocalFile.read
-    monkeypatch.setattr(LocalFile, "read",
-                        lambda self, o, n: reads.append((o, n)) or original(self, o, n))
+    reads = record_reads(monkeypatch)
     assert_one_line_error(CliRunner().invoke(app, ["inspect", str(path)]), message)
-    assert sum(n for _, n in reads) < 1 << 20  # the header at most, never the data
+    assert sum(reads) < 1 << 20  # the header at most, never the data
 
 
 def test_json_keys_the_issue_names(folder):
