@@ -168,6 +168,25 @@ def test_gguf_estimate_puts_memory_quant_beside_the_real_bytes(tmp_path):
     assert estimate["ratio"] == round(estimate["estimated_bytes"] / out["total_bytes"], 4)
 
 
+def test_qwen2_gguf_builds_the_qwen2_spec_with_its_qkv_biases(tmp_path):
+    path, = write_gguf(tmp_path / "qwen.gguf", arch="qwen2")
+    out = inspect(path)
+    assert out["architecture"]["model_type"] == "qwen2"
+    assert out["total_params"] == sum(math.prod(s) for s, _ in gguf_llama_shapes(arch="qwen2").values())
+    assert out["architecture"]["params_match"] is True
+
+
+def test_gpt_neox_gguf_rotary_dimensions_become_rotary_pct():
+    from llmarch_cli.checkpoints.architecture import gguf_config
+
+    meta = {"general.architecture": "gptneox", "gptneox.embedding_length": 64,
+            "gptneox.attention.head_count": 4, "gptneox.rope.dimension_count": 4,
+            "gptneox.block_count": 2, "gptneox.use_parallel_residual": True}
+    config = gguf_config(meta, {"output.weight"})
+    assert config["model_type"] == "gpt_neox" and config["rotary_pct"] == 0.25
+    assert config["tie_word_embeddings"] is False and config["use_parallel_residual"] is True
+
+
 def test_tied_gguf_has_no_output_tensor_and_still_matches_its_spec(tmp_path):
     path, = write_gguf(tmp_path / "tied.gguf", tied=True)
     out = inspect(path)
