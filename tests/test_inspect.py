@@ -266,6 +266,13 @@ BAD = {
                      "beyond the 4-byte data buffer"),
     "size-vs-shape": (lambda p: _safetensors(p, json.dumps({"a": _entry(shape=(3,))}).encode(),
                                              b"\0" * 8), "needs 12 bytes"),
+    "dtype-not-a-string": (lambda p: _safetensors(p, b'{"a": {"dtype": [], "shape": [], '
+                                                     b'"data_offsets": [0, 0]}}'), "unsupported dtype"),
+    "absurd-integer": (lambda p: _safetensors(p, b'{"a": {"shape": [' + b"9" * 5000 + b"]}}"),
+                       "absurd number"),
+    "bad-config-json": (lambda p: (write_safetensors(p.parent / "cfg", llama_shapes(), None),
+                                   (p.parent / "cfg" / "config.json").write_bytes(b"{\xff"),
+                                   p.parent / "cfg")[2], "config.json: not valid JSON"),
     "gguf-bad-magic": (lambda p: (p.with_suffix(".gguf").write_bytes(b"GGUX" + b"\0" * 60),
                                   p.with_suffix(".gguf"))[1], "bad magic"),
     "gguf-bad-version": (lambda p: (p.with_suffix(".gguf").write_bytes(

@@ -125,7 +125,7 @@ def _config(path: Path) -> dict[str, Any] | None:
         raise LlmarchError(f"{path}: over {MAX_CONFIG_BYTES >> 20} MiB, not a config.json")
     try:
         data = json.loads(source.read(0, source.size).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, absurd numbers, deep nesting
         raise LlmarchError(f"{path}: not valid JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise LlmarchError(f"{path}: must be a JSON object")
