@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from llmarch_cli.checkpoints.architecture import infer
-from llmarch_cli.checkpoints.checkpoint import Checkpoint, Tensor, open_checkpoint
+from llmarch_cli.checkpoints.checkpoint import SPLIT, Checkpoint, Tensor, open_checkpoint
 from llmarch_cli.checkpoints.results import (
     Architecture,
     Buffer,
@@ -40,8 +40,7 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
         dtypes[t.dtype] += t.numel
         nbytes[t.dtype] += t.nbytes
     total, total_bytes = sum(dtypes.values()), sum(nbytes.values())
-    spec_id = (path if path.is_dir() else path.parent).resolve().name or "checkpoint"
-    fields, spec = infer(ckpt, spec_id)
+    fields, spec = infer(ckpt, spec_id(ckpt))
     fmt = weight_format(ckpt, dtypes)
     estimate = None
     if spec is not None:
@@ -62,6 +61,17 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
         tensors=[_row(ckpt, t) for t in ckpt.tensors] if tensors else None,
     )
     return result, ckpt, spec
+
+
+def spec_id(ckpt: Checkpoint) -> str:
+    """A name for the checkpoint's spec: the GGUF file's stem or the weights' folder name."""
+    path = ckpt.path.resolve()
+    if ckpt.format == "gguf":
+        split = SPLIT.match(path.name)
+        name = split["stem"] if split else path.stem
+    else:
+        name = (path if path.is_dir() else path.parent).name
+    return "-".join(name.split()) or "checkpoint"
 
 
 def _by_size(counts: dict[str, int]) -> dict[str, int]:
