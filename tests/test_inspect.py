@@ -187,6 +187,13 @@ def test_gpt_neox_gguf_rotary_dimensions_become_rotary_pct():
     assert config["tie_word_embeddings"] is False and config["use_parallel_residual"] is True
 
 
+def test_a_file_type_memory_cannot_size_says_so_instead_of_estimating(tmp_path):
+    path, = write_gguf(tmp_path / "mx.gguf", file_type="MOSTLY_MXFP4_MOE")
+    out = inspect(path)
+    assert "estimate" not in out
+    assert out["architecture"]["note"] == "llmarch memory has no format for file type MXFP4_MOE: no estimate"
+
+
 def test_tied_gguf_has_no_output_tensor_and_still_matches_its_spec(tmp_path):
     path, = write_gguf(tmp_path / "tied.gguf", tied=True)
     out = inspect(path)

@@ -45,8 +45,10 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
     estimate = None
     if spec is not None:
         fields.update(_spec_figures(spec, total, fmt))
-        if fields.get("weight_format"):
-            estimate = _estimate(spec, fields["weight_format"], total_bytes)
+        if fmt is not None:
+            estimate = _estimate(spec, fmt, total_bytes)
+        else:
+            fields["note"] = f"llmarch memory has no format for {_stored_format(ckpt, dtypes)}: no estimate"
     elif fmt is not None:
         fields["weight_format"] = fmt
     result = InspectResult(
@@ -92,6 +94,16 @@ def weight_format(ckpt: Checkpoint, dtypes: dict[str, int]) -> str | None:
     if not dtypes:
         return None
     return SAFETENSORS_FORMATS.get(max(dtypes, key=lambda d: dtypes[d]))
+
+
+def _stored_format(ckpt: Checkpoint, dtypes: dict[str, int]) -> str:
+    """How the file stores its weights, for messages: the GGUF file type or the main dtype."""
+    if ckpt.format == "gguf":
+        from llmarch_cli.checkpoints.gguf import file_types
+
+        ftype = ckpt.metadata.get("general.file_type")
+        return f"file type {file_types().get(ftype, ftype) if isinstance(ftype, int) else 'unknown'}"
+    return max(dtypes, key=lambda d: dtypes[d]) if dtypes else "an empty file"
 
 
 def _spec_figures(spec: ArchSpec, total: int, fmt: str | None) -> dict:
