@@ -85,7 +85,9 @@ def open_checkpoint(path: Path) -> Checkpoint:
     if path.is_dir():
         if not (path / SINGLE).is_file() and not (path / INDEX).is_file():
             ggufs = sorted(path.glob("*.gguf"))
-            hint = f"pass a .gguf file, e.g. {ggufs[0]}" if ggufs else None
+            hint = (f"pass a .gguf file, e.g. {ggufs[0]}" if ggufs
+                    else "only safetensors and GGUF are read (pytorch_model.bin is a pickle)"
+                    if any(path.glob("*.bin")) else None)
             raise LlmarchError(f"{path}: no {SINGLE} or {INDEX}", hint)
         return _safetensors(path, folder_headers(path), path)
     if path.name.endswith(".index.json"):
