@@ -12,6 +12,8 @@ from llmarch_cli.checkpoints.results import InspectResult
 from llmarch_cli.render.output import render_text
 from llmarch_cli.render.units import format_bytes, format_count
 
+SHOWN = 10  # mismatched tensors listed per problem in a table
+
 
 def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
     """(field, value) rows: the checkpoint, its architecture, the spec's figures, the estimate."""
@@ -88,11 +90,15 @@ def render_against(r: InspectResult, fmt: str, terminal: bool) -> str:
     assert c is not None
     if c.match:
         return f"Matches {c.model}: all {c.expected_tensors:,} tensors present with the expected shapes.\n"
-    rows = [{"problem": problem, "tensor": m.name,
-             "expected": "x".join(map(str, m.expected_shape)) if m.expected_shape else "-",
-             "file": "x".join(map(str, m.file_shape)) if m.file_shape else "-"}
-            for problem, items in (("missing", c.missing), ("extra", c.extra),
-                                   ("misshaped", c.misshaped)) for m in items]
+    rows = []
+    for problem, items in (("missing", c.missing), ("extra", c.extra), ("misshaped", c.misshaped)):
+        rows += [{"problem": problem, "tensor": m.name,
+                  "expected": "x".join(map(str, m.expected_shape)) if m.expected_shape else "-",
+                  "file": "x".join(map(str, m.file_shape)) if m.file_shape else "-"}
+                 for m in items[:SHOWN]]
+        if len(items) > SHOWN:
+            rows.append({"problem": problem, "tensor": f"... {len(items) - SHOWN:,} more (--json lists all)",
+                         "expected": "", "file": ""})
     title = (f"Does not match {c.model}: {len(c.missing)} missing, {len(c.extra)} extra, "
              f"{len(c.misshaped)} misshaped of {c.expected_tensors:,} expected")
     return render_text(rows, fmt, columns={"problem": "Problem", "tensor": "Tensor",
