@@ -24,7 +24,7 @@ GGUF_KEYS: dict[str, tuple[str, ...]] = {
     "block_count": ("num_hidden_layers",),
     "embedding_length": ("hidden_size",),
     "feed_forward_length": ("intermediate_size", "n_inner"),
-    "context_length": ("max_position_embeddings", "n_positions"),
+    "context_length": ("max_position_embeddings", "n_positions", "seq_length"),
     "attention.head_count": ("num_attention_heads",),
     "attention.head_count_kv": ("num_key_value_heads",),
     "attention.key_length": ("head_dim",),

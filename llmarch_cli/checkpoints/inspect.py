@@ -30,8 +30,8 @@ SAFETENSORS_FORMATS = {"BF16": "bf16", "F16": "fp16", "F32": "fp32"}
 NUMBER = re.compile(r"(?<=\.)\d+(?=\.|$)")
 
 
-def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Checkpoint, ArchSpec | None]:
-    """Inspect the checkpoint at ``path``; also return it and its spec (for ``--against``)."""
+def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Checkpoint]:
+    """Inspect the checkpoint at ``path``; also return it (for ``--against``)."""
     ckpt = open_checkpoint(path)
     params = [t for t in ckpt.tensors if not ckpt.is_buffer(t)]
     dtypes: dict[str, int] = defaultdict(int)
@@ -62,7 +62,7 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
         architecture=Architecture(**fields), estimate=estimate, groups=groups(ckpt),
         tensors=[_row(ckpt, t) for t in ckpt.tensors] if tensors else None,
     )
-    return result, ckpt, spec
+    return result, ckpt
 
 
 def spec_id(ckpt: Checkpoint) -> str:
