@@ -41,7 +41,8 @@ def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
     rows.append(("Architecture", f"{' '.join(x for x in arch if x)} (from {a.source})"
                  + (": " + ", ".join(s for s in sizes if s) if any(sizes) else "")))
     if a.spec_params is not None:
-        verdict = "equal" if a.params_match else f"differs by {a.spec_params - r.total_params:+,}"
+        gap = a.spec_params - r.total_params
+        verdict = "equal" if gap == 0 else f"the file holds {abs(gap):,} {'fewer' if gap > 0 else 'more'}"
         rows.append(("Spec params", f"{format_count(a.spec_params)} ({a.spec_params:,}): {verdict}"))
     if a.memory_bytes is not None:
         rows.append(("Memory to load", f"{format_bytes(a.memory_bytes)} ({a.weight_format}, "
