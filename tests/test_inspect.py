@@ -144,6 +144,8 @@ def test_gguf_counts_bytes_by_quant_type_and_real_bits_per_weight(tmp_path):
     assert out["dtypes"] == params and out["bytes"] == nbytes
     assert out["total_params"] == sum(params.values())
     assert out["bits_per_weight"] == round(sum(nbytes.values()) * 8 / sum(params.values()), 4)
+    assert out["dtype_bits_per_weight"] == {"Q4_K": 4.5, "Q8_0": 8.5, "Q6_K": 6.5625, "F16": 16.0,
+                                            "F32": 32.0}
     assert out["format"] == "gguf" and out["file_bytes"] == path.stat().st_size
 
 

@@ -56,6 +56,7 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
         total_params=total, total_bytes=total_bytes,
         bits_per_weight=round(total_bytes * 8 / total, 4) if total else 0.0,
         dtypes=_by_size(dtypes), bytes=_by_size(nbytes),
+        dtype_bits_per_weight={d: round(nbytes[d] * 8 / n, 4) for d, n in _by_size(dtypes).items() if n},
         buffer_elements=sum(t.numel for t in ckpt.tensors if ckpt.is_buffer(t)),
         buffers=[Buffer(name=t.name, shape=list(t.shape), elements=t.numel)
                  for t in ckpt.tensors if ckpt.is_buffer(t)],

@@ -26,9 +26,9 @@ def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
         ("Bits per weight", f"{r.bits_per_weight:.4g}"),
     ]
     for dtype, params in r.dtypes.items():
-        size = r.bytes[dtype]
         rows.append((f"  {dtype}", f"{format_count(params)} params ({params / r.total_params:.1%}), "
-                                   f"{format_bytes(size)}, {size * 8 / params:.4g} bits/weight"))
+                                   f"{format_bytes(r.bytes[dtype])}, "
+                                   f"{r.dtype_bits_per_weight.get(dtype, 0):.4g} bits/weight"))
     if r.buffers:
         rows.append(("Buffers (not params)",
                      f"{len(r.buffers)} tensors, {r.buffer_elements:,} elements"))
