@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from llmarch_cli.checkpoints.architecture import infer
-from llmarch_cli.checkpoints.checkpoint import SPLIT, Checkpoint, Tensor, open_checkpoint
+from llmarch_cli.checkpoints.checkpoint import Checkpoint, Tensor, open_checkpoint
 from llmarch_cli.checkpoints.results import (
     Architecture,
     Buffer,
@@ -40,7 +40,7 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
         dtypes[t.dtype] += t.numel
         nbytes[t.dtype] += t.nbytes
     total, total_bytes = sum(dtypes.values()), sum(nbytes.values())
-    fields, spec = infer(ckpt, spec_id(ckpt))
+    fields, spec = infer(ckpt, ckpt.name)
     fmt = weight_format(ckpt, dtypes)
     estimate = None
     if spec is not None:
@@ -52,7 +52,7 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
     elif fmt is not None:
         fields["weight_format"] = fmt
     result = InspectResult(
-        path=str(path), format=ckpt.format, files=len(ckpt.files), file_bytes=ckpt.file_bytes,
+        path=str(path), format=ckpt.format, files=len(ckpt.sources), file_bytes=ckpt.file_bytes,
         total_params=total, total_bytes=total_bytes,
         bits_per_weight=round(total_bytes * 8 / total, 4) if total else 0.0,
         dtypes=_by_size(dtypes), bytes=_by_size(nbytes),
@@ -64,17 +64,6 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
         tensors=[_row(ckpt, t) for t in ckpt.tensors] if tensors else None,
     )
     return result, ckpt
-
-
-def spec_id(ckpt: Checkpoint) -> str:
-    """A name for the checkpoint's spec: the GGUF file's stem or the weights' folder name."""
-    path = ckpt.path.resolve()
-    if ckpt.format == "gguf":
-        split = SPLIT.match(path.name)
-        name = split["stem"] if split else path.stem
-    else:
-        name = (path if path.is_dir() else path.parent).name
-    return "-".join(name.split()) or "checkpoint"
 
 
 def _by_size(counts: dict[str, int]) -> dict[str, int]:
