@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from checkpoint_files import GGUF_LLAMA, LLAMA, llama_shapes, write_gguf, write_safetensors
 from typer.testing import CliRunner
 
@@ -66,16 +67,31 @@ def test_another_model_mismatches_and_the_table_says_so(tmp_path):
     assert "misshaped" in result.stdout
 
 
-def test_a_gguf_file_matches_through_llama_cpp_names_with_shapes_reversed(tmp_path):
+@pytest.mark.parametrize(("arch", "tied"), [("llama", False), ("llama", True), ("qwen2", False)])
+def test_a_gguf_file_matches_through_llama_cpp_names_with_shapes_reversed(tmp_path, arch, tied):
+    path, = write_gguf(tmp_path / "tiny.gguf", arch=arch, tied=tied)
+    g = GGUF_LLAMA
+    config = _config(tmp_path, {
+        "model_type": arch, "hidden_size": g["hidden"], "intermediate_size": g["ffn"],
+        "num_hidden_layers": g["layers"], "num_attention_heads": g["heads"],
+        "num_key_value_heads": g["kv_heads"], "vocab_size": g["vocab"],
+        "tie_word_embeddings": tied})
+    result = against(path, config, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["against"]["match"] is True
+
+
+def test_a_gguf_file_missing_a_layer_tensor_exits_3(tmp_path):
     path, = write_gguf(tmp_path / "tiny.gguf")
     g = GGUF_LLAMA
     config = _config(tmp_path, {
         "model_type": "llama", "hidden_size": g["hidden"], "intermediate_size": g["ffn"],
-        "num_hidden_layers": g["layers"], "num_attention_heads": g["heads"],
+        "num_hidden_layers": g["layers"] + 1, "num_attention_heads": g["heads"],
         "num_key_value_heads": g["kv_heads"], "vocab_size": g["vocab"]})
     result = against(path, config, "--json")
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["against"]["match"] is True
+    assert result.exit_code == 3
+    missing = [m["name"] for m in json.loads(result.stdout)["against"]["missing"]]
+    assert "blk.2.attn_q.weight" in missing and len(missing) == 9
 
 
 def test_buffers_in_the_file_are_not_extra(tmp_path):
