@@ -38,8 +38,9 @@ def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
              f"{a.num_heads}/{a.num_kv_heads} heads" if a.num_heads else None,
              f"vocab {a.vocab_size:,}" if a.vocab_size else None,
              f"{a.num_experts} experts" if a.num_experts else None]
-    rows.append(("Architecture", f"{' '.join(x for x in arch if x)} (from {a.source})"
-                 + (": " + ", ".join(s for s in sizes if s) if any(sizes) else "")))
+    rows.append(("Architecture", f"{' '.join(x for x in arch if x)} (from {a.source})"))
+    if any(sizes):
+        rows.append(("Sizes", ", ".join(s for s in sizes if s)))
     if a.spec_params is not None:
         gap = a.spec_params - r.total_params
         verdict = "equal" if gap == 0 else f"the file holds {abs(gap):,} {'fewer' if gap > 0 else 'more'}"
