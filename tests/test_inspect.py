@@ -8,6 +8,7 @@ import importlib.util
 import json
 import math
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -339,3 +340,17 @@ def test_safetensors_json_path_imports_neither_numpy_nor_rich(folder):
 def test_gguf_json_path_imports_no_rich(tmp_path):
     path, = write_gguf(tmp_path / "tiny.gguf")
     assert "rich" not in loaded_packages("inspect", str(path), "--json")  # gguf imports numpy
+
+
+def test_without_the_gguf_package_a_gguf_file_is_one_error_naming_the_extra(tmp_path, monkeypatch):
+    from llmarch_cli.checkpoints import gguf as reader
+
+    path, = write_gguf(tmp_path / "tiny.gguf")
+    reader.tensor_types.cache_clear()
+    monkeypatch.setitem(sys.modules, "gguf.constants", None)
+    try:
+        result = CliRunner().invoke(app, ["inspect", str(path)])
+    finally:
+        reader.tensor_types.cache_clear()
+    assert_one_line_error(result, "needs the gguf package")
+    assert "pip install 'llmarch[gguf]'" in result.stderr
