@@ -67,6 +67,8 @@ def _alias_index() -> dict[str, str]:
 def resolve_id(name: str) -> tuple[str, str | None]:
     """(preset id, the family it stood for or None) for an id, alias, HF id or family name."""
     key = name.strip().lower()
+    if not key:
+        raise LlmarchError("empty model name", "give a preset id (llmarch list), a file or a folder")
     ids = preset_ids()
     if key in ids:
         return key, None
