@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 import llmarch_cli
+from llmarch_cli._toml import tomllib
 from llmarch_cli.cli.app import COMMANDS, app
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

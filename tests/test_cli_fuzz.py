@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from llmarch_cli.cli.app import app
-from llmarch_cli.specs.registry import preset_config
+from llmarch_cli.specs.loader import preset_config
 
 FUZZ = settings(max_examples=80, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])

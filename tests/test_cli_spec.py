@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from llmarch_cli.cli.app import app
-from llmarch_cli.specs.loader import load_model
+from llmarch_cli.specs.loader import load_model, load_preset
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.registry import preset_ids
 
 
 def run(*args: str, stdin: str | None = None):
