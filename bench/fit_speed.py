@@ -12,7 +12,8 @@ import time
 
 from llmarch_cli.analysis.fit import fit_all
 from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.registry import preset_ids
 
 GIB = 2**30
 LADDER = (2048, 8192, 32768, 131072)

@@ -8,9 +8,9 @@ import pytest
 from conftest import run as invoke
 
 import llmarch_cli
+from llmarch_cli._toml import tomllib
 from llmarch_cli.cli.app import COMMANDS
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

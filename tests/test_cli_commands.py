@@ -15,22 +15,22 @@ from pathlib import Path
 from conftest import run_json
 from conftest import run_ok as run
 
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
 
 LLAMA2_7B_PARAMS = 6_738_415_616
 LLAMA2_7B_KV_PER_TOKEN = 2 * 32 * 32 * 128 * 2  # MHA: 32 layers, 32 KV heads of 128
 MISTRAL_7B_KV_PER_TOKEN = 2 * 32 * 8 * 128 * 2  # GQA: 8 KV heads
 
 
-def test_list_json_is_an_array_of_objects_with_id_and_family():
+def test_list_json_is_an_array_of_objects_with_model_and_family():
     rows = run_json("list")
     assert isinstance(rows, list) and rows
-    assert all({"id", "family"} <= row.keys() for row in rows)
-    assert {"llama-2-7b", "mistral-7b-v0.1", "gpt2"} <= {row["id"] for row in rows}
+    assert all({"model", "family"} <= row.keys() for row in rows)
+    assert {"llama-2-7b", "mistral-7b-v0.1", "gpt2"} <= {row["model"] for row in rows}
 
 
 def test_list_feature_gqa_keeps_mistral_and_drops_llama2():
-    ids = {row["id"] for row in run_json("list", "--feature", "gqa")}
+    ids = {row["model"] for row in run_json("list", "--feature", "gqa")}
     assert "mistral-7b-v0.1" in ids and "llama-2-7b" not in ids
 
 
@@ -42,7 +42,7 @@ def test_list_family_filter():
 def test_list_piped_is_tsv_with_a_header_row():
     out = run("list").stdout
     header, *lines = out.splitlines()
-    assert header.split("\t")[:2] == ["id", "family"]
+    assert header.split("\t")[:2] == ["model", "family"]
     assert all(line.count("\t") == header.count("\t") for line in lines)
 
 
@@ -82,7 +82,7 @@ def test_params_table_shows_si_and_exact_counts():
 
 def test_params_csv_breakdown_rows():
     rows = list(csv.DictReader(io.StringIO(run("params", "gpt2", "-f", "csv", "--breakdown").stdout)))
-    assert {"stack", "component", "per_layer", "layers", "total"} == set(rows[0])
+    assert {"model", "stack", "component", "per_layer", "layers", "total"} == set(rows[0])
 
 
 def test_params_reads_a_config_from_stdin(tmp_path):
@@ -93,7 +93,7 @@ def test_params_reads_a_config_from_stdin(tmp_path):
 
 def test_compare_json_records_carry_the_figures():
     rows = run_json("compare", "llama", "mistral")
-    assert [r["id"] for r in rows] == ["llama-2-7b", "mistral-7b-v0.1"]
+    assert [r["model"] for r in rows] == ["llama-2-7b", "mistral-7b-v0.1"]
     assert [r["family"] for r in rows] == ["llama", "mistral"]
     llama, mistral = rows
     assert llama["kv_bytes_per_token"] == LLAMA2_7B_KV_PER_TOKEN
@@ -154,7 +154,7 @@ def test_output_file_is_written_and_stdout_stays_empty(tmp_path):
     result = run("compare", "gpt2", "mistral", "-o", str(target))
     assert result.stdout == ""
     rows = json.loads(target.read_text())  # auto + .json suffix -> JSON
-    assert [r["id"] for r in rows] == ["gpt2", "mistral-7b-v0.1"]
+    assert [r["model"] for r in rows] == ["gpt2", "mistral-7b-v0.1"]
     assert list(tmp_path.iterdir()) == [target]
 
 

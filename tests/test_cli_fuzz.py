@@ -15,7 +15,7 @@ from conftest import run as run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llmarch_cli.specs.registry import preset_config
+from llmarch_cli.specs.loader import preset_config
 
 FUZZ = settings(max_examples=80, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])

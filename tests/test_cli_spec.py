@@ -7,9 +7,9 @@ import json
 import pytest
 from conftest import run
 
-from llmarch_cli.specs.loader import load_model
+from llmarch_cli.specs.loader import load_model, load_preset
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.registry import preset_ids
 
 
 def test_schema_is_the_archspec_json_schema():

@@ -12,7 +12,8 @@ from llmarch_cli.analysis.hardware import all_gpus, load_gpu, resolve_gpu
 from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS
 from llmarch_cli.analysis.training import training_memory
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.registry import preset_ids
 
 GIB = 1 << 30
 
@@ -43,7 +44,7 @@ def test_fit_over_every_preset_quantisation_and_context_ladder_sorts_largest_fir
     specs = [load_preset(p) for p in preset_ids()]
     for context in (2048, 8192, 32768, 131072):
         for quant in WEIGHT_FORMATS:
-            rows = fit_all(specs, 24 * GIB, context=context, quants=[quant]).rows
+            rows = fit_all(specs, 24 * GIB, context=context, quants=[WEIGHT_FORMATS[quant]]).rows
             assert rows == sorted(rows, key=lambda r: -r.total_params)
 
 
@@ -142,7 +143,7 @@ def test_fit_h100x8_omits_no_model_for_its_head_count() -> None:
 def test_fit_starts_at_bf16_and_tries_fp32_only_when_named() -> None:
     spec = load_preset("gpt2")  # 124M parameters: fp32 would fit anything
     assert fit_model(spec, 80 * GIB).weight_format == "bf16"
-    assert fit_model(spec, 80 * GIB, quants=["fp32", "bf16"]).weight_format == "fp32"
+    assert fit_model(spec, 80 * GIB, quants=[WEIGHT_FORMATS["fp32"], WEIGHT_FORMATS["bf16"]]).weight_format == "fp32"
 
 
 def test_fit_explain_uses_the_rows_own_context_and_layout() -> None:
@@ -219,7 +220,7 @@ def test_an_option_that_does_not_apply_or_is_bad_is_one_line_naming_it(args, mes
 def test_window_and_batch_accept_sizes_like_4k() -> None:
     result = run(*["kvcache", "--window", "1k", "--batch", "2k", "-c", "4k", "--json"])
     row = json.loads(result.stdout)[0]
-    assert (row["window"], row["batch"]) == (1024, 2048)
+    assert (row["sliding_window"], row["batch"]) == (1024, 2048)
     assert row["total_bytes"] == 2048 * 524288 * 1024 and row["saving_ratio"] == 4
 
 

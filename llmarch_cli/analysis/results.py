@@ -57,14 +57,14 @@ class KvCacheRow(_Result):
     model: str
     context: int
     batch: int
-    dtype: str
+    kv_dtype: str
     engine: str
-    kv_heads: int
-    window: int | None
+    num_kv_heads: int
+    sliding_window: int | None
     bytes_per_token: int
     total_bytes: int
-    baseline_kv_heads: int | None = None
-    baseline_window: int | None = None
+    baseline_num_kv_heads: int | None = None
+    baseline_sliding_window: int | None = None
     baseline_bytes_per_token: int | None = None
     baseline_total_bytes: int | None = None
     saving_ratio: float | None = None

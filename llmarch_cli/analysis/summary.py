@@ -33,7 +33,7 @@ def arch_record(spec: ArchSpec) -> dict[str, Any]:
     scaling = rope.scaling if rope else None
     counts = count_params(spec)
     return {
-        "id": spec.id,
+        "model": spec.id,
         "family": spec.meta.family,
         "name": spec.meta.name,
         "architecture": spec.architecture,

@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from llmarch_cli import __version__
-from llmarch_cli.cli.options import RESOLVED, NoColorOpt
+from llmarch_cli.cli.options import NoColorOpt
 from llmarch_cli.errors import ExitCode, LlmarchError
 
 EPILOG = (
@@ -120,7 +120,6 @@ class LlmarchGroup(TyperGroup):
         from llmarch_cli.render.console import disable_colour
 
         disable_colour(False)
-        RESOLVED.clear()
         argv = _expand_aliases(sys.argv[1:] if args is None else args)
         debug = bool(os.environ.get("LLMARCH_DEBUG"))
         try:
@@ -151,17 +150,14 @@ class LlmarchGroup(TyperGroup):
             if debug:
                 raise
             code = _internal(exc)
-        code = int(code) if isinstance(code, int) else ExitCode.OK
-        if code == ExitCode.OK and RESOLVED:
-            sys.stderr.write("".join(f"{line}\n" for line in dict.fromkeys(RESOLVED)))
-        sys.exit(code)
+        sys.exit(int(code) if isinstance(code, int) else ExitCode.OK)
 
 
 def _internal(exc: Exception) -> int:
     from pydantic import ValidationError
 
     if isinstance(exc, ValidationError):  # a spec that slipped past a loader: still bad input
-        from llmarch_cli.specs.loader import describe_validation_error
+        from llmarch_cli.specs.validation import describe_validation_error
 
         return _fail(f"invalid spec: {describe_validation_error(exc)}", None, ExitCode.BAD_INPUT)
     detail = str(exc).splitlines()[0] if str(exc) else ""

@@ -16,9 +16,9 @@ import numpy as np
 
 from llmarch_cli.checkpoints.safetensors import SafetensorsHeader, TensorInfo, read_header
 from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.loader import WEIGHT_FILES
 
-SINGLE = "model.safetensors"
-INDEX = "model.safetensors.index.json"
+SINGLE, INDEX = WEIGHT_FILES
 FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
 
 

@@ -1,61 +1,54 @@
-"""From a MODEL argument to a runnable model, and from a trace to the forward report.
+"""From a resolved MODEL to a runnable model, and from a trace to the forward report.
 
-A folder holding ``config.json`` and safetensors weights loads the real weights; anything else
-``specs.loader.load_model`` accepts becomes a seeded replica, tiny by default (the scaling rule
+A folder holding ``config.json`` and safetensors weights loads the real weights; any other
+resolved model (``specs.loader.resolve_model``) becomes a seeded replica, tiny by default (the scaling rule
 is in ``forward.replica``) or full size when it fits in memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.forward.checkpoint import INDEX, SINGLE
 from llmarch_cli.forward.model import Model, Trace, check_tokens
 from llmarch_cli.forward.replica import check_fits, random_weights, tiny_spec
 from llmarch_cli.kernels.activations import softmax
+from llmarch_cli.specs.loader import ResolvedModel
 from llmarch_cli.specs.model import ArchSpec
 
 SCALES = ("tiny", "full")
 
 
-def has_weights(ref: str) -> bool:
-    """True for a folder with config.json and model.safetensors (or its sharded index)."""
-    folder = Path(ref)
-    return (folder / "config.json").is_file() and (
-        (folder / SINGLE).is_file() or (folder / INDEX).is_file()
-    )
-
-
-def runtime_spec(ref: str, scale: str = "tiny") -> ArchSpec:
-    """The spec the model for ``ref`` runs, without touching weights: a checkpoint folder's
-    config.json, else the replica's spec (tiny, or the model itself at full scale)."""
-    from llmarch_cli.specs.loader import load_model
-
-    spec = load_model(ref)
-    if has_weights(ref) or scale == "full":
+def runtime_spec(model: ResolvedModel, scale: str = "tiny") -> ArchSpec:
+    """The spec the model runs, without touching weights: a checkpoint folder's config.json,
+    else the replica's spec (tiny, or the model itself at full scale)."""
+    spec = model.spec
+    if model.folder is not None:
+        if model.changed:
+            raise LlmarchError(f"{model.folder} holds real weights: what-ifs apply to replicas only")
+        return spec
+    if scale == "full":
         return spec
     if scale == "tiny":
         return tiny_spec(spec)
     raise LlmarchError(f"unknown scale {scale!r}", f"choose one of {', '.join(SCALES)}")
 
 
-def build_model(ref: str, tokens: list[int], *, scale: str = "tiny", seed: int = 0,
+def build_model(model: ResolvedModel, tokens: list[int], *, scale: str = "tiny", seed: int = 0,
                 dtype: str = "fp32", progress: Callable[[int, int], None] | None = None) -> Model:
-    """The model for ``ref``: real weights from a checkpoint folder, else a seeded replica.
+    """The runnable model: real weights from a checkpoint folder, else a seeded replica.
 
     ``tokens`` are checked against the spec before any weight is read or allocated;
     ``progress(bytes_done, total_bytes)`` follows the weights being read or drawn.
     """
-    if has_weights(ref):
+    spec = runtime_spec(model, scale)
+    if model.folder is not None:
         from llmarch_cli.forward.hf_weights import load_hf_model
 
-        return load_hf_model(Path(ref), dtype=dtype, tokens=tokens, progress=progress)
-    spec = runtime_spec(ref, scale)
+        return load_hf_model(model, dtype=dtype, tokens=tokens, progress=progress)
     check_tokens(spec, tokens)
     if scale == "full":
         check_fits(spec)

@@ -18,8 +18,8 @@ from typing import Any
 
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.families import FAMILY_OF_MODEL_TYPE
-from llmarch_cli.specs.loader import validate_spec
 from llmarch_cli.specs.model import ArchSpec, head_dim_for
+from llmarch_cli.specs.validation import validate_spec
 
 # transformers' ACT2FN names -> ArchSpec activations (gelu_new/fast/pytorch_tanh are one function).
 _ACTIVATIONS = {

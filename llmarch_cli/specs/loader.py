@@ -1,6 +1,7 @@
-"""MODEL arguments -> ArchSpec: preset ids, HF ids, config.json files or folders, spec files, stdin.
+"""MODEL arguments -> one resolved model: preset ids, HF ids, config.json files or folders, spec
+files, stdin.
 
-One entry point, ``load_model(ref)``, used by every command that takes MODEL. Text is parsed as
+One entry point, ``resolve_model(ref, what_if)``, used by every command that takes MODEL. Text is parsed as
 JSON or TOML; a mapping with ``model_type`` and no ``architecture`` is a Hugging Face config,
 otherwise it is an llmarch spec. Every failure is an ``LlmarchError`` with one line.
 """
@@ -9,33 +10,19 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import load_preset, resolve_id
+from llmarch_cli.specs.registry import FINE_TUNES, FineTune, read_preset, resolve_id
+from llmarch_cli.specs.validation import validate_spec
 
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first problem of a pydantic error as 'field.path: message' on one line."""
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    more = len(exc.errors()) - 1
-    tail = f" (and {more} more)" if more else ""
-    return f"{where}: {msg}{tail}" if where else f"{msg}{tail}"
-
-
-def validate_spec(data: dict[str, Any]) -> ArchSpec:
-    """ArchSpec from a mapping, or an LlmarchError naming the first bad field."""
-    try:
-        return ArchSpec.model_validate(data)
-    except ValidationError as exc:
-        raise LlmarchError(f"invalid spec: {describe_validation_error(exc)}") from None
+if TYPE_CHECKING:
+    from llmarch_cli.specs.overrides import WhatIf
 
 
 _TOO_BIG = "a number has too many digits or the nesting is too deep"
@@ -147,10 +134,95 @@ def looks_like_path(ref: str) -> bool:
     return ref == "-" or ref.endswith((".json", ".toml")) or Path(ref).exists()
 
 
-def load_model(ref: str) -> ArchSpec:
-    """Resolve any MODEL argument to a validated ArchSpec."""
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")  # single file, sharded index
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A MODEL argument resolved once, handed down to analysis and forward.
+
+    ``spec``: what the command computes on (what-ifs applied); ``baseline``: the same model
+    before any what-if (equal to ``spec`` without one); ``config``: the config.json mapping
+    read from a file, if the model came from one (forward reads its quirks there); ``folder``: a folder
+    holding config.json and safetensors weights, if one was given; ``note``: which preset a
+    family name or fine-tune id chose, or which file a folder stood for (printed on stderr once
+    the command succeeds).
+    """
+
+    ref: str
+    spec: ArchSpec
+    baseline: ArchSpec
+    config: dict[str, Any] | None = None
+    folder: Path | None = None
+    note: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        """True when a what-if changed the spec."""
+        return self.spec != self.baseline
+
+
+def _weights_folder(ref: str) -> Path | None:
+    folder = Path(ref)
+    if folder.is_dir() and (folder / "config.json").is_file() and any(
+            (folder / name).is_file() for name in WEIGHT_FILES):
+        return folder
+    return None
+
+
+def resolve_model(ref: str, what_if: WhatIf | None = None) -> ResolvedModel:
+    """Resolve any MODEL argument once: preset, alias, HF id, family name, file, folder or '-'."""
+    config = folder = note = None
     if looks_like_path(ref):
         text, name, origin = read_source(ref)
-        return spec_from_mapping(parse_text(text, origin), name, origin)
-    preset_id, _family = resolve_id(ref)
-    return load_preset(preset_id)
+        data = parse_text(text, origin)
+        spec = spec_from_mapping(data, name, origin)
+        if "architecture" not in data and "model_type" in data:
+            config = data
+        if ref != "-" and Path(ref).is_dir():
+            folder = _weights_folder(ref)
+            note = f"{ref} -> {Path(ref) / 'config.json'}"
+    else:
+        preset_id, note = resolve_id(ref)
+        tune = FINE_TUNES.get(ref.strip().lower())
+        spec = load_fine_tune(tune) if tune else load_preset(preset_id)
+    baseline = spec
+    if what_if:
+        from llmarch_cli.specs.overrides import apply_what_if
+
+        spec = apply_what_if(spec, what_if)
+    return ResolvedModel(ref, spec, baseline, config, folder, note)
+
+
+def load_model(ref: str) -> ArchSpec:
+    """The ArchSpec of any MODEL argument (``resolve_model(ref).spec``)."""
+    return resolve_model(ref).spec
+
+
+@cache
+def load_preset(preset_id: str) -> ArchSpec:
+    """Build the ArchSpec of a preset from its config.json (or native spec) and meta."""
+    data = read_preset(preset_id)
+    meta = data["meta"]
+    if "config_json" in data:
+        from llmarch_cli.specs.hf import spec_from_hf_config
+
+        return spec_from_hf_config(json.loads(data["config_json"]), spec_id=preset_id, meta=meta)
+    return validate_spec({"id": preset_id, **data["spec"], "meta": meta})
+
+
+def load_fine_tune(tune: FineTune) -> ArchSpec:
+    """The spec of an instruct/chat variant: its base preset's config.json with the keys that
+    differ, named after the variant."""
+    from llmarch_cli.specs.hf import spec_from_hf_config
+
+    base = read_preset(tune.preset)
+    meta = {**base["meta"], "name": tune.hf_id.rsplit("/", 1)[-1], "hf_id": tune.hf_id, "aliases": []}
+    config = {**json.loads(base["config_json"]), **tune.config}
+    return spec_from_hf_config(config, spec_id=tune.id, meta=meta)
+
+
+def preset_config(preset_id: str) -> dict[str, Any] | None:
+    """The official config.json a preset carries, or None for a native spec."""
+    text = read_preset(preset_id).get("config_json")
+    return None if text is None else json.loads(text)

@@ -8,10 +8,13 @@ from llmarch_cli.cli.options import (
     Format,
     FormatOpt,
     GqaOpt,
+    MhaOpt,
     ModelsArg,
+    MqaOpt,
     NoColorOpt,
     OutputOpt,
     SetOpt,
+    WindowOpt,
 )
 
 # Flat snake_case key -> row label of the human table (units come from the key's suffix).
@@ -22,7 +25,7 @@ EXAMPLES = (  # shown under --help
 )
 
 LABELS: dict[str, str] = {
-    "id": "Preset",
+    "model": "Preset",
     "family": "Family",
     "name": "Name",
     "architecture": "Type",
@@ -77,6 +80,9 @@ def compare(
     models: ModelsArg,
     sets: SetOpt = None,
     gqa: GqaOpt = None,
+    mqa: MqaOpt = False,
+    mha: MhaOpt = False,
+    window: WindowOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -86,22 +92,25 @@ def compare(
     Total and active params, KV cache bytes per token (fp16) and context come after the
     architectural fields. Rows that differ are highlighted on a terminal.
 
-    --set/--gqa apply to every model. JSON/JSONL/CSV/TSV: one record per model.
+    What-ifs (--set, --gqa, --mqa, --mha, --window) apply to every model. JSON/JSONL/CSV/TSV: one record per model.
     """
     from llmarch_cli.analysis.summary import arch_record
-    from llmarch_cli.cli.options import load_spec
+    from llmarch_cli.cli.options import report_notes, resolve, what_if
     from llmarch_cli.render.output import emit, resolve_format
 
-    specs = [load_spec(m, sets, gqa) for m in models]
-    records = [arch_record(s) for s in specs]
+    change = what_if(sets, gqa, mqa, mha, window)
+    resolved = [resolve(m, change) for m in models]
+    records = [arch_record(m.spec) for m in resolved]
     concrete = resolve_format(fmt, output)
     if concrete not in ("table", "md"):
         emit(records, concrete, columns=list(LABELS), output=output)
+        report_notes(resolved)
         return
-    keys = [k for k in LABELS if k != "id" and any(r[k] is not None for r in records)]
+    keys = [k for k in LABELS if k != "model" and any(r[k] is not None for r in records)]
     rows, differing = side_by_side(records, keys)
     if concrete == "md":  # no colour in Markdown: differing rows get a bold label
         for index in differing:
             rows[index]["field"] = f"**{rows[index]['field']}**"
-    columns = {"field": "", **{f"m{i}": r["id"] for i, r in enumerate(records)}}
+    columns = {"field": "", **{f"m{i}": r["model"] for i, r in enumerate(records)}}
     emit(rows, concrete, columns=columns, output=output, highlight=differing)
+    report_notes(resolved)

@@ -10,10 +10,13 @@ from llmarch_cli.cli.options import (
     Format,
     FormatOpt,
     GqaOpt,
+    MhaOpt,
     ModelArg,
+    MqaOpt,
     NoColorOpt,
     OutputOpt,
     SetOpt,
+    WindowOpt,
     complete_model,
 )
 
@@ -35,6 +38,9 @@ def diff(
         help="The model to compare with; default: A itself (with --set/--gqa applied).")] = None,
     sets: SetOpt = None,
     gqa: GqaOpt = None,
+    mqa: MqaOpt = False,
+    mha: MhaOpt = False,
+    window: WindowOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -44,16 +50,18 @@ def diff(
     Every spec field is compared by its dotted path (meta bookkeeping such as name, source and
     notes left out), plus the computed figures.
 
-    --set/--gqa apply to B only, so 'llmarch diff llama-2-7b --gqa 8' shows what a what-if
+    What-ifs (--set, --gqa, --mqa, --mha, --window) apply to B only, so 'llmarch diff llama-2-7b --gqa 8' shows what a what-if
     changes. Rows: field, a, b (raw values in JSON/CSV/TSV).
     """
     from llmarch_cli.analysis.summary import arch_record
-    from llmarch_cli.cli.options import load_spec
+    from llmarch_cli.cli.options import report_notes, resolve, what_if
     from llmarch_cli.render.formats import flatten, humanise
     from llmarch_cli.render.output import emit, note, resolve_format
 
-    spec_a = load_spec(a)
-    spec_b = load_spec(b if b is not None else a, sets, gqa)
+    change = what_if(sets, gqa, mqa, mha, window)
+    first = resolve(a, None if b is not None else change)  # without B: A before and after
+    second = resolve(b, change) if b is not None else first
+    spec_a, spec_b = first.baseline, second.spec
     flat_a, flat_b = (flatten(s.model_dump(mode="json")) for s in (spec_a, spec_b))
     keys = [k for k in dict.fromkeys([*flat_a, *flat_b]) if k not in SKIPPED]
     rec_a, rec_b = arch_record(spec_a), arch_record(spec_b)
@@ -69,4 +77,5 @@ def diff(
         rows = [{"field": r["field"], "a": humanise(r["field"], r["a"]),
                  "b": humanise(r["field"], r["b"])} for r in rows]
     emit(rows, concrete, output=output,
-         columns={"field": "Field", "a": spec_a.id, "b": spec_b.id + (" (what-if)" if sets or gqa else "")})
+         columns={"field": "Field", "a": spec_a.id, "b": spec_b.id + (" (what-if)" if change else "")})
+    report_notes([first, second])

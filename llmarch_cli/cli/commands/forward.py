@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from llmarch_cli.cli.options import Format, FormatOpt, ModelArg, NoColorOpt, OutputOpt
+from llmarch_cli.cli.options import (
+    Format,
+    FormatOpt,
+    GqaOpt,
+    MhaOpt,
+    ModelArg,
+    MqaOpt,
+    NoColorOpt,
+    OutputOpt,
+    SetOpt,
+    WindowOpt,
+    dtype_name,
+)
 
 EXAMPLES = (  # shown under --help
     "llmarch forward gpt2 --tokens 1,2,3",
@@ -53,9 +65,11 @@ def forward(
         "--tokens", "-t", metavar="IDS", show_default=False,
         help="Comma-separated token ids, e.g. 1,2,3.")],
     seed: Annotated[int, typer.Option(min=0, help="Seed of a replica's random weights.")] = 0,
-    dtype: Annotated[Dtype, typer.Option(
-        case_sensitive=False, help="Precision: fp16/bf16 round every op's output to that dtype.",
-    )] = Dtype.fp32,
+    dtype: Annotated[Any, typer.Option(
+        "--dtype", parser=lambda text: Dtype(dtype_name(text)), metavar="DTYPE",
+        help="Compute precision: fp32, fp16, bf16 (or float32, float16, bfloat16); fp16/bf16 "
+             "round every op's output to that dtype.",
+    )] = "fp32",
     scale: Annotated[Scale, typer.Option(
         case_sensitive=False,
         help="Replica of a preset or spec: tiny keeps the structure at small sizes; full only "
@@ -64,6 +78,11 @@ def forward(
         help="Draw the attention weights of --layer/--head as a heatmap.")] = None,
     layer: Annotated[int, typer.Option(min=0, help="Layer for --show (decoder stack if any).")] = 0,
     head: Annotated[int, typer.Option(min=0, help="Head for --show.")] = 0,
+    sets: SetOpt = None,
+    gqa: GqaOpt = None,
+    mqa: MqaOpt = False,
+    mha: MhaOpt = False,
+    window: WindowOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -77,20 +96,16 @@ def forward(
     real weights are loaded. Anything else becomes a replica with seeded random weights.
     JSON carries the final logits, one list of vocab scores per position, under "logits".
     """
+    from llmarch_cli.cli.options import report_notes, resolve, what_if
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.forward.layout import stacks
-    from llmarch_cli.forward.runner import (
-        build_model,
-        has_weights,
-        parse_tokens,
-        report,
-        runtime_spec,
-    )
+    from llmarch_cli.forward.runner import build_model, parse_tokens, report, runtime_spec
     from llmarch_cli.render.output import on_terminal, render_text, resolve_format, write_text
 
     ids = parse_tokens(tokens)
     concrete = resolve_format(fmt, output)
-    spec = runtime_spec(model, scale.value)  # --layer/--head checked before any weight is read
+    resolved = resolve(model, what_if(sets, gqa, mqa, mha, window))
+    spec = runtime_spec(resolved, scale.value)  # --layer/--head checked before any weight is read
     stack, layers = stacks(spec)[-1]
     if show is not None:
         if layer >= layers:
@@ -100,10 +115,10 @@ def forward(
                 f"--head {head} is out of range: {spec.id} has {spec.attention.num_heads} heads"
             )
     with _weights_progress() as progress:
-        net = build_model(model, ids, scale=scale.value, seed=seed, dtype=dtype.value,
+        net = build_model(resolved, ids, scale=scale.value, seed=seed, dtype=dtype.value,
                           progress=progress)
     trace = net.run(ids, keep_attention={(stack, layer)} if show is not None else set())
-    result = report(net, trace, ids, seed=None if has_weights(model) else seed)
+    result = report(net, trace, ids, seed=None if resolved.folder is not None else seed)
     probs = trace.attention.get((stack, layer)) if show is not None else None
     if show is not None and probs is None:
         raise LlmarchError(f"layer {layer} ran the blocked sliding-window kernel, which keeps no weights")
@@ -113,11 +128,11 @@ def forward(
                                "causal": stack == "dec", "weights": probs[head].tolist()}
     if concrete == "json":
         write_text(render_text(result, "json"), output)
-        return
-    if concrete in ("jsonl", "csv", "tsv"):
+    elif concrete in ("jsonl", "csv", "tsv"):
         write_text(render_text(result["layers"], concrete, columns=list(LAYER_COLUMNS)), output)
-        return
-    write_text(_human(result, concrete, on_terminal(concrete, output)), output)
+    else:
+        write_text(_human(result, concrete, on_terminal(concrete, output)), output)
+    report_notes([resolved])
 
 
 @contextmanager

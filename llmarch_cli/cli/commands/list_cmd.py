@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt
+from llmarch_cli.cli.options import FamilyOpt, FeatureOpt, Format, FormatOpt, NoColorOpt, OutputOpt
 
 EXAMPLES = (  # shown under --help
     "llmarch list",
@@ -15,20 +11,15 @@ EXAMPLES = (  # shown under --help
     "llmarch list -f csv > presets.csv",
 )
 
-COLUMNS = ("id", "family", "name", "developer", "released", "architecture", "attention",
+COLUMNS = ("model", "family", "name", "developer", "released", "architecture", "attention",
            "total_params", "active_params", "features", "licence", "open_licence", "languages")
-TABLE_COLUMNS = ("id", "family", "released", "architecture", "attention", "total_params",
+TABLE_COLUMNS = ("model", "family", "released", "architecture", "attention", "total_params",
                  "features", "licence")
 
 
 def list_models(
-    family: Annotated[str | None, typer.Option("--family", help="Only this family (llama, qwen, ...).",
-                                               show_default=False)] = None,
-    feature: Annotated[str | None, typer.Option(
-        "--feature", show_default=False,
-        help="Only models with this feature: gqa, mqa, mha, moe, swa, rope, alibi, learned, "
-             "sinusoidal, relative-buckets, rmsnorm, layernorm, gated-ffn, swiglu, geglu, sinks, "
-             "parallel, tied, qkv-bias.")] = None,
+    family: FamilyOpt = None,
+    feature: FeatureOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -39,27 +30,15 @@ def list_models(
     licence is OSI open source (Apache-2.0, MIT) and the languages.
     """
     from llmarch_cli.analysis.params import count_params
-    from llmarch_cli.errors import LlmarchError
     from llmarch_cli.render.output import emit, resolve_format
-    from llmarch_cli.specs.registry import load_preset, preset_ids
+    from llmarch_cli.specs.loader import load_preset
+    from llmarch_cli.specs.selection import select_preset_ids
 
-    specs = [load_preset(pid) for pid in preset_ids()]
-    known = sorted({tag for s in specs for tag in s.features})
-    if family is not None:
-        wanted = family.strip().lower()
-        families = sorted({s.meta.family for s in specs})
-        if wanted not in families:
-            raise LlmarchError(f"unknown family {family!r}", f"families: {', '.join(families)}")
-        specs = [s for s in specs if s.meta.family == wanted]
-    if feature is not None:
-        tag = feature.strip().lower()
-        if tag not in known:
-            raise LlmarchError(f"unknown feature {feature!r}", f"features: {', '.join(known)}")
-        specs = [s for s in specs if tag in s.features]
+    specs = [load_preset(pid) for pid in select_preset_ids(family, feature)]
     counts = {s.id: count_params(s) for s in specs}
     rows = [
         {
-            "id": s.id,
+            "model": s.id,
             "family": s.meta.family,
             "name": s.meta.name,
             "developer": s.meta.developer,
