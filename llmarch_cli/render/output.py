@@ -21,7 +21,6 @@ from llmarch_cli.render import formats
 
 FORMATS = ("auto", "table", "json", "jsonl", "csv", "tsv", "md")
 MACHINE_FORMATS = ("json", "jsonl", "csv", "tsv")
-MAX_PLAIN_WIDTH = 120
 _SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".csv": "csv", ".tsv": "tsv", ".md": "md"}
 
 Rows = Sequence[Mapping[str, Any]] | Sequence[BaseModel] | Mapping[str, Any] | BaseModel
@@ -82,8 +81,9 @@ def on_terminal(fmt: str, output: Path | None = None) -> bool:
 
 
 def render_table(renderable: Any, terminal: bool) -> str:
-    """A Rich renderable as text: coloured at terminal width on a TTY; otherwise plain, as
-    wide as it needs up to ``MAX_PLAIN_WIDTH`` columns (long cells fold)."""
+    """A Rich renderable as text: coloured at the terminal's width on a TTY; otherwise plain,
+    as wide as it needs up to the width a terminal would have (``COLUMNS``, default 80).
+    Wide tables stack their rows rather than split a number (``render.tables``)."""
     from llmarch_cli.render.console import make_console
 
     if terminal:
@@ -91,8 +91,9 @@ def render_table(renderable: Any, terminal: bool) -> str:
         with console.capture() as capture:
             console.print(renderable)
         return capture.get()
+    limit = make_console(file=io.StringIO()).width  # COLUMNS, or 80
     measure = make_console(file=io.StringIO(), width=10_000)
-    width = max(40, min(measure.measure(renderable).maximum, MAX_PLAIN_WIDTH))
+    width = max(40, min(measure.measure(renderable).maximum, limit))
     buffer = io.StringIO()
     make_console(file=buffer, width=width).print(renderable)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
