@@ -83,7 +83,7 @@ def report(model: Model, trace: Trace, tokens: list[int], *, seed: int | None) -
         {
             "stack": lt.stack,
             "layer": lt.layer,
-            "window": lt.window,
+            "sliding_window": lt.window,
             "mean": lt.mean,
             "std": lt.std,
             "max_abs": lt.max_abs,

@@ -42,7 +42,7 @@ def humanise(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(humanise("", v) for v in value) or "-"
     if isinstance(value, (int, float)):
-        if key.endswith("_bytes") or "_bytes_per_" in key:
+        if key == "bytes" or key.endswith("_bytes") or "_bytes_per_" in key:
             return format_bytes(value)
         if key.endswith("_params"):
             return format_count(value)

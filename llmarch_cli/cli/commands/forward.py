@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated, Any
 
@@ -44,7 +43,7 @@ class Show(str, Enum):
 
 
 LAYER_COLUMNS = {
-    "stack": "Stack", "layer": "Layer", "window": "Window", "mean": "Mean", "std": "Std",
+    "stack": "Stack", "layer": "Layer", "sliding_window": "Window", "mean": "Mean", "std": "Std",
     "max_abs": "Max |x|", "attention_entropy_nats": "Attention entropy per head (nats)",
     "expert_load": "Expert load (tokens)", "attention_ms": "Attention (ms)", "ffn_ms": "FFN (ms)",
 }
@@ -101,6 +100,7 @@ def forward(
     from llmarch_cli.forward.layout import stacks
     from llmarch_cli.forward.runner import build_model, parse_tokens, report, runtime_spec
     from llmarch_cli.render.output import on_terminal, render_text, resolve_format, write_text
+    from llmarch_cli.render.progress import weights_progress
 
     ids = parse_tokens(tokens)
     concrete = resolve_format(fmt, output)
@@ -114,7 +114,7 @@ def forward(
             raise LlmarchError(
                 f"--head {head} is out of range: {spec.id} has {spec.attention.num_heads} heads"
             )
-    with _weights_progress() as progress:
+    with weights_progress() as progress:
         net = build_model(resolved, ids, scale=scale.value, seed=seed, dtype=dtype.value,
                           progress=progress)
     trace = net.run(ids, keep_attention={(stack, layer)} if show is not None else set())
@@ -124,7 +124,7 @@ def forward(
         raise LlmarchError(f"layer {layer} ran the blocked sliding-window kernel, which keeps no weights")
     if probs is not None:
         result["attention"] = {"stack": stack, "layer": layer, "head": head,
-                               "window": net.spec.attention.layer_window(layer) if stack == "dec" else None,
+                               "sliding_window": net.spec.attention.layer_window(layer) if stack == "dec" else None,
                                "causal": stack == "dec", "weights": probs[head].tolist()}
     if concrete == "json":
         write_text(render_text(result, "json"), output)
@@ -135,31 +135,11 @@ def forward(
     report_notes([resolved])
 
 
-@contextmanager
-def _weights_progress():
-    """A callback (bytes done, total bytes) drawing a transient bar on stderr while weights
-    load, or None when stderr is not a terminal."""
-    import sys
-
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from llmarch_cli.render.console import make_console
-
-    columns = (TextColumn("loading weights"), BarColumn(), DownloadColumn(binary_units=True),
-               TimeRemainingColumn())
-    with Progress(*columns, console=make_console(stderr=True), transient=True) as bar:
-        task = bar.add_task("weights", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
 def _hidden(shown: dict) -> list[list[bool]] | None:
     """Cells a causal (and windowed) mask removes: future keys and keys beyond the window."""
     if not shown["causal"]:
         return None
-    window, n = shown["window"], len(shown["weights"])
+    window, n = shown["sliding_window"], len(shown["weights"])
     return [[j > i or (window is not None and j <= i - window) for j in range(n)] for i in range(n)]
 
 

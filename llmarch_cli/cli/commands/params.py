@@ -29,7 +29,7 @@ EXAMPLES = (  # shown under --help
     "llmarch params --all -f tsv",
     "cat config.json | llmarch params -",
 )
-RESULT = ("llmarch_cli.analysis.results", "ParamsResult")  # `llmarch schema params`
+RESULT = ("llmarch_cli.analysis.results", "ParamsResult", "each")  # `llmarch schema params`
 
 SUMMARY = ("total_params", "active_params", "embedding_params", "lm_head_params",
            "non_embedding_params")
