@@ -23,7 +23,7 @@ def main() -> None:
     specs = [load_preset(p) for p in preset_ids()]
     start = time.perf_counter()
     for context in LADDER:
-        for quant in WEIGHT_FORMATS:
+        for quant in WEIGHT_FORMATS.values():
             fit_all(specs, 24 * GIB, context=context, quants=[quant])
     print(f"{time.perf_counter() - start:.4f}")
 

@@ -61,6 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("fit", "fit"),
     "forward": ("forward", "forward"),
     "kernel": ("kernel", "kernel"),
+    "schema": ("schema", "schema"),
 }
 
 

@@ -15,7 +15,7 @@ class LayerStats(_Result):
 
     stack: str
     layer: int
-    window: int | None
+    sliding_window: int | None
     mean: float
     std: float
     max_abs: float
@@ -38,7 +38,7 @@ class AttentionShown(_Result):
     stack: str
     layer: int
     head: int
-    window: int | None
+    sliding_window: int | None
     causal: bool
     weights: list[list[float]]
 

@@ -81,7 +81,7 @@ def report(model: Model, trace: Trace, tokens: list[int], *, seed: int | None,
     """The forward result: statistics per layer, stages, top tokens, logits."""
     spec = model.spec
     layers = [
-        LayerStats(stack=lt.stack, layer=lt.layer, window=lt.window, mean=lt.mean, std=lt.std,
+        LayerStats(stack=lt.stack, layer=lt.layer, sliding_window=lt.window, mean=lt.mean, std=lt.std,
                    max_abs=lt.max_abs, attention_entropy_nats=lt.entropy,
                    expert_load=lt.expert_load, attention_ms=lt.attention_seconds * 1e3,
                    ffn_ms=lt.ffn_seconds * 1e3)
@@ -123,6 +123,6 @@ def run_forward(model: ResolvedModel, tokens: list[int], *, scale: str = "tiny",
         if probs is None:
             raise LlmarchError(f"layer {layer} ran the blocked sliding-window kernel, which keeps no weights")
         shown = AttentionShown(stack=stack, layer=layer, head=head, causal=stack == "dec",
-                               window=net.spec.attention.layer_window(layer) if stack == "dec" else None,
+                               sliding_window=net.spec.attention.layer_window(layer) if stack == "dec" else None,
                                weights=probs[head].tolist())
     return report(net, trace, tokens, seed=None if model.folder is not None else seed, attention=shown)

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
         MemoryTerm,
         ParamsResult,
     )
-    from llmarch_cli.forward.results import ForwardResult
-    from llmarch_cli.kernels.results import KernelResult
     from llmarch_cli.specs.model import ArchSpec
 
 
@@ -243,7 +241,7 @@ def list_view(rows: Sequence[Mapping[str, Any]]) -> Page:
 
 # forward -------------------------------------------------------------------------------------
 LAYER_COLUMNS = {
-    "stack": "Stack", "layer": "Layer", "window": "Window", "mean": "Mean", "std": "Std",
+    "stack": "Stack", "layer": "Layer", "sliding_window": "Window", "mean": "Mean", "std": "Std",
     "max_abs": "Max |x|", "attention_entropy_nats": "Attention entropy per head (nats)",
     "expert_load": "Expert load (tokens)", "attention_ms": "Attention (ms)", "ffn_ms": "FFN (ms)",
 }
@@ -266,8 +264,8 @@ def _hidden(causal: bool, window: int | None, n: int) -> list[list[bool]] | None
     return [[j > i or (window is not None and j <= i - window) for j in range(n)] for i in range(n)]
 
 
-def forward_view(result: ForwardResult) -> Page:
-    """Layers, time per stage and top next tokens (probabilities to 4 significant digits);
+def forward_view(result: Any) -> Page:
+    """A ``forward.results.ForwardResult`` (render/ sits beside forward/, not above it): layers, time per stage and top next tokens (probabilities to 4 significant digits);
     the attention heatmap on a terminal, its weights as a table in Markdown."""
     layers = [layer.model_dump() for layer in result.layers]
     title = (f"{result.model} · {result.dtype} · {len(result.tokens)} tokens"
@@ -284,7 +282,7 @@ def forward_view(result: ForwardResult) -> Page:
     if shown is not None:
         name = f"Attention weights, {shown.stack} layer {shown.layer} head {shown.head}"
         pictures.append({"kind": "heatmap", "title": name, "matrix": shown.weights, "rows": "query",
-                         "cols": "key", "hide": _hidden(shown.causal, shown.window, len(shown.weights))})
+                         "cols": "key", "hide": _hidden(shown.causal, shown.sliding_window, len(shown.weights))})
         cells = [{"query": i, **{f"k{j}": f"{w:.3f}" for j, w in enumerate(row)}}
                  for i, row in enumerate(shown.weights)]
         sections.append(Section(cells, {k: header(k) for k in cells[0]}, name, markdown_only=True))
@@ -293,8 +291,16 @@ def forward_view(result: ForwardResult) -> Page:
 
 
 # kernel --------------------------------------------------------------------------------------
-def kernel_view(result: KernelResult) -> Page:
-    """JSON: every number; tables: the title, the pictures, then the rows."""
+def kernel_view(result: Any) -> Page:
+    """A ``kernels.results.KernelResult``. JSON: every number; tables: the title, the pictures, then the rows."""
     columns = {k: header(k) for k in result.rows[0]}
     return Page(result.data, result.rows, sections=[Section(result.rows, columns, result.title)],
                 pictures=result.views, picture_title=result.title, pictures_first=True)
+
+
+# schema --------------------------------------------------------------------------------------
+def schema_list_view(rows: Sequence[Mapping[str, Any]]) -> Page:
+    """The commands that have a result model: command, model, shape of the JSON."""
+    columns = {"command": "Command", "result": "Result model", "json": "JSON"}
+    return Page(list(rows), list(rows), sections=[
+        Section(rows, columns, "Commands with a result model (llmarch schema COMMAND)")])

@@ -8,8 +8,6 @@ family, developer, licence and the source of every number.
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -134,7 +132,7 @@ def resolve_id(name: str) -> tuple[str, str | None]:
     raise LlmarchError(f"unknown model {name!r}", hint)
 
 
-_SIZE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?(?:x\d+)?)[bm](?![a-z])")
+_SIZE = r"(?<![a-z0-9.])(\d+(?:\.\d+)?(?:x\d+)?)[bm](?![a-z])"  # 7b, 0.5b, 8x7b, 125m
 
 
 def _developer(name: str) -> str | None:
@@ -145,18 +143,21 @@ def _developer(name: str) -> str | None:
 def did_you_mean(key: str, n: int = 3) -> list[str]:
     """Up to ``n`` known names close to ``key``, preferring those of the same developer (the
     HF organisation) and the same size (``8b``, ``8x7b``) as the name typed."""
+    import difflib
+    import re
+
     aliases = _alias_index()
     preset_org = {pid: _developer(read_preset(pid).get("meta", {}).get("hf_id") or "")
                   for pid in preset_ids()}
     candidates = {c: aliases.get(c, c) for c in (*preset_ids(), *aliases)}
     candidates.update({c: FAMILY_REPRESENTATIVES[c] for c in FAMILY_REPRESENTATIVES})
     candidates.update({c: t.preset for c, t in FINE_TUNES.items()})
-    org, size = _developer(key), set(_SIZE.findall(key))
+    org, size = _developer(key), set(re.findall(_SIZE, key))
 
     def score(name: str) -> float:
         ratio = difflib.SequenceMatcher(None, key, name).ratio()
         same_org = org is not None and org == (_developer(name) or preset_org.get(candidates[name]))
-        same_size = bool(size) and size == set(_SIZE.findall(name))
+        same_size = bool(size) and size == set(re.findall(_SIZE, name))
         return ratio + 0.15 * same_org + 0.15 * same_size
 
     ranked = sorted(candidates, key=lambda c: (-score(c), c))

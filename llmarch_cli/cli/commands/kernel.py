@@ -15,7 +15,6 @@ EXAMPLES = (  # shown under --help
     "llmarch kernel quant -f tsv",
     "llmarch kernel alibi --heads 6 --json | jq -c .slopes",
 )
-RESULT = ("llmarch_cli.kernels.results", "KernelResult")  # `llmarch schema kernel`
 
 MAX_SIZE = 4096  # any size option above this is a typo, not a demo
 

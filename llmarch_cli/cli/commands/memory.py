@@ -41,6 +41,7 @@ EXAMPLES = (  # shown under --help
     "llmarch memory llama-65b --train qlora --rank 64 --checkpointing full -c 512",
     "llmarch memory mixtral --tp 2 --explain",
 )
+RESULT = ("llmarch_cli.analysis.results", "MemoryResult", "each")  # `llmarch schema memory`
 # Options that apply to one mode only: (option, given?) pairs are checked against the mode.
 INFERENCE_ONLY = ("--quant", "--kv-dtype", "--engine", "--encoder-length")
 TRAINING_ONLY = ("--optimizer", "--checkpointing", "--zero")

@@ -24,7 +24,7 @@ EXAMPLES = (  # shown under --help
     "llmarch show llama-2-7b --gqa 8 -f tsv",
     "llmarch show --family mistral --json",
 )
-RESULT = ("llmarch_cli.specs.model", "ArchSpec")  # `llmarch schema show`
+RESULT = ("llmarch_cli.specs.model", "ArchSpec", "each")  # `llmarch schema show`
 
 
 def show(
