@@ -124,11 +124,13 @@ def test_dev_null_is_written_and_stays_a_character_device():
     assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
 
 
-def test_a_full_disk_on_stdout_is_one_line_exit_2():
+@pytest.mark.parametrize("args", [["list", "-f", "tsv"], ["--help"], ["--version"],
+                                  ["spec", "validate", str(Path(__file__).parent / "data" / "tiny-gqa.json")]])
+def test_a_full_disk_on_stdout_is_one_line_exit_2(args):
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "llmarch_cli", "list", "-f", "tsv"],
+        result = subprocess.run([sys.executable, "-m", "llmarch_cli", *args],
                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr == "llmarch: error: cannot write to stdout: no space left on device\n"
