@@ -8,15 +8,13 @@ from llmarch's earlier output.
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run_json as cli_json
 
 from llmarch_cli.analysis.fit import matches
 from llmarch_cli.analysis.params import count_params
-from llmarch_cli.cli.app import app
 from llmarch_cli.specs.loader import load_model
 from llmarch_cli.specs.registry import preset_ids
 
@@ -32,12 +30,6 @@ QWEN2_5 = ["qwen2.5-0.5b", "qwen2.5-7b", "qwen2.5-14b", "qwen2.5-32b", "qwen2.5-
 NEOX = ["gpt-neox-20b", "pythia-70m", "pythia-160m", "pythia-1b", "pythia-12b"]
 GPT_OSS = ["gpt-oss-20b", "gpt-oss-120b"]
 MISTRAL = ["mistral-7b-v0.1", "mistral-7b-v0.3", "mixtral-8x7b", "mixtral-8x22b"]
-
-
-def cli_json(*args: str):
-    result = CliRunner().invoke(app, [*args, "--format", "json"])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def billions(n: int, digits: int = 1) -> float:

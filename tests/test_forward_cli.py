@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
-
-from llmarch_cli.cli.app import app
+from conftest import WIDE, run
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(app, ["forward", *args], env={"COLUMNS": "200"})
+    return run("forward", *args, env=WIDE)
 
 
 def test_json_holds_logits_per_token_and_vocab_entry_beside_the_statistics():

@@ -9,7 +9,7 @@ import pytest
 
 from llmarch_cli.render import console as console_mod
 from llmarch_cli.render.formats import header, humanise, to_delimited, to_markdown
-from llmarch_cli.render.output import render_table, render_text, resolve_format, write_text
+from llmarch_cli.render.output import render_table, render_text, resolve_format
 from llmarch_cli.render.tables import rows_table
 from llmarch_cli.render.units import format_bytes, format_count, format_flops
 
@@ -119,28 +119,6 @@ def test_auto_is_tsv_when_piped_and_follows_the_output_suffix(tmp_path):
     assert resolve_format("auto", tmp_path / "x.csv") == "csv"
     assert resolve_format("auto", tmp_path / "x.txt") == "tsv"
     assert resolve_format("md") == "md"
-
-
-def test_atomic_write_replaces_the_file_and_leaves_no_temp(tmp_path):
-    target = tmp_path / "out.tsv"
-    target.write_text("old")
-    write_text("new\n", target)
-    assert target.read_text() == "new\n"
-    assert list(tmp_path.iterdir()) == [target]
-
-
-def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
-    target = tmp_path / "out.tsv"
-    target.write_text("old")
-
-    def fail(*args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr("os.replace", fail)
-    with pytest.raises(OSError):
-        write_text("new\n", target)
-    assert target.read_text() == "old"
-    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_identifier_columns_never_fold_in_a_narrow_table():

@@ -46,7 +46,7 @@ class Parallel:
 
 def check_parallel(spec: ArchSpec, par: Parallel) -> None:
     """LlmarchError for a layout that does not divide the model or the GPUs."""
-    for what, value in (("--gpus", par.gpus), ("--tp", par.tp), ("--pp", par.pp)):
+    for what, value in (("--tp", par.tp), ("--pp", par.pp), ("--gpus", par.gpus)):
         check_positive(what, value)
     heads = spec.attention.num_heads
     if heads % par.tp:

@@ -20,8 +20,8 @@ from llmarch_cli.cli.options import NoColorOpt
 from llmarch_cli.errors import ExitCode, LlmarchError
 
 EPILOG = (
-    "Exit codes: 0 ok; 1 internal failure; 2 bad input (usage, unknown model, bad spec or "
-    "file); 130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
+    "Exit codes: 0 ok; 1 internal failure; 2 bad input or output (usage, unknown model, bad "
+    "spec or file, unwritable output); 130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
 )
 
 
@@ -141,8 +141,12 @@ class LlmarchGroup(TyperGroup):
             code = _fail("aborted", None, ExitCode.INTERNAL)
         except KeyboardInterrupt:
             code = ExitCode.INTERRUPTED
-        except BrokenPipeError:
-            code = _quiet_broken_pipe()
+        except BrokenPipeError:  # e.g. --help into a closed pipe; data goes through write_stdout
+            from llmarch_cli.render.destination import silence_stdout
+
+            silence_stdout()
+            code = _fail("cannot write to stdout: the reader closed the pipe", None,
+                         ExitCode.BAD_INPUT)
         except Exception as exc:
             if debug:
                 raise
@@ -160,15 +164,6 @@ def _internal(exc: Exception) -> int:
     detail = str(exc).splitlines()[0] if str(exc) else ""
     message = f"internal error: {type(exc).__name__}" + (f": {detail}" if detail else "")
     return _fail(message, "set LLMARCH_DEBUG=1 for the traceback", ExitCode.INTERNAL)
-
-
-def _quiet_broken_pipe() -> int:
-    """The reader went away (``llmarch list | head``): stop without a traceback."""
-    try:  # later flushes (at exit) must not fail again
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    return ExitCode.INTERNAL
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}

@@ -2,16 +2,14 @@
 
 ``auto`` is a Rich table on a terminal and TSV (with a header row) otherwise. Machine formats
 (json, jsonl, csv, tsv) carry raw values; human formats (table, md) humanise them. With
-``output`` the text is written to a temporary file next to it and moved into place, so a
-failure leaves nothing behind.
+``output`` a regular file is replaced atomically and anything else (a FIFO, a device, a
+symlink's target) is never replaced (``render.destination``).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import sys
-import tempfile
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ from llmarch_cli.render import formats
 
 FORMATS = ("auto", "table", "json", "jsonl", "csv", "tsv", "md")
 MACHINE_FORMATS = ("json", "jsonl", "csv", "tsv")
-MAX_PLAIN_WIDTH = 120
 _SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".csv": "csv", ".tsv": "tsv", ".md": "md"}
 
 Rows = Sequence[Mapping[str, Any]] | Sequence[BaseModel] | Mapping[str, Any] | BaseModel
@@ -84,8 +81,9 @@ def on_terminal(fmt: str, output: Path | None = None) -> bool:
 
 
 def render_table(renderable: Any, terminal: bool) -> str:
-    """A Rich renderable as text: coloured at terminal width on a TTY; otherwise plain, as
-    wide as it needs up to ``MAX_PLAIN_WIDTH`` columns (long cells fold)."""
+    """A Rich renderable as text: coloured at the terminal's width on a TTY; otherwise plain,
+    as wide as it needs up to the width a terminal would have (``COLUMNS``, default 80).
+    Wide tables stack their rows rather than split a number (``render.tables``)."""
     from llmarch_cli.render.console import make_console
 
     if terminal:
@@ -93,36 +91,22 @@ def render_table(renderable: Any, terminal: bool) -> str:
         with console.capture() as capture:
             console.print(renderable)
         return capture.get()
+    limit = make_console(file=io.StringIO()).width  # COLUMNS, or 80
     measure = make_console(file=io.StringIO(), width=10_000)
-    width = max(40, min(measure.measure(renderable).maximum, MAX_PLAIN_WIDTH))
+    width = max(40, min(measure.measure(renderable).maximum, limit))
     buffer = io.StringIO()
     make_console(file=buffer, width=width).print(renderable)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 def write_text(text: str, output: Path | None = None) -> None:
-    """``text`` to stdout, or atomically to ``output`` (temp file + os.replace)."""
+    """``text`` to stdout, or to ``output`` safely (``render.destination``)."""
+    from llmarch_cli.render.destination import write_file, write_stdout
+
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(output)
-    if target.is_dir():
-        raise LlmarchError(f"--output {output}: is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    except OSError as exc:
-        raise LlmarchError(f"cannot write {output}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_stdout(text)
+    else:
+        write_file(text, Path(output))
 
 
 def emit(rows: Rows, fmt: str, *, columns: Sequence[str] | Mapping[str, str] | None = None,

@@ -29,26 +29,31 @@ _TOO_BIG = "a number has too many digits or the nesting is too deep"
 
 
 def parse_text(text: str, origin: str) -> dict[str, Any]:
-    """A JSON or TOML document that must be a mapping (an object / table)."""
+    """A JSON or TOML document that must be a mapping (an object / table); a UTF-8 byte
+    order mark is skipped."""
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise LlmarchError(f"{origin} is empty")
     if "\x00" in text:
         raise LlmarchError(f"{origin} is binary, not JSON or TOML")
     stripped = text.lstrip()
-    if stripped[0] in "[{" and not stripped.startswith("[meta]"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            if stripped[0] == "{":
-                raise LlmarchError(f"{origin}: malformed JSON: {exc.msg} at line {exc.lineno}") from None
-            data = _parse_toml(text, origin)
-        except (ValueError, RecursionError):
-            raise LlmarchError(f"{origin}: unreadable JSON: {_TOO_BIG}") from None
-    else:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if stripped[0] == "{":
+            raise LlmarchError(f"{origin}: malformed JSON: {exc.msg} at line {exc.lineno}") from None
         data = _parse_toml(text, origin)
+    except (ValueError, RecursionError):
+        raise LlmarchError(f"{origin}: unreadable JSON: {_TOO_BIG}") from None
     if not isinstance(data, dict):
-        raise LlmarchError(f"{origin}: expected a JSON object, got {type(data).__name__}")
+        raise LlmarchError(f"{origin}: expected a JSON object, got {_json_kind(data)}")
     return data
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {list: "an array", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _parse_toml(text: str, origin: str) -> dict[str, Any]:
@@ -60,20 +65,28 @@ def _parse_toml(text: str, origin: str) -> dict[str, Any]:
         raise LlmarchError(f"{origin}: unreadable TOML: {_TOO_BIG}") from None
 
 
-def spec_from_mapping(data: dict[str, Any], name: str) -> ArchSpec:
-    """An HF config (has model_type) or an llmarch spec file's contents."""
+def spec_from_mapping(data: dict[str, Any], name: str, origin: str | None = None) -> ArchSpec:
+    """An HF config (has model_type) or an llmarch spec file's contents; errors name
+    ``origin``, the file read (default ``name``)."""
+    origin = origin or name
     if "architecture" not in data and ("model_type" in data or "config_json" in data):
         from llmarch_cli.specs.hf import spec_from_hf_config
 
         if "config_json" in data:  # a preset-style file: verbatim config plus [meta]
             if not isinstance(data["config_json"], str):
-                raise LlmarchError(f"{name}: config_json must be a string holding config.json")
-            config = parse_text(data["config_json"], f"{name}: config_json")
-            return spec_from_hf_config(config, spec_id=name, meta=data.get("meta"))
-        return spec_from_hf_config(data, spec_id=name)
+                raise LlmarchError(f"{origin}: config_json must be a string holding config.json")
+            config = parse_text(data["config_json"], f"{origin}: config_json")
+            return spec_from_hf_config(config, spec_id=name, meta=data.get("meta"), origin=origin)
+        return spec_from_hf_config(data, spec_id=name, origin=origin)
+    if "architecture" not in data:
+        raise LlmarchError(f"{origin} has no model_type (a Hugging Face config.json names one: "
+                           "llama, mistral, ...) and no architecture (an llmarch spec file)")
     if "id" not in data:
         data = {**data, "id": name}
-    return validate_spec(data)
+    try:
+        return validate_spec(data)
+    except LlmarchError as exc:
+        raise LlmarchError(f"{origin}: {exc.message}", exc.hint) from None
 
 
 MAX_SOURCE_BYTES = 16 << 20  # a config.json is a few KiB; read no further (/dev/zero, `yes |`)
@@ -84,8 +97,8 @@ def _check_size(size: int, origin: str) -> None:
         raise LlmarchError(f"{origin} is over {MAX_SOURCE_BYTES >> 20} MiB: not a config or spec file")
 
 
-def read_source(ref: str) -> tuple[str, str]:
-    """(text, display name) of '-' (stdin) or a file/folder path."""
+def read_source(ref: str) -> tuple[str, str, str]:
+    """(text, display name, the file read) of '-' (stdin) or a file/folder path."""
     if ref == "-":
         try:
             text = sys.stdin.read(MAX_SOURCE_BYTES + 1)
@@ -94,27 +107,30 @@ def read_source(ref: str) -> tuple[str, str]:
         _check_size(len(text), "stdin")
         if not text.strip():
             raise LlmarchError("stdin is empty", "pipe a config.json or spec file into '-'")
-        return text, "stdin"
+        return text, "stdin", "stdin"
     path = Path(ref)
     if path.is_dir():
         path = path / "config.json"
         if not path.is_file():
             raise LlmarchError(f"{ref}: folder has no config.json")
+    origin = str(path)
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_SOURCE_BYTES + 1)
     except OSError as exc:
-        raise LlmarchError(f"cannot read {ref}: {exc.strerror}") from None
-    _check_size(len(raw), ref)
+        raise LlmarchError(f"cannot read {origin}: {exc.strerror}") from None
+    _check_size(len(raw), origin)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise LlmarchError(f"{ref} is binary, not JSON or TOML") from None
-    return text, path.parent.name if path.name == "config.json" else path.stem
+        raise LlmarchError(f"{origin} is binary, not JSON or TOML") from None
+    return text, path.parent.name if path.name == "config.json" else path.stem, origin
 
 
 def looks_like_path(ref: str) -> bool:
     """'-', an existing file or folder, or anything named like a spec file."""
+    if not ref.strip():  # Path("").exists(): the current folder
+        return False
     return ref == "-" or ref.endswith((".json", ".toml")) or Path(ref).exists()
 
 
@@ -158,9 +174,9 @@ def resolve_model(ref: str, what_if: WhatIf | None = None) -> ResolvedModel:
     """Resolve any MODEL argument once: preset, alias, HF id, family name, file, folder or '-'."""
     config = folder = note = None
     if looks_like_path(ref):
-        text, name = read_source(ref)
-        data = parse_text(text, ref if ref != "-" else "stdin")
-        spec = spec_from_mapping(data, name)
+        text, name, origin = read_source(ref)
+        data = parse_text(text, origin)
+        spec = spec_from_mapping(data, name, origin)
         if "architecture" not in data and "model_type" in data:
             config = data
         if ref != "-" and Path(ref).is_dir():

@@ -7,7 +7,8 @@ JSON scalars (``8``, ``1e6``, ``true``, ``null``); anything else is taken as a s
 
 Changing ``hidden_size`` or ``attention.num_heads`` keeps the derived sizes consistent, as a
 config.json edit would: a head_dim that was hidden / heads is recomputed (and a full rotary
-dimension follows it), unless head_dim is itself overridden. Changing ``num_layers`` repeats an
+dimension follows it), unless head_dim is itself overridden; heads that do not divide the
+new width are an error, as in a config.json without head_dim. Changing ``num_layers`` repeats an
 existing per-layer window pattern to the new depth.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.model import MAX_LAYERS, ArchSpec
+from llmarch_cli.specs.model import MAX_LAYERS, MAX_WIDTH, ArchSpec, head_dim_for
 from llmarch_cli.specs.validation import describe_validation_error
 
 # Hugging Face config names -> spec paths.
@@ -103,6 +104,8 @@ def parse_assignment(item: str) -> tuple[str, Any]:
         value = json.loads(raw)
     except json.JSONDecodeError:
         value = raw.strip()
+    if isinstance(value, float) and value.is_integer():  # 1e29 or 4096.0: a size, as in config.json
+        value = int(value)
     return resolve_key(key), value
 
 
@@ -126,8 +129,11 @@ def _follow_derived(old: ArchSpec, data: dict[str, Any], paths: set[str]) -> Non
     derived = old.attention.head_dim * old.attention.num_heads == old.hidden_size
     if derived and "attention.head_dim" not in paths and {"hidden_size", "attention.num_heads"} & paths:
         hidden, heads = data["hidden_size"], attn["num_heads"]
-        if isinstance(hidden, int) and isinstance(heads, int) and heads > 0 and hidden % heads == 0:
-            attn["head_dim"] = hidden // heads
+        if isinstance(hidden, int) and isinstance(heads, int) and 0 < hidden <= MAX_WIDTH and heads > 0:
+            try:  # as a config.json with these values: head_dim = hidden / heads, or an error
+                attn["head_dim"] = head_dim_for(hidden, heads)
+            except ValueError as exc:
+                raise LlmarchError(f"after --set: {exc}", "set head_dim too") from None
     positions = data.get("positions")
     rope = positions.get("rope") if isinstance(positions, dict) else None
     old_rope = old.positions.rope

@@ -113,7 +113,7 @@ def resolve_id(name: str) -> tuple[str, str | None]:
     or family name. The note says which preset a family name or fine-tune id stands for."""
     key = name.strip().lower()
     if not key:
-        raise LlmarchError("empty model name", "see 'llmarch list'")
+        raise LlmarchError("empty model name", "give a preset id (llmarch list), a file or a folder")
     ids = preset_ids()
     if key in ids:
         return key, None

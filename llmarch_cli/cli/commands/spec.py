@@ -20,7 +20,14 @@ EXAMPLES = {  # shown under --help: "" for the group, then each subcommand
 }
 
 app = typer.Typer(help="The spec file format: print its JSON schema, export a model, validate a file.",
-                  no_args_is_help=True, add_completion=False)
+                  invoke_without_command=True, add_completion=False)
+
+
+@app.callback()
+def group(ctx: typer.Context) -> None:
+    """Without a subcommand: the help (exit 0)."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
 
 
 class SpecFormat(str, Enum):
@@ -90,6 +97,8 @@ def validate(
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.specs.loader import load_model, looks_like_path
 
+    if not file.strip():
+        raise LlmarchError("empty file name")
     if not looks_like_path(file):
         raise LlmarchError(f"{file}: no such file")
     spec = load_model(file)
