@@ -71,3 +71,11 @@ def test_fit_gives_a_row_per_context_that_fits():
     rows = json.loads(run("fit", "--memory", "80GiB", "-c", "2k,4k", "--quant", "bf16", "--json").stdout)
     llama = [r for r in rows if r["model"] == "llama-2-7b"]
     assert [r["context"] for r in llama] == [2048, 4096]
+
+
+def test_kvcache_all_leaves_out_encoder_only_presets_with_a_note_but_refuses_one_named():
+    result = CliRunner().invoke(app, ["kvcache", "--all", "-c", "512", "-f", "tsv"])
+    assert result.exit_code == 0 and "left out: bert-base-uncased, bert-large-uncased" in result.stderr
+    assert "bert-base-uncased" not in result.stdout
+    named = CliRunner().invoke(app, ["kvcache", "bert-base-uncased"])
+    assert named.exit_code == 2 and "encoder-only" in named.stderr
