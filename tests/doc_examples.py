@@ -126,9 +126,7 @@ class Ran:
 
 def run_example(example: Example) -> Ran | str:
     """Run every command of the example line (in the current folder); a string says why not."""
-    from typer.testing import CliRunner
-
-    from llmarch_cli.cli.app import app
+    from conftest import run
 
     if any(heavy in example.command for heavy in HEAVY):
         return "too heavy for the plain suite"
@@ -138,8 +136,7 @@ def run_example(example: Example) -> Ran | str:
         prepared = prepare(stages)
         if isinstance(prepared, str):
             return prepared
-        result = CliRunner().invoke(app, prepared.argv, input=prepared.stdin,
-                                    env={"COLUMNS": "80", "NO_COLOR": "1"})
+        result = run(*prepared.argv, stdin=prepared.stdin, env={"COLUMNS": "80", "NO_COLOR": "1"})
         code = result.exit_code
         stdout = result.stdout
         for stage in prepared.after:
@@ -170,15 +167,13 @@ def matches(documented: list[str], actual: list[str]) -> bool:
 @contextlib.contextmanager
 def example_folder() -> Iterator[Path]:
     """A temporary working folder holding the files examples name: config.json, my-arch.toml."""
-    from typer.testing import CliRunner
-
-    from llmarch_cli.cli.app import app
+    from conftest import run
 
     old = Path.cwd()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder)
         shutil.copy(ROOT / "tests" / "data" / "tiny-gqa.json", path / "config.json")
-        spec = CliRunner().invoke(app, ["spec", "export", "llama-2-7b", "--gqa", "8"])
+        spec = run("spec", "export", "llama-2-7b", "--gqa", "8")
         (path / "my-arch.toml").write_text(spec.stdout)
         os.chdir(path)
         try:

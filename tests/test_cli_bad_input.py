@@ -189,12 +189,17 @@ def test_set_and_a_config_json_with_the_same_values_agree(tmp_path):
         run_json("params", str(tmp_path / "b.json"))["total_params"]
 
 
-def test_an_odd_rotary_dimension_is_refused_both_ways(tmp_path):
+def test_an_odd_rotary_dimension_filling_the_head_is_refused_both_ways(tmp_path):
+    """Llama rotates the whole head; with head_dim 33, transformers' ceil(33/2) = 17 pairs
+    would need 34 dims. (An odd partial rotary, GPT-NeoX's 3 of 12, fits and stays valid.)"""
     config = {**TINY, "head_dim": 33}
-    assert_one_line_error(run("params", write_json(tmp_path / "odd.json", config)),
-                          "rotary_dim (33) must be even")
+    message = "rotary_dim (33) is odd and fills the head"
+    assert_one_line_error(run("params", write_json(tmp_path / "odd.json", config)), message)
     base = write_json(tmp_path / "tiny.json", TINY)
-    assert_one_line_error(run("params", base, "--set", "head_dim=33"), "rotary_dim (33) must be even")
+    assert_one_line_error(run("params", base, "--set", "head_dim=33"), message)
+    neox = {"model_type": "gpt_neox", "hidden_size": 48, "num_attention_heads": 4,
+            "num_hidden_layers": 1, "intermediate_size": 64, "vocab_size": 100, "rotary_pct": 0.25}
+    assert run_json("show", write_json(tmp_path / "neox.json", neox))["positions"]["rope"]["rotary_dim"] == 3
 
 
 @pytest.mark.parametrize(("key", "value", "field"), [

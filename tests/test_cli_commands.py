@@ -112,12 +112,12 @@ def test_compare_table_has_a_column_per_model_and_human_units():
 
 def test_compare_highlights_only_differing_rows_on_a_terminal():
     from llmarch_cli.analysis.summary import arch_record
-    from llmarch_cli.cli.commands.compare import side_by_side
+    from llmarch_cli.render.views import side_by_side
 
-    records = [arch_record(load_preset(p)) for p in ("llama-2-7b", "mistral-7b-v0.1")]
+    records = [arch_record(load_preset(p)).model_dump() for p in ("llama-2-7b", "mistral-7b-v0.1")]
     keys = ["hidden_size", "num_kv_heads", "vocab_size", "kv_bytes_per_token"]
     _, differing = side_by_side(records, keys)
-    assert differing == [1, 3]
+    assert differing == (1, 3)
 
 
 def test_compare_gpt_oss_window_pattern_alternates():

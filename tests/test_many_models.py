@@ -8,20 +8,12 @@ import io
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from llmarch_cli.cli.app import app
+from conftest import run_ok as run
 
 PRESET_FILES = Path(__file__).resolve().parents[1] / "llmarch_cli" / "specs" / "presets"
 LLAMA2_7B_PARAMS = 6_738_415_616  # Meta's Llama 2 7B checkpoint, transformers' count
 MISTRAL_7B_PARAMS = 7_241_732_096  # Mistral 7B v0.1 checkpoint, transformers' count
 LLAMA2_7B_KV_PER_TOKEN = 2 * 32 * 32 * 128 * 2  # K and V, 32 layers x 32 heads x 128, fp16
-
-
-def run(*args: str):
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, result.stderr
-    return result
 
 
 def tsv(*args: str) -> list[dict[str, str]]:

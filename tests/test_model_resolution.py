@@ -9,10 +9,9 @@ import shutil
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from conftest import run
 
 from llmarch_cli.analysis.params import count_params
-from llmarch_cli.cli.app import app
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.runner import build_model
 from llmarch_cli.specs.loader import resolve_model
@@ -119,8 +118,8 @@ def test_did_you_mean_prefers_the_same_developer_and_size(typed, first):
 
 
 def test_the_note_reaches_stderr_after_success_and_never_with_an_error():
-    ok = CliRunner().invoke(app, ["params", "llama", "--json"])
+    ok = run("params", "llama", "--json")
     assert ok.exit_code == 0 and ok.stderr == "llama -> llama-2-7b\n"
-    bad = CliRunner().invoke(app, ["params", "llama", "--gqa", "3", "--json"])
+    bad = run("params", "llama", "--gqa", "3", "--json")
     assert bad.exit_code == 2 and bad.stderr.splitlines()[0].startswith("llmarch: error: --gqa 3")
     assert "llama-2-7b\n" not in bad.stderr

@@ -7,15 +7,12 @@ import json
 
 import jsonschema
 import pytest
-from typer.testing import CliRunner
-
-from llmarch_cli.cli.app import app
+from conftest import run as run_cli
+from conftest import run_ok
 
 
 def run(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, result.stderr
-    return result.stdout
+    return run_ok(*args).stdout
 
 
 @pytest.mark.parametrize("args", [
@@ -48,5 +45,5 @@ def test_without_a_command_it_lists_the_commands_with_a_result_model():
 
 
 def test_an_unknown_command_is_one_line_listing_the_known_ones():
-    result = CliRunner().invoke(app, ["schema", "nope"])
+    result = run_cli("schema", "nope")
     assert result.exit_code == 2 and "params" in result.stderr

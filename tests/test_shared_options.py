@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run as run_cli
+from conftest import run_ok as run
 
-from llmarch_cli.cli.app import _build_command, app
+from llmarch_cli.cli.app import _build_command
 
 WHAT_IFS = {"--set", "--gqa", "--mqa", "--mha", "--window"}
 LLAMA2_7B_KV_PER_TOKEN = 2 * 32 * 32 * 128 * 2  # fp16: 2 bytes per value
@@ -23,12 +24,6 @@ def options(name: str, sub: str | None = None) -> set[str]:
     if sub is not None:
         command = command.commands[sub]
     return {opt for param in command.params for opt in param.opts}
-
-
-def run(*args: str):
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, result.stderr
-    return result
 
 
 def keys(data) -> set[str]:
@@ -97,5 +92,5 @@ def test_memory_tsv_uses_the_json_names_of_terms():
 
 
 def test_a_bad_list_entry_names_the_option():
-    result = CliRunner().invoke(app, ["memory", "gpt2", "-c", "1k,zero"])
+    result = run_cli("memory", "gpt2", "-c", "1k,zero")
     assert result.exit_code == 2 and "--context" in result.stderr

@@ -141,13 +141,14 @@ def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None
         room = budget - base_bytes
         max_ctx = _largest(lambda c, r=room: variable(c, batch) <= r, spec.max_context)
         max_batch = _largest(lambda b, r=room: variable(ctx, b) <= r, MAX_BATCH)
-        return FitRow(
+        row = FitRow(
             model=spec.id, mode=f"train-{train}" if train else "inference", weight_format=fmt.name,
             kv_dtype="-" if train else kvd.name, context=ctx, batch=batch, gpus=par.gpus,
             tp=par.tp, dp=par.dp, total_params=weight_layout(spec).total, weights_bytes=weights,
             kv_bytes_per_token=kv_bytes_per_token(spec, kvd), max_context=max_ctx,
             max_batch=max_batch, total_bytes=used, budget_bytes=budget, headroom_bytes=budget - used,
         )
+        return row.model_copy(update={"terms": fit_memory(spec, row).terms})
     return None
 
 
@@ -173,7 +174,7 @@ def fit_all(specs: Iterable[ArchSpec], budget: int, *, context: int | None = Non
 
 
 def fit_memory(spec: ArchSpec, row: FitRow) -> MemoryResult:
-    """The itemised memory behind ``row`` (``--explain``): its format, context, batch and layout."""
+    """The itemised memory behind ``row`` (its ``terms``): its format, context, batch and layout."""
     par = Parallel(gpus=row.gpus, tp=row.tp)
     if row.mode.startswith("train-"):
         return training_memory(spec, mode=row.mode.removeprefix("train-"), context=row.context,

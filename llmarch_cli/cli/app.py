@@ -1,6 +1,7 @@
 """The root ``llmarch`` app: one registration line per command, and exit-code mapping.
 
-Exit codes: 0 ok, 1 internal failure, 2 bad input (usage, unknown model, bad spec or file),
+Exit codes: 0 ok, 1 internal failure, 2 bad input or output (usage, unknown model, bad spec or
+file, unwritable output, full disk, closed pipe),
 130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr (plus an optional
 ``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
 """

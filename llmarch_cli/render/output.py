@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.render import formats
+from llmarch_cli.render.page import Page
 
 FORMATS = ("auto", "table", "json", "jsonl", "csv", "tsv", "md")
 MACHINE_FORMATS = ("json", "jsonl", "csv", "tsv")
 _SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".csv": "csv", ".tsv": "tsv", ".md": "md"}
-
-Rows = Sequence[Mapping[str, Any]] | Sequence[BaseModel] | Mapping[str, Any] | BaseModel
-
 
 def resolve_format(fmt: str, output: Path | None = None) -> str:
     """The concrete format for ``fmt``: ``auto`` becomes table on a terminal, TSV otherwise
@@ -39,40 +34,32 @@ def resolve_format(fmt: str, output: Path | None = None) -> str:
     return "table" if sys.stdout.isatty() else "tsv"
 
 
-def _plain(item: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
-    return item.model_dump(mode="json") if isinstance(item, BaseModel) else dict(item)
-
-
-def _columns(rows: Sequence[Mapping[str, Any]],
-             columns: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
-    if isinstance(columns, Mapping):
-        return dict(columns)
-    keys = list(columns) if columns is not None else list(dict.fromkeys(k for r in rows for k in r))
-    return {key: formats.header(key) for key in keys}
-
-
-def render_text(rows: Rows, fmt: str, *, columns: Sequence[str] | Mapping[str, str] | None = None,
-                title: str | None = None, highlight: Collection[int] = (),
-                terminal: bool = False) -> str:
-    """The text ``emit`` would write, for a concrete (not ``auto``) format."""
-    single = isinstance(rows, (Mapping, BaseModel))
-    data = _plain(rows) if single else [_plain(r) for r in rows]
+def page_text(page: Page, fmt: str, *, terminal: bool = False) -> str:
+    """The text of ``page`` in a concrete (not ``auto``) format."""
     if fmt == "json":
-        return formats.to_json(data)
-    listed = [data] if single else data
+        return formats.to_json(page.data)
     if fmt == "jsonl":
-        return formats.to_jsonl(listed)
-    if single and fmt in ("table", "md"):  # one object: a field / value table
-        listed = [{"field": formats.header(k), "value": formats.humanise(k, v)} for k, v in data.items()]
-        columns, highlight = {"field": "Field", "value": "Value"}, ()
-    cols = _columns(listed, columns)
+        return formats.to_jsonl(page.records if page.jsonl is None else page.jsonl)
     if fmt in ("csv", "tsv"):
-        return formats.to_delimited(listed, cols, "," if fmt == "csv" else "\t")
+        keys = page.record_columns or list(dict.fromkeys(k for r in page.records for k in r))
+        return formats.to_delimited(page.records, {k: k for k in keys}, "," if fmt == "csv" else "\t")
     if fmt == "md":
-        return formats.to_markdown(listed, cols, title)
+        return "\n".join(formats.to_markdown(s.rows, s.columns, s.title, s.highlight)
+                         for s in page.sections)
+    from rich.console import Group
+    from rich.text import Text
+
+    from llmarch_cli.render.charts import render_views
     from llmarch_cli.render.tables import rows_table
 
-    return render_table(rows_table(listed, cols, title=title, highlight=highlight), terminal)
+    pictures = [render_views(page.pictures, title=page.picture_title)] if page.pictures else []
+    tables = [rows_table(s.rows, s.columns, highlight=s.highlight,
+                         title=None if pictures and s.title == page.picture_title else s.title)
+              for s in page.sections if not s.markdown_only]
+    parts: list[Any] = []
+    for part in (pictures + tables if page.pictures_first else tables + pictures):
+        parts += [Text(""), part]
+    return render_table(Group(*parts[1:]), terminal)
 
 
 def on_terminal(fmt: str, output: Path | None = None) -> bool:
@@ -109,19 +96,17 @@ def write_text(text: str, output: Path | None = None) -> None:
         write_file(text, Path(output))
 
 
-def emit(rows: Rows, fmt: str, *, columns: Sequence[str] | Mapping[str, str] | None = None,
-         title: str | None = None, output: Path | None = None,
-         highlight: Collection[int] = ()) -> None:
-    """Write ``rows`` (mappings or pydantic models, or one of them) in ``fmt``.
-
-    ``columns`` picks and orders the keys (a mapping also names the headers) for the
-    tabular formats; JSON always carries every key. ``highlight`` holds indices of rows to
-    emphasise in a terminal table.
-    """
+def emit(page: Page, fmt: str, output: Path | None = None) -> None:
+    """Write ``page`` in ``fmt`` to stdout or ``output``; its explanation (``--explain``)
+    follows a table on stdout, and goes to stderr beside machine formats or a file."""
     concrete = resolve_format(fmt, output)
-    text = render_text(rows, concrete, columns=columns, title=title, highlight=highlight,
-                       terminal=on_terminal(concrete, output))
-    write_text(text, output)
+    write_text(page_text(page, concrete, terminal=on_terminal(concrete, output)), output)
+    if page.explanation:
+        text = "\n".join(page.explanation)
+        if concrete in ("table", "md") and output is None:
+            write_text(text + "\n")
+        else:
+            note(text)
 
 
 def note(message: str) -> None:

@@ -7,6 +7,7 @@ lines), else a stacked layout, one small "field: value" block per row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,9 @@ HIGHLIGHT_STYLE = "bold yellow"
 # Keys whose cells name something (preset id, model id, token id): never wrapped mid-name.
 IDENTIFIERS = frozenset({"id", "model", "token_id"})
 _PADDING = 2  # one space either side of a cell
+LONG_WORD = 16  # cells: a longer word may fold in a narrow column
+NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
+QUANTITY = re.compile(rf"{NUMBER.pattern}(?: [A-Za-z]+)?")  # 256.00 MiB, 6.74 B, 1,024
 
 
 class RowsTable:
@@ -38,14 +42,18 @@ class RowsTable:
         self.highlight = frozenset(highlight)
 
     def minimum_widths(self) -> list[int]:
-        """Per column, the widest thing that must not break: a whole cell for numbers and
-        identifiers, else the longest word of a cell or of the header."""
+        """Per column, the widest thing that must stay on one line: a whole cell for numeric
+        and identifier columns and for a number with its unit ("256.00 MiB"), else every
+        number in a cell and the words of cells and header (a word past ``LONG_WORD`` cells,
+        a URL or a dotted path, may fold)."""
         widths = []
         for index, head in enumerate(self.columns.values()):
             texts = [row[index] for row in self.cells]
-            words = texts if self.solid[index] else [w for t in texts for w in t.split()]
-            words += head.split()
-            widths.append(max((cell_len(w) for w in words), default=1))
+            solid = texts if self.solid[index] else [t for t in texts if QUANTITY.fullmatch(t)]
+            words = [w for t in texts for w in t.split()] + head.split()
+            widths.append(max([1, *(cell_len(t) for t in solid),
+                               *(cell_len(w) if NUMBER.fullmatch(w.strip(",;()")) else
+                                 min(cell_len(w), LONG_WORD) for w in words)]))
         return widths
 
     def natural_widths(self) -> list[int]:
@@ -56,16 +64,20 @@ class RowsTable:
     def widths(self, width: int) -> list[int] | None:
         """Column widths that fit ``width`` cells (borders and padding included) with no
         column below its minimum, or None when even the minimums do not fit. Space beyond
-        the minimums goes to the columns that want it, in proportion to what they lack."""
+        the minimums is shared fairly: a column that lacks little gets all it lacks."""
         mins, wants = self.minimum_widths(), self.natural_widths()
         room = width - (_PADDING * len(mins) + len(mins) + 1)
         if sum(mins) > room:
             return None
         if sum(wants) <= room:
             return wants
-        spare, lack = room - sum(mins), [w - m for w, m in zip(wants, mins, strict=True)]
-        extra = [spare * gap // sum(lack) for gap in lack]
-        return [m + e for m, e in zip(mins, extra, strict=True)]
+        widths, spare = list(mins), room - sum(mins)
+        lacking = sorted(range(len(mins)), key=lambda i: wants[i] - mins[i])
+        for done, i in enumerate(lacking):  # narrow wants first: each gets a fair share
+            extra = min(wants[i] - mins[i], spare // (len(lacking) - done))
+            widths[i] += extra
+            spare -= extra
+        return widths
 
     def grid(self, widths: list[int] | None = None) -> Table:
         """The grid; ``widths`` (from ``widths()``) keep every solid cell and word whole."""
@@ -96,7 +108,8 @@ class RowsTable:
         yield self.stacked() if widths is None else self.grid(widths)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement.get(console, options, self.grid())
+        grid = self.grid()
+        return Measurement.get(console, options, Group(Text(self.title), grid) if self.title else grid)
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]], columns: Mapping[str, str], *,

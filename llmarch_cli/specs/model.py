@@ -267,8 +267,11 @@ class ArchSpec(_Part):
         if self.moe is not None and any(not 0 <= i < layers for i in self.moe.dense_layers):
             raise ValueError(f"moe.dense_layers must lie in 0..{layers - 1}")
         rope = self.positions.rope
-        if rope is not None and rope.rotary_dim % 2:
-            raise ValueError(f"rope.rotary_dim ({rope.rotary_dim}) must be even: RoPE rotates pairs")
+        if rope is not None and 2 * -(-rope.rotary_dim // 2) > self.attention.head_dim:
+            # transformers rotates ceil(d/2) pairs: an odd d fits only beside unrotated dims
+            raise ValueError(f"rope.rotary_dim ({rope.rotary_dim}) is odd and fills the head: RoPE "
+                             f"rotates pairs, {rope.rotary_dim + 1} dims in a head of "
+                             f"{self.attention.head_dim}")
         if rope is not None and rope.rotary_dim > self.attention.head_dim:
             raise ValueError(
                 f"rope.rotary_dim ({rope.rotary_dim}) exceeds head_dim ({self.attention.head_dim})"

@@ -31,14 +31,6 @@ EXAMPLES = (  # shown under --help
 )
 RESULT = ("llmarch_cli.analysis.results", "FitRow", "list")  # `llmarch schema fit`
 
-COLUMNS = {
-    "model": "Model", "weight_format": "Format", "total_params": "Params (SI)",
-    "weights_bytes": "Weights (IEC)", "kv_bytes_per_token": "KV/token (IEC)", "context": "Context",
-    "max_context": "Max context", "max_batch": "Max batch", "total_bytes": "Total (IEC)",
-    "headroom_bytes": "Headroom (IEC)",
-}
-PARALLEL_COLUMNS = {"tp": "TP", "dp": "DP"}
-
 
 def fit(
     gpu: Annotated[str | None, typer.Option(
@@ -85,13 +77,14 @@ def fit(
     divide its heads, the rest as data-parallel replicas. Tables use IEC units (GiB); JSON is
     in bytes.
     """
-    from llmarch_cli.analysis.fit import fit_all, fit_memory, select_presets
+    from llmarch_cli.analysis.fit import fit_all, select_presets
     from llmarch_cli.analysis.hardware import load_gpu_file, resolve_gpu
     from llmarch_cli.analysis.kvcache import FP16
     from llmarch_cli.cli.options import what_if
     from llmarch_cli.cli.sizes import parse_bytes
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.render.output import emit, note
+    from llmarch_cli.render.views import fit_view
     from llmarch_cli.specs.overrides import apply_what_if
 
     if sum(x is not None for x in (gpu, gpu_file, memory)) != 1:
@@ -132,11 +125,5 @@ def fit(
              "over fewer GPUs (TP) with the rest as data-parallel replicas (DP)")
     if not rows:
         note(f"nothing fits {where} at this context and batch")
-    columns = COLUMNS | (PARALLEL_COLUMNS if gpus > 1 else {})
-    emit(rows, fmt, columns=columns, output=output,
-         title=f"Models that fit {where} ({'training ' + train if train else 'inference'}, per GPU, IEC units)")
-    if explain and rows:
-        from llmarch_cli.render.explain import print_explanation
-
-        top = next(s for s in specs if s.id == rows[0].model)
-        print_explanation(fit_memory(top, rows[0]).terms, fmt, output)
+    title = f"Models that fit {where} ({'training ' + train if train else 'inference'}, per GPU, IEC units)"
+    emit(fit_view(rows, title, explain), fmt, output)

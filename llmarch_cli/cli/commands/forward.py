@@ -26,6 +26,8 @@ EXAMPLES = (  # shown under --help
     "llmarch forward mistral -t 5,6,7,8 --show attention --layer 0 --head 1",
     "llmarch forward ./my-checkpoint --tokens 1,2,3 --json | jq .top_next_tokens",
 )
+RESULT = ("llmarch_cli.forward.results", "ForwardResult", "each")  # `llmarch schema forward`
+
 
 class Dtype(str, Enum):
     fp32 = "fp32"
@@ -40,22 +42,6 @@ class Scale(str, Enum):
 
 class Show(str, Enum):
     attention = "attention"
-
-
-LAYER_COLUMNS = {
-    "stack": "Stack", "layer": "Layer", "sliding_window": "Window", "mean": "Mean", "std": "Std",
-    "max_abs": "Max |x|", "attention_entropy_nats": "Attention entropy per head (nats)",
-    "expert_load": "Expert load (tokens)", "attention_ms": "Attention (ms)", "ffn_ms": "FFN (ms)",
-}
-
-
-def _short(value):
-    """Floats to 3 significant digits (lists of them as one spaced string) for human tables."""
-    if isinstance(value, float):
-        return float(f"{value:.3g}")
-    if isinstance(value, list):
-        return " ".join(str(_short(v)) for v in value)
-    return value
 
 
 def forward(
@@ -96,78 +82,15 @@ def forward(
     JSON carries the final logits, one list of vocab scores per position, under "logits".
     """
     from llmarch_cli.cli.options import report_notes, resolve, what_if
-    from llmarch_cli.errors import LlmarchError
-    from llmarch_cli.forward.layout import stacks
-    from llmarch_cli.forward.runner import build_model, parse_tokens, report, runtime_spec
-    from llmarch_cli.render.output import on_terminal, render_text, resolve_format, write_text
-    from llmarch_cli.render.progress import weights_progress
+    from llmarch_cli.forward.runner import parse_tokens, run_forward
+    from llmarch_cli.render.output import emit
+    from llmarch_cli.render.progress import bytes_progress
+    from llmarch_cli.render.views import forward_view
 
     ids = parse_tokens(tokens)
-    concrete = resolve_format(fmt, output)
     resolved = resolve(model, what_if(sets, gqa, mqa, mha, window))
-    spec = runtime_spec(resolved, scale.value)  # --layer/--head checked before any weight is read
-    stack, layers = stacks(spec)[-1]
-    if show is not None:
-        if layer >= layers:
-            raise LlmarchError(f"--layer {layer} is out of range: {spec.id} has {layers} layers")
-        if head >= spec.attention.num_heads:
-            raise LlmarchError(
-                f"--head {head} is out of range: {spec.id} has {spec.attention.num_heads} heads"
-            )
-    with weights_progress() as progress:
-        net = build_model(resolved, ids, scale=scale.value, seed=seed, dtype=dtype.value,
-                          progress=progress)
-    trace = net.run(ids, keep_attention={(stack, layer)} if show is not None else set())
-    result = report(net, trace, ids, seed=None if resolved.folder is not None else seed)
-    probs = trace.attention.get((stack, layer)) if show is not None else None
-    if show is not None and probs is None:
-        raise LlmarchError(f"layer {layer} ran the blocked sliding-window kernel, which keeps no weights")
-    if probs is not None:
-        result["attention"] = {"stack": stack, "layer": layer, "head": head,
-                               "sliding_window": net.spec.attention.layer_window(layer) if stack == "dec" else None,
-                               "causal": stack == "dec", "weights": probs[head].tolist()}
-    if concrete == "json":
-        write_text(render_text(result, "json"), output)
-    elif concrete in ("jsonl", "csv", "tsv"):
-        write_text(render_text(result["layers"], concrete, columns=list(LAYER_COLUMNS)), output)
-    else:
-        write_text(_human(result, concrete, on_terminal(concrete, output)), output)
+    with bytes_progress("loading weights") as progress:
+        result = run_forward(resolved, ids, scale=scale.value, seed=seed, dtype=dtype.value,
+                             show=(layer, head) if show is not None else None, progress=progress)
+    emit(forward_view(result), fmt, output)
     report_notes([resolved])
-
-
-def _hidden(shown: dict) -> list[list[bool]] | None:
-    """Cells a causal (and windowed) mask removes: future keys and keys beyond the window."""
-    if not shown["causal"]:
-        return None
-    window, n = shown["sliding_window"], len(shown["weights"])
-    return [[j > i or (window is not None and j <= i - window) for j in range(n)] for i in range(n)]
-
-
-def _human(result: dict, concrete: str, terminal: bool) -> str:
-    """Table or Markdown: layers, stages, top next tokens, and the heatmap when asked."""
-    from llmarch_cli.render.output import render_table, render_text
-
-    title = (f"{result['model']} · {result['dtype']} · {len(result['tokens'])} tokens"
-             + (f" · seed {result['seed']}" if result["seed"] is not None else ""))
-    rows = [{k: _short(v) for k, v in row.items()} for row in result["layers"]]
-    text = render_text(rows, concrete, columns=LAYER_COLUMNS, title=title, terminal=terminal)
-    stages = [{"stage": name, "time": _short(ms)} for name, ms in result["stages_ms"].items()]
-    text += "\n" + render_text(stages, concrete, columns={"stage": "Stage", "time": "Time (ms)"},
-                               title="Time per stage", terminal=terminal)
-    top = [{"token_id": t["token_id"], "prob": round(t["prob"], 4)} for t in result["top_next_tokens"]]
-    text += "\n" + render_text(top, concrete, columns={"token_id": "Token ID", "prob": "Probability"},
-                               title="Top next tokens", terminal=terminal)
-    shown = result.get("attention")
-    if shown is not None and concrete == "table":
-        from llmarch_cli.render.charts import heatmap
-
-        weights = shown["weights"]
-        chart = heatmap(weights, title=f"Attention weights, {shown['stack']} layer {shown['layer']} "
-                                       f"head {shown['head']}", rows="query", cols="key",
-                        hide=_hidden(shown))
-        text += "\n" + render_table(chart, terminal)
-    elif shown is not None:
-        cells = [{"query": i, **{f"k{j}": f"{w:.3f}" for j, w in enumerate(row)}}
-                 for i, row in enumerate(shown["weights"])]
-        text += "\n" + render_text(cells, concrete, title="Attention weights", terminal=terminal)
-    return text

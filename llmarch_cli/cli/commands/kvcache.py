@@ -37,12 +37,6 @@ EXAMPLES = (  # shown under --help
 RESULT = ("llmarch_cli.analysis.results", "KvCacheRow", "list")  # `llmarch schema kvcache`
 
 DEFAULT_MODEL = "llama-2-7b"
-COLUMNS = {
-    "model": "Model", "context": "Context", "batch": "Batch", "kv_dtype": "KV dtype",
-    "num_kv_heads": "KV heads", "sliding_window": "Window", "bytes_per_token": "Per token (B)",
-    "total_bytes": "Total (IEC)", "baseline_total_bytes": "Baseline (IEC)",
-    "saving_ratio": "Saving (x)",
-}
 
 
 def kvcache(
@@ -78,6 +72,7 @@ def kvcache(
     from llmarch_cli.analysis.kvcache import context_ladder, kv_rows, kv_terms
     from llmarch_cli.cli.options import report_notes, select_models, what_if
     from llmarch_cli.render.output import emit, note
+    from llmarch_cli.render.views import kvcache_view
 
     kvd = dtype_alias or kv_dtype
     resolved = select_models(models, all_presets, family, feature,
@@ -90,25 +85,20 @@ def kvcache(
         raise LlmarchError("none of the models selected keeps a KV cache (all are encoder-only)")
     if skipped:  # selected by --all/--family/--feature: encoder-only presets keep no cache
         note(f"note: encoder-only models keep no KV cache, left out: {', '.join(skipped)}")
-    rows = []
+    rows, explained = [], []
     for model in resolved:
         spec = model.spec
         if spec.id in skipped:
             continue
         contexts = context or context_ladder(spec.max_context)
-        rows += kv_rows(spec, contexts, batch, kvd, engine, encoder_length=encoder_length,
-                        baseline=model.baseline if model.changed else None)
+        mine = kv_rows(spec, contexts, batch, kvd, engine, encoder_length=encoder_length,
+                       baseline=model.baseline if model.changed else None)
+        rows += mine
         if max(contexts) > spec.max_context:
             note(f"note: context {max(contexts):,} exceeds the {spec.max_context:,} tokens {spec.id} "
                  "was trained for; the cache is computed anyway")
-    data = [r.model_dump(mode="json", exclude_unset=True) for r in rows]
-    names = ", ".join(m.spec.id for m in resolved)
-    emit(data, fmt, columns={k: v for k, v in COLUMNS.items() if k in data[0]},
-         title=f"KV cache of {names} ({kvd.name}, IEC units)", output=output)
-    if explain:
-        from llmarch_cli.render.explain import print_explanation
-
-        spec = resolved[-1].spec
-        terms = kv_terms(spec, rows[-1].context, rows[-1].batch, kvd, engine, encoder_length)
-        print_explanation(terms, fmt, output)
+        if explain:  # the largest row of each model
+            top = max(mine, key=lambda r: (r.context, r.batch))
+            explained.append((top, kv_terms(spec, top.context, top.batch, kvd, engine, encoder_length)))
+    emit(kvcache_view(rows, explained), fmt, output)
     report_notes(resolved)

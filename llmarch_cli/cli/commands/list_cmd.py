@@ -11,11 +11,6 @@ EXAMPLES = (  # shown under --help
     "llmarch list -f csv > presets.csv",
 )
 
-COLUMNS = ("model", "family", "name", "developer", "released", "architecture", "attention",
-           "total_params", "active_params", "features", "licence", "open_licence", "languages")
-TABLE_COLUMNS = ("model", "family", "released", "architecture", "attention", "total_params",
-                 "features", "licence")
-
 
 def list_models(
     family: FamilyOpt = None,
@@ -30,7 +25,8 @@ def list_models(
     licence is OSI open source (Apache-2.0, MIT) and the languages.
     """
     from llmarch_cli.analysis.params import count_params
-    from llmarch_cli.render.output import emit, resolve_format
+    from llmarch_cli.render.output import emit
+    from llmarch_cli.render.views import list_view
     from llmarch_cli.specs.loader import load_preset
     from llmarch_cli.specs.selection import select_preset_ids
 
@@ -54,5 +50,4 @@ def list_models(
         }
         for s in specs
     ]
-    human = resolve_format(fmt, output) in ("table", "md")
-    emit(rows, fmt, columns=TABLE_COLUMNS if human else COLUMNS, output=output)
+    emit(list_view(rows), fmt, output)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -104,6 +103,8 @@ def memory(
     from llmarch_cli.analysis.training import DEFAULT_RANK, training_memory
     from llmarch_cli.cli.options import report_notes, select_models, what_if
     from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.render.output import emit
+    from llmarch_cli.render.views import memory_view
 
     given = {"--quant": quant, "--kv-dtype": kv_dtype, "--engine": engine,
              "--encoder-length": encoder_length, "--optimizer": optimizer,
@@ -133,42 +134,5 @@ def memory(
                                              batch=size, par=par, engine=engine or Engine.minimal,
                                              encoder_length=encoder_length)
                             for fmt in quant or (BF16,)]
-    emit_memory(results, fmt, output, explain)
+    emit(memory_view(results, explain), fmt, output)
     report_notes(resolved)
-
-
-SUMMARY_COLUMNS = {
-    "model": "Model", "mode": "Mode", "weight_format": "Format", "kv_dtype": "KV dtype",
-    "context": "Context", "batch": "Batch", "weights_bytes": "Weights (IEC)",
-    "kv_cache_bytes": "KV cache (IEC)", "activation_bytes": "Activations (IEC)",
-    "overhead_bytes": "Overhead (IEC)", "total_bytes": "Total (IEC)",
-}
-
-
-def emit_memory(results: list, fmt: str, output: Path | None, explain: bool) -> None:
-    """One result: JSON is the result in bytes, tables one row per term plus the total (the
-    keys of JSON's terms: name, bytes). Several: one row per result (JSON: a list)."""
-    from llmarch_cli.render.output import emit, resolve_format
-
-    concrete = resolve_format(fmt, output)
-    if concrete in ("json", "jsonl"):
-        data = [r.model_dump(mode="json", exclude_none=True) for r in results]
-        emit(data[0] if len(data) == 1 and concrete == "json" else data, concrete, output=output)
-    elif len(results) > 1:
-        rows = [r.model_dump(mode="json", exclude_none=True, exclude={"terms"}) for r in results]
-        human = concrete in ("table", "md")
-        emit(rows, concrete, columns=SUMMARY_COLUMNS if human else None, output=output,
-             title="Memory per GPU (IEC units)")
-    else:
-        result = results[0]
-        rows = [{"name": t.name, "bytes": t.bytes} for t in result.terms]
-        rows.append({"name": "total", "bytes": result.total_bytes})
-        title = (f"{result.model}: {result.mode}, {result.weight_format}, context {result.context:,}, "
-                 f"batch {result.batch}, per GPU of {result.gpus} (IEC units)")
-        emit(rows, concrete, columns={"name": "Term", "bytes": "Memory (IEC)"}, title=title,
-             output=output)
-    if explain:
-        from llmarch_cli.render.explain import print_explanation
-
-        for result in results:
-            print_explanation(result.terms, concrete, output)

@@ -31,10 +31,6 @@ EXAMPLES = (  # shown under --help
 )
 RESULT = ("llmarch_cli.analysis.results", "ParamsResult", "each")  # `llmarch schema params`
 
-SUMMARY = ("total_params", "active_params", "embedding_params", "lm_head_params",
-           "non_embedding_params")
-
-
 def params(
     models: SelectModelsArg = None,
     all_presets: AllOpt = False,
@@ -59,37 +55,9 @@ def params(
     """
     from llmarch_cli.analysis.params import count_params
     from llmarch_cli.cli.options import report_notes, select_models, what_if
-    from llmarch_cli.render.output import on_terminal, render_text, resolve_format, write_text
+    from llmarch_cli.render.output import emit
+    from llmarch_cli.render.views import params_view
 
     resolved = select_models(models, all_presets, family, feature, what_if(sets, gqa, mqa, mha, window))
-    results = [count_params(m.spec) for m in resolved]
-    concrete = resolve_format(fmt, output)
-    terminal = on_terminal(concrete, output)
-    groups = [{"model": r.model, **g.model_dump()} for r in results for g in r.breakdown]
-    if concrete in ("json", "jsonl"):
-        text = render_text(results[0] if len(results) == 1 and concrete == "json" else results, concrete)
-    elif concrete in ("csv", "tsv"):
-        text = render_text(groups if breakdown else [r.model_dump(exclude={"breakdown"}) for r in results],
-                           concrete)
-    else:
-        text = "\n".join(_human(result, breakdown, concrete, terminal) for result in results)
-    write_text(text, output)
+    emit(params_view([count_params(m.spec) for m in resolved], breakdown), fmt, output)
     report_notes(resolved)
-
-
-def _human(result, breakdown: bool, concrete: str, terminal: bool) -> str:
-    from llmarch_cli.render.formats import header
-    from llmarch_cli.render.output import render_text
-    from llmarch_cli.render.units import format_count
-
-    summary = [{"count": header(k), "params": format_count(getattr(result, k)),
-                "exact": f"{getattr(result, k):,}"} for k in SUMMARY]
-    text = render_text(summary, concrete, title=f"{result.model} parameters", terminal=terminal,
-                       columns={"count": "", "params": "Params (SI)", "exact": "Exact"})
-    if breakdown:
-        groups = [g.model_dump() for g in result.breakdown]
-        text += "\n" + render_text(groups, concrete, title="Breakdown", terminal=terminal,
-                                   columns={"stack": "Stack", "component": "Component",
-                                            "per_layer": "Per layer (params)", "layers": "Layers",
-                                            "total": "Total (params)"})
-    return text

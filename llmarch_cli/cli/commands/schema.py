@@ -47,13 +47,13 @@ def schema(
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.render.formats import to_json
     from llmarch_cli.render.output import emit, write_text
+    from llmarch_cli.render.views import schema_list_view
 
     results = _results()
     if command is None:
         rows = [{"command": name, "result": cls, "json": SHAPES[shape]}
                 for name, (_module, cls, shape) in results.items()]
-        emit(rows, fmt, columns={"command": "Command", "result": "Result model", "json": "JSON"},
-             title="Commands with a result model (llmarch schema COMMAND)", output=output)
+        emit(schema_list_view(rows), fmt, output)
         return
     if command not in results:
         raise LlmarchError(f"no result model for {command!r}", f"commands: {', '.join(results)}")
