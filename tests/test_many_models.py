@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+from conftest import run as run_any
 from conftest import run_ok as run
 
 PRESET_FILES = Path(__file__).resolve().parents[1] / "llmarch_cli" / "specs" / "presets"
@@ -63,3 +64,11 @@ def test_fit_gives_a_row_per_context_that_fits():
     rows = json.loads(run("fit", "--memory", "80GiB", "-c", "2k,4k", "--quant", "bf16", "--json").stdout)
     llama = [r for r in rows if r["model"] == "llama-2-7b"]
     assert [r["context"] for r in llama] == [2048, 4096]
+
+
+def test_kvcache_all_leaves_out_encoder_only_presets_with_a_note_but_refuses_one_named():
+    result = run_any("kvcache", "--all", "-c", "512", "-f", "tsv")
+    assert result.exit_code == 0 and "left out: bert-base-uncased, bert-large-uncased" in result.stderr
+    assert "bert-base-uncased" not in result.stdout
+    named = run_any("kvcache", "bert-base-uncased")
+    assert named.exit_code == 2 and "encoder-only" in named.stderr

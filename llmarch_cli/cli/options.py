@@ -169,8 +169,10 @@ NoColorOpt = Annotated[bool, typer.Option(
 
 
 def what_if(sets: list[str] | None = None, gqa: int | None = None, mqa: bool = False,
-            mha: bool = False, window: int | None = None) -> WhatIf:
-    """The what-if options of a command as one structured value."""
+            mha: bool = False, window: int | None = None) -> WhatIf | None:
+    """The what-if options of a command as one structured value, or None without any."""
+    if not sets and gqa is None and not mqa and not mha and window is None:
+        return None
     from llmarch_cli.specs.overrides import WhatIf
 
     return WhatIf.parse(sets, window=window, kv_heads=gqa, mqa=mqa, mha=mha)

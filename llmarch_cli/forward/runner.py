@@ -107,7 +107,7 @@ def run_forward(model: ResolvedModel, tokens: list[int], *, scale: str = "tiny",
     from llmarch_cli.forward.layout import stacks
 
     spec = runtime_spec(model, scale)
-    stack, layers = stacks(spec)[-1]
+    _, stack, layers = stacks(spec)[-1]
     if show is not None:
         layer, head = show
         if layer >= layers:

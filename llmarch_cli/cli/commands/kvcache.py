@@ -77,9 +77,19 @@ def kvcache(
     kvd = dtype_alias or kv_dtype
     resolved = select_models(models, all_presets, family, feature,
                              what_if(sets, gqa, mqa, mha, window), default=DEFAULT_MODEL)
+    named = set(models or ())
+    skipped = [m.spec.id for m in resolved if m.spec.architecture == "encoder" and m.ref not in named]
+    if len(skipped) == len(resolved):
+        from llmarch_cli.errors import LlmarchError
+
+        raise LlmarchError("none of the models selected keeps a KV cache (all are encoder-only)")
+    if skipped:  # selected by --all/--family/--feature: encoder-only presets keep no cache
+        note(f"note: encoder-only models keep no KV cache, left out: {', '.join(skipped)}")
     rows, explained = [], []
     for model in resolved:
         spec = model.spec
+        if spec.id in skipped:
+            continue
         contexts = context or context_ladder(spec.max_context)
         mine = kv_rows(spec, contexts, batch, kvd, engine, encoder_length=encoder_length,
                        baseline=model.baseline if model.changed else None)
