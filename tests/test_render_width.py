@@ -49,7 +49,8 @@ def pages() -> dict[str, object]:
         "memory one": views.memory_view([inference_memory(llama, context=4096)], explain=True),
         "memory many": views.memory_view([inference_memory(llama, context=c) for c in (4096, 8192)]
                                          + [training_memory(mixtral, mode="lora")]),
-        "fit": views.fit_view(fit_all([llama, mixtral, gpt2], 24 * GIB, gpus=2).rows, "fit", explain=True),
+        "fit": views.fit_view(fit_all([llama, mixtral, gpt2], 24 * GIB, gpus=2).rows, "24 GiB",
+                              gpus=2, explain=True),
         "compare": views.compare_view(compare_specs([llama, mixtral, gpt2])),
         "diff": views.diff_view(diff_specs(llama, mixtral)),
         "show one": views.show_view([mixtral]),

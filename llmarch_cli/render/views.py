@@ -130,15 +130,21 @@ FIT_COLUMNS = {
 }
 
 
-def fit_view(rows: Sequence[FitRow], title: str, explain: bool = False) -> Page:
-    """One row per model that fits (largest first); --explain itemises the top one."""
+def fit_view(rows: Sequence[FitRow], where: str, gpus: int = 1, train: str | None = None,
+             explain: bool = False) -> Page:
+    """One row per model that fits ``where`` (largest first); notes on models split over
+    fewer GPUs than given; --explain itemises the top row."""
     flat = [r.model_dump(mode="json", exclude={"terms"}) for r in rows]
-    columns = FIT_COLUMNS | ({"tp": "TP", "dp": "DP"} if rows and rows[0].gpus > 1 else {})
+    columns = FIT_COLUMNS | ({"tp": "TP", "dp": "DP"} if gpus > 1 else {})
+    title = f"Models that fit {where} ({'training ' + train if train else 'inference'}, per GPU, IEC units)"
+    split = list(dict.fromkeys(r.model for r in rows if r.tp < r.gpus))
+    notes = [f"note: {gpus} does not divide the attention heads of {', '.join(split)}: each is split "
+             "over fewer GPUs (TP) with the rest as data-parallel replicas (DP)"] if split else []
+    notes += [] if rows else [f"nothing fits {where} at this context and batch"]
     lines = explanation(rows[0].terms, _memory_title(rows[0])) if explain and rows else []
     data = [r.model_dump(mode="json") for r in rows]
-    return Page(data, flat, jsonl=data,
-                record_columns=list(flat[0]) if flat else list(FIT_COLUMNS),
-                sections=[Section(flat, columns, title)], explanation=lines)
+    return Page(data, flat, jsonl=data, record_columns=list(flat[0]) if flat else list(FIT_COLUMNS),
+                sections=[Section(flat, columns, title)], notes=notes, explanation=lines)
 
 
 # compare and diff ----------------------------------------------------------------------------
