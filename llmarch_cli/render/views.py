@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         MemoryResult,
         MemoryTerm,
         ParamsResult,
+        PresetRow,
     )
     from llmarch_cli.specs.model import ArchSpec
 
@@ -239,10 +240,10 @@ LIST_TABLE_COLUMNS = ("model", "family", "released", "architecture", "attention"
                       "features", "licence")
 
 
-def list_view(rows: Sequence[Mapping[str, Any]]) -> Page:
+def list_view(rows: Sequence[PresetRow]) -> Page:
     """Every key in machine formats; the table shows the main columns."""
-    return Page(list(rows), list(rows),
-                sections=[Section(rows, {k: header(k) for k in LIST_TABLE_COLUMNS})])
+    data = [r.model_dump(mode="json") for r in rows]
+    return Page(data, data, sections=[Section(data, {k: header(k) for k in LIST_TABLE_COLUMNS})])
 
 
 # forward -------------------------------------------------------------------------------------
@@ -280,7 +281,7 @@ def forward_view(result: Any) -> Page:
         Section([{k: _sig(v) for k, v in row.items()} for row in layers], LAYER_COLUMNS, title),
         Section([{"stage": name, "ms": _sig(ms)} for name, ms in result.stages_ms.items()],
                 {"stage": "Stage", "ms": "Time (ms)"}, "Time per stage"),
-        Section([{"token_id": t.token_id, "prob": float(f"{t.prob:.4g}")} for t in result.top_next_tokens],
+        Section([{"token_id": str(t.token_id), "prob": float(f"{t.prob:.4g}")} for t in result.top_next_tokens],
                 {"token_id": "Token ID", "prob": "Probability"}, "Top next tokens"),
     ]
     pictures: list[dict[str, Any]] = []
