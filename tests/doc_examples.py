@@ -5,7 +5,9 @@ lines below it, up to the next ``$`` line or the end of the block) or an ``llmar
 ``sh`` block (run only). A ``cat FILE |``, ``echo TEXT |`` or ``printf TEXT |`` before llmarch
 becomes its stdin; stages after it (``| jq ...``, ``| head -3``) run as programs when they are
 installed; ``> FILE`` is dropped. Output is what a terminal shows: stderr (notes, errors) and
-then stdout. In a documented output a line ``...`` stands for any number of lines.
+then stdout. In a documented output a line ``...`` stands for any number of lines. The exit
+code expected is 2 where the output starts with ``llmarch: error:``, 3 where the command's
+comment says ``# exit 3`` (``inspect --against`` on a mismatch), else 0.
 
 ``python tests/doc_examples.py`` (``make docs``) rewrites every documented output that differs
 from what the example prints now; tests/test_docs.py fails on any difference.
@@ -39,10 +41,15 @@ class Example:
     output: list[str] = field(default_factory=list)  # documented lines (console blocks)
     shows_output: bool = False  # a console example (an empty output is documented as empty)
 
+    comment: str = ""  # after "  #" on the command line
+
     @property
     def code(self) -> int:
-        """2 when the docs show an error right below, else 0."""
-        return 2 if self.output and self.output[0].startswith("llmarch: error:") else 0
+        """2 when the docs show an error right below, 3 when the comment says ``exit 3``
+        (``inspect --against`` on a mismatch), else 0."""
+        if self.output and self.output[0].startswith("llmarch: error:"):
+            return 2
+        return 3 if "exit 3" in self.comment else 0
 
     @property
     def name(self) -> str:
@@ -58,12 +65,14 @@ def examples(paths: list[Path] = DOCS) -> list[Example]:
                 block, current = (line[3:].strip() if block is None else None), None
                 continue
             if block == "console" and line.startswith("$ "):
-                current = Example(path, index, line[2:].split("  #")[0].strip(), shows_output=True)
+                text, _, comment = line[2:].partition("  #")
+                current = Example(path, index, text.strip(), shows_output=True, comment=comment)
                 found.append(current) if "llmarch" in current.command else None
             elif block == "console" and current is not None:
                 current.output.append(line)
             elif block == "sh" and line.startswith("llmarch "):
-                found.append(Example(path, index, line.split("  #")[0].strip()))
+                text, _, comment = line.partition("  #")
+                found.append(Example(path, index, text.strip(), comment=comment))
     for example in found:
         while example.output and not example.output[-1].strip():
             example.output.pop()
@@ -166,13 +175,18 @@ def matches(documented: list[str], actual: list[str]) -> bool:
 
 @contextlib.contextmanager
 def example_folder() -> Iterator[Path]:
-    """A temporary working folder holding the files examples name: config.json, my-arch.toml."""
+    """A temporary working folder holding the files examples name: config.json, my-arch.toml
+    and the inspect checkpoints (tiny-llama, tiny-llama-q4_k_m.gguf, broken.gguf)."""
+    from checkpoint_files import LLAMA, llama_shapes, write_gguf, write_safetensors
     from conftest import run
 
     old = Path.cwd()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder)
         shutil.copy(ROOT / "tests" / "data" / "tiny-gqa.json", path / "config.json")
+        write_safetensors(path / "tiny-llama", llama_shapes(), LLAMA, shards=2)
+        write_gguf(path / "tiny-llama-q4_k_m.gguf")
+        (path / "broken.gguf").write_bytes(b"GGUX")
         spec = run("spec", "export", "llama-2-7b", "--gqa", "8")
         (path / "my-arch.toml").write_text(spec.stdout)
         os.chdir(path)

@@ -1,7 +1,7 @@
 """The folder arrows, read from the source: every import of every module, at any depth (ast).
 
 cli -> render -> analysis -> specs; cli -> forward -> kernels -> specs (checkpoints and learn
-use what is below them). rich only in render/, numpy only in kernels/, forward/ and
+use what is below them: checkpoints reads specs and analysis). rich only in render/, numpy only in kernels/, forward/ and
 checkpoints/, typer only in cli/.
 """
 
@@ -20,7 +20,7 @@ BELOW: dict[str, set[str]] = {
     "analysis": {"specs"},
     "render": {"analysis", "specs"},
     "kernels": {"specs"},
-    "checkpoints": {"specs"},
+    "checkpoints": {"analysis", "specs"},  # inspect puts memory and KV figures beside a file
     "forward": {"kernels", "checkpoints", "specs"},
     "learn": {"render", "analysis", "forward", "kernels", "checkpoints", "specs"},
     "cli": {"render", "analysis", "forward", "kernels", "checkpoints", "learn", "specs"},
