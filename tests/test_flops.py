@@ -13,7 +13,7 @@ from llmarch_cli.analysis.flops import (
     prefill_flops,
 )
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
 
 
 def test_llama_3_1_8b_at_4k_is_15_01_gflop_linear_and_2_147_gflop_attention():

@@ -15,7 +15,8 @@ from llmarch_cli.forward.layout import check_supported
 from llmarch_cli.forward.model import BLOCKED_WINDOW_FROM, Model
 from llmarch_cli.forward.replica import random_weights, tiny_spec
 from llmarch_cli.kernels import counting
-from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES, load_preset
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES
 
 TOKENS = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]
 

@@ -13,7 +13,7 @@ import pytest
 from llmarch_cli.analysis.hardware import resolve_gpu
 from llmarch_cli.analysis.roofline import experts_touched, roofline
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
 
 BAND = (0.7, 1.1)
 GPT_FAST = "github.com/pytorch-labs/gpt-fast README, Benchmarks (A100-80GB, power-limited to 330 W)"

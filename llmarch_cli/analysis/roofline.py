@@ -25,7 +25,7 @@ from llmarch_cli.analysis.flops import (
     prefill_flops,
 )
 from llmarch_cli.analysis.hardware import Gpu
-from llmarch_cli.analysis.kvcache import DEFAULT_KV_DTYPE, kv_cache_bytes, kv_dtype
+from llmarch_cli.analysis.kvcache import KvDtype, kv_cache_bytes, kv_dtype
 from llmarch_cli.analysis.memory import Parallel, check_parallel, inference_memory, shard_fraction
 from llmarch_cli.analysis.quant_formats import UNQUANTISED_BITS, QuantFormat, weight_format
 from llmarch_cli.errors import LlmarchError, check_positive
@@ -85,7 +85,7 @@ def _seconds(flops: float, nbytes: float, peak: float, bandwidth: float) -> tupl
 
 
 def roofline(spec: ArchSpec, gpu: Gpu, *, gpus: int = 1, tp: int | None = None, batch: int = 1,
-             context: int = 4096, quant: str = "bf16", kv: str = DEFAULT_KV_DTYPE,
+             context: int = 4096, quant: str | QuantFormat = "bf16", kv: str | KvDtype = "fp16",
              bandwidth_efficiency: float = BANDWIDTH_EFFICIENCY,
              compute_efficiency: float = COMPUTE_EFFICIENCY) -> RooflineResult:
     """Prefill time and decode speed of ``spec`` on ``gpus`` x ``gpu`` (module docstring)."""
@@ -100,7 +100,8 @@ def roofline(spec: ArchSpec, gpu: Gpu, *, gpus: int = 1, tp: int | None = None, 
     check_efficiency("--compute-efficiency", compute_efficiency)
     if spec.architecture == "encoder":
         raise LlmarchError(f"{spec.id} is encoder-only: it decodes no tokens")
-    fmt, kvd = weight_format(quant), kv_dtype(kv)
+    fmt = weight_format(quant) if isinstance(quant, str) else quant
+    kvd = kv_dtype(kv) if isinstance(kv, str) else kv
     dtype = compute_dtype(gpu, fmt)
     peak = gpu.peak_flops[dtype] * compute_efficiency
     bandwidth = gpu.bandwidth_bytes_per_s * bandwidth_efficiency
@@ -122,7 +123,7 @@ def roofline(spec: ArchSpec, gpu: Gpu, *, gpus: int = 1, tp: int | None = None, 
         return total, max(total / tp / peak, read / bandwidth)
 
     prefill_total, prefill_s = prefill(batch)
-    need = inference_memory(spec, quant=fmt.name, kv=kvd.name, context=context, batch=batch,
+    need = inference_memory(spec, quant=fmt, kv=kvd, context=context, batch=batch,
                             par=Parallel(gpus=tp, tp=tp)).total_bytes
     return RooflineResult(
         model=spec.id, gpu=gpu.id, gpus=gpus, tp=tp, batch=batch, context=context,

@@ -1,4 +1,4 @@
-"""Views of the compute results (``flops``, ``complexity``, ``roofline``) and their ``--explain``.
+"""Views of the compute results (``flops``, ``complexity``, ``roofline``) as ``Page``\\ s.
 
 Each view picks the columns a table shows and titles them with units; JSON carries every key.
 Nothing is computed here.
@@ -6,9 +6,7 @@ Nothing is computed here.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from llmarch_cli.analysis.compute_results import (
     ComplexityRow,
@@ -17,7 +15,8 @@ from llmarch_cli.analysis.compute_results import (
     MeasuredKernel,
     RooflineResult,
 )
-from llmarch_cli.render.output import emit, note, resolve_format
+from llmarch_cli.render.formats import header, humanise
+from llmarch_cli.render.page import Page, Section
 from llmarch_cli.render.units import format_bytes, format_flops
 
 FLOPS_COLUMNS = {
@@ -39,39 +38,6 @@ MEASURED_COLUMNS = {
 }
 
 
-def flops_view(rows: Sequence[FlopsRow], fmt: str, output: Path | None) -> None:
-    """One row per (model, context); JSON adds the per-component breakdown."""
-    concrete = resolve_format(fmt, output)
-    if concrete in ("json", "jsonl"):
-        emit(list(rows), fmt, output=output)
-        return
-    flat = [r.model_dump(exclude={"breakdown"}) for r in rows]
-    emit(flat, fmt, columns=FLOPS_COLUMNS if concrete in ("table", "md") else None,
-         title="FLOPs per token decoded at each context (prefill: the whole prompt)", output=output)
-
-
-def complexity_view(rows: Sequence[ComplexityRow], fmt: str, output: Path | None) -> None:
-    concrete = resolve_format(fmt, output)
-    first = rows[0]
-    title = (f"Attention of {first.model} over whole sequences, causal (window {first.window:,}; "
-             f"attention overtakes the FFN at {first.attention_overtakes_ffn_tokens:,} tokens; "
-             f"stacked windows reach {first.receptive_field_tokens:,} tokens)")
-    emit(list(rows), fmt, columns=COMPLEXITY_COLUMNS if concrete in ("table", "md") else None,
-         title=title, output=output)
-
-
-def measured_view(rows: Sequence[MeasuredKernel], fmt: str, output: Path | None) -> None:
-    concrete = resolve_format(fmt, output)
-    emit(list(rows), fmt, columns=MEASURED_COLUMNS if concrete in ("table", "md") else None,
-         title="Measured exponents of the numpy attention kernels (log-log slopes)", output=output)
-
-
-def roofline_view(result: RooflineResult, fmt: str, output: Path | None) -> None:
-    concrete = resolve_format(fmt, output)
-    emit(result.model_dump(exclude={"terms"}) if concrete not in ("json", "jsonl") else result,
-         fmt, output=output)
-
-
 def _value(term: ComputeTerm) -> str:
     if term.unit.startswith("FLOP"):
         return format_flops(term.value) + term.unit[4:]
@@ -80,9 +46,9 @@ def _value(term: ComputeTerm) -> str:
     return f"{term.value:,.6g} {term.unit}"
 
 
-def explanation_lines(terms: Sequence[ComputeTerm]) -> list[str]:
-    """Name and value, formula, inputs and assumption of every term."""
-    lines = []
+def explanation(terms: Sequence[ComputeTerm], heading: str | None = None) -> list[str]:
+    """``--explain``: name and value, formula, inputs and assumption of every term."""
+    lines = [heading] if heading else []
     for t in terms:
         lines += [f"{t.name}: {_value(t)}", f"  formula: {t.formula}", f"  inputs: {t.inputs}"]
         if t.assumption:
@@ -90,10 +56,36 @@ def explanation_lines(terms: Sequence[ComputeTerm]) -> list[str]:
     return lines
 
 
-def print_explanation(terms: Sequence[ComputeTerm], fmt: str, output: Path | None) -> None:
-    """Beside a table on stdout; on stderr beside machine formats or a file."""
-    text = "\n".join(explanation_lines(terms))
-    if resolve_format(fmt, output) in ("table", "md") and output is None:
-        sys.stdout.write(text + "\n")
-    else:
-        note(text)
+def flops_view(rows: Sequence[FlopsRow], explained: Sequence[tuple[str, Sequence[ComputeTerm]]] = ()) -> Page:
+    """One row per (model, context, batch); JSON adds the per-component breakdown."""
+    data = [r.model_dump(mode="json") for r in rows]
+    flat = [r.model_dump(mode="json", exclude={"breakdown"}) for r in rows]
+    lines = [line for heading, terms in explained for line in explanation(terms, heading)]
+    title = "FLOPs per token decoded at each context (prefill: the whole prompt)"
+    return Page(data, flat, sections=[Section(flat, FLOPS_COLUMNS, title)], explanation=lines)
+
+
+def complexity_view(rows: Sequence[ComplexityRow], terms: Sequence[ComputeTerm] = ()) -> Page:
+    data = [r.model_dump(mode="json") for r in rows]
+    first = rows[0]
+    title = (f"Attention of {first.model} over whole sequences, causal (window {first.window:,}; "
+             f"attention overtakes the FFN at {first.attention_overtakes_ffn_tokens:,} tokens; "
+             f"stacked windows reach {first.receptive_field_tokens:,} tokens)")
+    return Page(data, data, sections=[Section(data, COMPLEXITY_COLUMNS, title)],
+                explanation=explanation(terms))
+
+
+def measured_view(rows: Sequence[MeasuredKernel]) -> Page:
+    data = [r.model_dump(mode="json") for r in rows]
+    title = "Measured exponents of the numpy attention kernels (log-log slopes)"
+    return Page(data, data, sections=[Section(data, MEASURED_COLUMNS, title)])
+
+
+def roofline_view(result: RooflineResult, explain: bool = False) -> Page:
+    """One object; tables list field and value; ``--explain`` itemises the step."""
+    flat = result.model_dump(mode="json", exclude={"terms"})
+    fields = [{"field": header(k), "value": humanise(k, v)} for k, v in flat.items()]
+    title = f"{result.model} on {result.gpus} x {result.gpu}, batch {result.batch:,}, context {result.context:,}"
+    return Page(result.model_dump(mode="json"), [flat],
+                sections=[Section(fields, {"field": "Field", "value": "Value"}, title)],
+                explanation=explanation(result.terms) if explain else ())

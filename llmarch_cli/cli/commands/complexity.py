@@ -8,6 +8,7 @@ import typer
 
 from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt, SetOpt, complete_model
 
+RESULT = ("llmarch_cli.analysis.compute_results", "ComplexityRow", "list")  # without --measure
 EXAMPLES = (  # shown under --help
     "llmarch complexity",
     "llmarch complexity llama-3.1-8b --seq 4k,32k,128k --window 4k",
@@ -57,23 +58,25 @@ def complexity(
         complexity_terms,
         default_window,
     )
-    from llmarch_cli.cli.options import load_spec
+    from llmarch_cli.cli.options import report_notes, resolve, what_if
     from llmarch_cli.cli.sizes import parse_count, parse_counts
-    from llmarch_cli.render.compute import complexity_view, print_explanation
+    from llmarch_cli.render.compute import complexity_view
+    from llmarch_cli.render.output import emit
 
     lengths = parse_counts(seq, "--seq") if seq else None
     width = parse_count(window, "--window") if window is not None else None
-    spec = load_spec(model, sets)
+    resolved = resolve(model, what_if(sets))
+    spec = resolved.spec
     if measure:
         _measure(spec, lengths, width or MEASURE_SPAN, plot, fmt, output)
-        return
-    width = width or default_window(spec)
-    rows = complexity_rows(spec, lengths or LENGTHS, width)
-    if plot:
-        _plot(rows, (), fmt, output)
-    complexity_view(rows, fmt, output)
-    if explain:
-        print_explanation(complexity_terms(spec, rows[-1].seq_len, width), fmt, output)
+    else:
+        width = width or default_window(spec)
+        rows = complexity_rows(spec, lengths or LENGTHS, width)
+        if plot:
+            _plot(rows, (), fmt, output)
+        terms = complexity_terms(spec, rows[-1].seq_len, width) if explain else ()
+        emit(complexity_view(rows, terms), fmt, output)
+    report_notes([resolved])
 
 
 def _measure(spec, lengths, span, plot, fmt, output) -> None:
@@ -87,7 +90,7 @@ def _measure(spec, lengths, span, plot, fmt, output) -> None:
     from llmarch_cli.analysis.compute_results import MeasuredKernel
     from llmarch_cli.kernels.scaling import DEFAULT_LENGTHS, KERNELS, measure, slope
     from llmarch_cli.render.compute import measured_view
-    from llmarch_cli.render.output import note
+    from llmarch_cli.render.output import emit, note
 
     per_kernel = {k: sorted(set(lengths)) if lengths else list(DEFAULT_LENGTHS[k]) for k in KERNELS}
     if lengths and len(set(lengths)) < 2:
@@ -108,7 +111,7 @@ def _measure(spec, lengths, span, plot, fmt, output) -> None:
             analytic_time_exponent=t_exp, analytic_memory_exponent=m_exp))
     if plot:
         _plot(rows, results, fmt, output)
-    measured_view(results, fmt, output)
+    emit(measured_view(results), fmt, output)
 
 
 def _plot(rows, measured, fmt, output) -> None:

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from llmarch_cli.cli.options import (
+    BatchOpt,
+    ContextOpt,
     Format,
     FormatOpt,
     GqaOpt,
@@ -22,15 +24,13 @@ EXAMPLES = (  # shown under --help
     "llmarch flops llama-3.1-8b mixtral-8x7b --json | jq '.[].linear_flops_per_token'",
     "llmarch flops mixtral --explain",
 )
+RESULT = ("llmarch_cli.analysis.compute_results", "FlopsRow", "list")  # `llmarch schema flops`
 
 
 def flops(
     models: ModelsArg,
-    context: Annotated[str | None, typer.Option(
-        "--context", "-c", metavar="N[,N...]", show_default=False,
-        help="Tokens in context (4k, 128k); default min(4k, the model's maximum).")] = None,
-    batch: Annotated[str, typer.Option(
-        "--batch", "-b", metavar="B", help="Sequences prefilled at once (scales prefill_flops).")] = "1",
+    context: ContextOpt = None,
+    batch: BatchOpt = "1",
     sets: SetOpt = None,
     gqa: GqaOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")] = False,
@@ -43,20 +43,24 @@ def flops(
     linear = 2 x the matmul weights a token uses (MoE: top-k and shared experts and the router;
     the head counts; embedding lookups are free); attention = 4 x heads x head_dim x keys seen,
     per layer, a sliding layer seeing min(N, W). Prefill sums over positions under the causal
-    mask. JSON: one object per (model, context) with a per-component breakdown.
+    mask, for --batch prompts. Default context: min(4k, the model's maximum). JSON: one object
+    per (model, context, batch) with a per-component breakdown.
     """
     from llmarch_cli.analysis.flops import flops_row, flops_terms
     from llmarch_cli.analysis.memory import default_context
-    from llmarch_cli.cli.options import load_spec
-    from llmarch_cli.cli.sizes import parse_count, parse_counts
-    from llmarch_cli.render.compute import flops_view, print_explanation
+    from llmarch_cli.cli.options import report_notes, resolve, what_if
+    from llmarch_cli.render.compute import flops_view
+    from llmarch_cli.render.output import emit
 
-    batch_size = parse_count(batch, "--batch")
-    contexts = parse_counts(context, "--context") if context else None
-    specs = [load_spec(m, sets, gqa) for m in models]
-    rows = [flops_row(s, c, batch_size) for s in specs for c in contexts or [default_context(s)]]
-    flops_view(rows, fmt, output)
-    if explain:
-        for spec in specs:
-            ctx = (contexts or [default_context(spec)])[-1]
-            print_explanation(flops_terms(spec, ctx, batch_size), fmt, output)
+    change = what_if(sets, gqa)
+    resolved = [resolve(m, change) for m in dict.fromkeys(models)]
+    rows, explained = [], []
+    for model in resolved:
+        spec = model.spec
+        contexts = context or (default_context(spec),)
+        rows += [flops_row(spec, c, b) for c in contexts for b in batch]
+        if explain:
+            explained.append((f"{spec.id}, context {contexts[-1]:,}, batch {batch[-1]:,}",
+                              flops_terms(spec, contexts[-1], batch[-1])))
+    emit(flops_view(rows, explained), fmt, output)
+    report_notes(resolved)

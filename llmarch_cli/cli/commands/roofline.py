@@ -16,6 +16,7 @@ from llmarch_cli.cli.options import (
     SetOpt,
 )
 
+RESULT = ("llmarch_cli.analysis.compute_results", "RooflineResult", "each")  # `llmarch schema`
 EXAMPLES = (  # shown under --help
     "llmarch roofline llama-3-8b --gpu h100",
     "llmarch roofline llama-3-70b --gpu h100x4 --batch 32 -c 8k",
@@ -63,21 +64,19 @@ def roofline(
     """
     from llmarch_cli.analysis.hardware import resolve_gpu
     from llmarch_cli.analysis.roofline import roofline as compute
-    from llmarch_cli.cli.options import load_spec
+    from llmarch_cli.cli.options import report_notes, resolve, what_if
     from llmarch_cli.cli.sizes import parse_count
-    from llmarch_cli.render.compute import print_explanation, roofline_view
+    from llmarch_cli.render.compute import roofline_view
+    from llmarch_cli.render.output import emit, note
+    from llmarch_cli.render.units import format_bytes
 
     device, count = resolve_gpu(gpu)
-    result = compute(load_spec(model, sets, gqa), device, gpus=count, tp=tp,
-                     batch=parse_count(batch, "--batch"), context=parse_count(context, "--context"),
-                     quant=quant, kv=kv, bandwidth_efficiency=bandwidth_efficiency,
-                     compute_efficiency=compute_efficiency)
+    resolved = resolve(model, what_if(sets, gqa))
+    result = compute(resolved.spec, device, gpus=count, tp=tp, batch=parse_count(batch, "--batch"),
+                     context=parse_count(context, "--context"), quant=quant, kv=kv,
+                     bandwidth_efficiency=bandwidth_efficiency, compute_efficiency=compute_efficiency)
     if not result.fits_memory:
-        from llmarch_cli.render.output import note
-        from llmarch_cli.render.units import format_bytes
-
         note(f"note: {result.model} needs {format_bytes(result.memory_bytes_per_gpu)} per GPU here; "
              f"{device.id} holds {format_bytes(device.memory_bytes)} (speeds assume it fits)")
-    roofline_view(result, fmt, output)
-    if explain:
-        print_explanation(result.terms, fmt, output)
+    emit(roofline_view(result, explain), fmt, output)
+    report_notes([resolved])
