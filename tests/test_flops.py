@@ -82,6 +82,7 @@ def test_mistral_stacked_windows_reach_about_131k_tokens_and_attention_overtakes
     spec = load_preset("mistral-7b-v0.1")
     # Mistral 7B paper §2: "at the last layer ... attention span of approximately 131K tokens".
     assert receptive_field(spec, 4096) == 32 * 4095 + 1
+    assert round(receptive_field(spec, 4096) / 1000) == 131
     # 2 x 3 x 4,096 x 14,336 FFN FLOPs per layer and token = 4 x 32 x 128 x (n + 1) / 2.
     assert overtake_length(spec) == -(-(2 * 2 * 3 * 4096 * 14336 - 4 * 32 * 128) // (4 * 32 * 128))
 
