@@ -85,14 +85,25 @@ def load_spec(model: str, sets: list[str] | None = None, gqa: int | None = None)
     A family name is reported on stderr with the preset it stands for (``llama -> llama-2-7b``),
     once the command has succeeded (``RESOLVED``), so that an error stays the only stderr line.
     """
+    from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.specs.hub import looks_like_hub_id
     from llmarch_cli.specs.loader import load_model, looks_like_path
     from llmarch_cli.specs.registry import resolve_id
 
     if not looks_like_path(model):
-        preset, family = resolve_id(model)
+        try:
+            preset, family = resolve_id(model)
+        except LlmarchError:
+            if not looks_like_hub_id(model):
+                raise
+            preset = family = None
         if family is not None and family != preset:
             RESOLVED.append(f"{model} -> {preset}")
     spec = load_model(model)
+    from llmarch_cli.specs.loader import HUB_NOTES
+
+    RESOLVED.extend(HUB_NOTES)
+    HUB_NOTES.clear()
     if sets or gqa is not None:
         from llmarch_cli.specs.overrides import apply_overrides
 

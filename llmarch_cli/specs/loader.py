@@ -136,5 +136,33 @@ def load_model(ref: str) -> ArchSpec:
     if looks_like_path(ref):
         text, name = read_source(ref)
         return spec_from_mapping(parse_text(text, ref if ref != "-" else "stdin"), name)
-    preset_id, _family = resolve_id(ref)
+    try:
+        preset_id, _family = resolve_id(ref)
+    except LlmarchError:
+        from llmarch_cli.specs.hub import looks_like_hub_id
+
+        if not looks_like_hub_id(ref):
+            raise
+        return load_hub_model(ref)
     return load_preset(preset_id)
+
+
+HUB_NOTES: list[str] = []  # what was fetched or read from the cache, printed on success
+
+
+def load_hub_model(ref: str) -> ArchSpec:
+    """The spec of a Hugging Face id's config.json (offline-first, see ``specs.hub``)."""
+    from llmarch_cli.specs.hub import fetch_config
+
+    fetched = fetch_config(ref)
+    HUB_NOTES.append(fetched.note)
+    origin = f"{fetched.ref}: config.json"
+    data = parse_text(fetched.text, origin)
+    if "model_type" not in data:
+        raise LlmarchError(f"{origin} has no model_type", "write an llmarch spec file for it instead")
+    spec = spec_from_mapping(data, str(fetched.ref))
+    meta = spec.meta.model_copy(update={
+        "name": fetched.ref.repo, "hf_id": fetched.ref.repo,
+        "source": fetched.source_url,
+    })
+    return spec.model_copy(update={"meta": meta})
