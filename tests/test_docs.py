@@ -99,9 +99,15 @@ def prepare(stages: list[list[str]]) -> tuple[list[str], str | None] | None:
 @pytest.fixture(scope="module")
 def shared_dir(tmp_path_factory):
     """One directory for all examples, so a file one example writes is there for the next;
-    it starts with the files the examples name: config.json and my-arch.toml."""
+    it starts with the files the examples name: config.json, my-arch.toml and the inspect
+    checkpoints (tiny-llama, tiny-llama-q4_k_m.gguf, broken.gguf)."""
+    from checkpoint_files import LLAMA, llama_shapes, write_gguf, write_safetensors
+
     path = tmp_path_factory.mktemp("examples")
     shutil.copy(ROOT / "tests" / "data" / "tiny-gqa.json", path / "config.json")
+    write_safetensors(path / "tiny-llama", llama_shapes(), LLAMA, shards=2)
+    write_gguf(path / "tiny-llama-q4_k_m.gguf")
+    (path / "broken.gguf").write_bytes(b"GGUX")
     spec = CliRunner().invoke(app, ["spec", "export", "llama-2-7b", "--gqa", "8"])
     assert spec.exit_code == 0, spec.output
     (path / "my-arch.toml").write_text(spec.stdout)
