@@ -20,6 +20,16 @@ LLAMA = {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
          "tie_word_embeddings": False}
 
 
+def record_reads(monkeypatch) -> list[int]:
+    """The byte counts of every LocalFile.read from now on (what a parser fetched)."""
+    from llmarch_cli.checkpoints.source import LocalFile
+
+    sizes: list[int] = []
+    original = LocalFile.read
+    monkeypatch.setattr(LocalFile, "read", lambda self, o, n: sizes.append(n) or original(self, o, n))
+    return sizes
+
+
 def llama_shapes(cfg: dict = LLAMA) -> dict[str, tuple[int, ...]]:
     """transformers' LlamaForCausalLM state_dict: name -> shape ([out, in] for Linear)."""
     h, f, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
@@ -66,8 +76,9 @@ def write_safetensors(folder: Path, shapes: dict[str, tuple[int, ...]], config: 
 GGUF_LLAMA = {"hidden": 256, "ffn": 512, "vocab": 320, "layers": 2, "heads": 4, "kv_heads": 2}
 
 
-def gguf_llama_shapes(tied: bool = False) -> dict[str, tuple[tuple[int, ...], str]]:
-    """llama.cpp tensor name -> (numpy shape [rows, row length], ggml type)."""
+def gguf_llama_shapes(tied: bool = False, arch: str = "llama") -> dict[str, tuple[tuple[int, ...], str]]:
+    """llama.cpp tensor name -> (numpy shape [rows, row length], ggml type); ``arch="qwen2"``
+    adds Qwen2's q, k and v biases."""
     g = GGUF_LLAMA
     h, f, v = g["hidden"], g["ffn"], g["vocab"]
     kv = h // g["heads"] * g["kv_heads"]
@@ -81,18 +92,21 @@ def gguf_llama_shapes(tied: bool = False) -> dict[str, tuple[tuple[int, ...], st
                 b + "ffn_gate.weight": ((f, h), "Q4_K"), b + "ffn_up.weight": ((f, h), "Q4_K"),
                 b + "ffn_down.weight": ((h, f), "Q6_K"), b + "attn_norm.weight": ((h,), "F32"),
                 b + "ffn_norm.weight": ((h,), "F32")}
+        if arch == "qwen2":
+            out |= {b + "attn_q.bias": ((h,), "F32"), b + "attn_k.bias": ((kv,), "F32"),
+                    b + "attn_v.bias": ((kv,), "F32")}
     return out
 
 
 def write_gguf(path: Path, tied: bool = False, split_max_tensors: int = 0,
-               file_type: str = "MOSTLY_Q4_K_M") -> list[Path]:
-    """A llama GGUF with F32, F16, Q8_0 (quantised by gguf.quants), Q4_K and Q6_K (raw blocks
+               file_type: str = "MOSTLY_Q4_K_M", arch: str = "llama") -> list[Path]:
+    """A llama (or qwen2) GGUF with F32, F16, Q8_0 (quantised by gguf.quants), Q4_K and Q6_K (raw blocks
     of the right size) tensors; split into files of ``split_max_tensors`` tensors when > 0."""
     import gguf
     from gguf.quants import quant_shape_to_byte_shape, quantize
 
     g, types = GGUF_LLAMA, gguf.GGMLQuantizationType
-    writer = gguf.GGUFWriter(path, "llama", split_max_tensors=split_max_tensors)
+    writer = gguf.GGUFWriter(path, arch, split_max_tensors=split_max_tensors)
     writer.add_name("tiny-llama")
     writer.add_block_count(g["layers"])
     writer.add_context_length(2048)
@@ -105,7 +119,7 @@ def write_gguf(path: Path, tied: bool = False, split_max_tensors: int = 0,
     writer.add_file_type(gguf.LlamaFileType[file_type])
     writer.add_token_list([f"tok{i}" for i in range(g["vocab"])])
     rng = np.random.default_rng(0)
-    for name, (shape, kind) in gguf_llama_shapes(tied).items():
+    for name, (shape, kind) in gguf_llama_shapes(tied, arch).items():
         if kind == "F32":
             writer.add_tensor(name, np.ones(shape, np.float32))
         elif kind == "F16":

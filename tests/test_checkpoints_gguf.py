@@ -6,6 +6,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llmarch_cli.checkpoints.gguf import CHUNK, ArrayInfo, parse_header
 from llmarch_cli.checkpoints.source import LocalFile
@@ -13,7 +15,7 @@ from llmarch_cli.errors import LlmarchError
 
 gguf = pytest.importorskip("gguf")
 
-from checkpoint_files import gguf_llama_shapes, write_gguf  # noqa: E402
+from checkpoint_files import gguf_llama_shapes, record_reads, write_gguf  # noqa: E402
 
 
 def test_parsed_tensors_equal_gguf_readers_types_shapes_sizes_and_offsets(tmp_path):
@@ -116,11 +118,33 @@ HOSTILE = {
 def test_hostile_header_is_one_error_that_reads_no_tensor_data(tmp_path, monkeypatch, case):
     build, message = HOSTILE[case]
     path = build(tmp_path / "bad.gguf")
-    reads: list[tuple[int, int]] = []
-    original = LocalFile.read
-    monkeypatch.setattr(LocalFile, "read",
-                        lambda self, o, n: reads.append((o, n)) or original(self, o, n))
+    reads = record_reads(monkeypatch)
     with pytest.raises(LlmarchError, match=message) as info:
         parse_header(LocalFile(path))
     assert "\n" not in info.value.message
-    assert sum(n for _, n in reads) <= CHUNK  # one chunk of read-ahead at most, never the data
+    assert sum(reads) <= CHUNK  # one chunk of read-ahead at most, never the data
+
+
+@pytest.fixture(scope="module")
+def small_gguf(tmp_path_factory) -> bytes:
+    """A valid header with strings, an array, several tensor types; data as a few bytes."""
+    kvs = [_str("general.architecture") + struct.pack("<I", 8) + _str("llama"),
+           _kv_u32("llama.block_count", 1), _str("tokens") + struct.pack("<IIQ", 8, 8, 2) + _str("a") + _str("bc")]
+    tensors = [_tensor("a", (32,), ttype=8, offset=0), _tensor("b", (4, 2), ttype=0, offset=64)]
+    path = _file(tmp_path_factory.mktemp("fuzz") / "s.gguf", kvs, tensors, data=b"\0" * 96, tail=0)
+    return path.read_bytes()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_corruption_of_a_header_is_parsed_or_one_llmarch_error(tmp_path, small_gguf, data):
+    raw = bytearray(small_gguf)
+    for _ in range(data.draw(st.integers(1, 4))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(raw)))
+    path = tmp_path / "fuzz.gguf"
+    path.write_bytes(bytes(raw[:cut] if data.draw(st.booleans()) else raw))
+    try:
+        parse_header(LocalFile(path))
+    except LlmarchError as exc:
+        assert "\n" not in exc.message

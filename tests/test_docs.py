@@ -2,7 +2,8 @@
 
 Examples are the ``$ llmarch ...`` lines of README.md and docs/commands/*.md, the ``llmarch``
 lines of their ``sh`` blocks, and every command's --help EXAMPLES. Each runs in-process with
-its output discarded: exit 0, or exit 2 where the docs show an ``llmarch: error:`` line next.
+its output discarded: exit 0, or exit 2 where the docs show an ``llmarch: error:`` line next,
+or exit 3 where the command's comment says ``# exit 3`` (``inspect --against`` on a mismatch).
 A ``cat FILE |`` or ``echo TEXT |`` before llmarch becomes stdin; pipes after it and ``>``
 redirections are dropped. Lines naming a file that is not at hand are skipped.
 """
@@ -41,8 +42,9 @@ def doc_examples() -> list[tuple[str, str, int]]:
             if command is None:
                 continue
             after = lines[index + 1] if index + 1 < len(lines) else ""
-            found.append((path.name, command.split("  #")[0].strip(),
-                          2 if after.startswith("llmarch: error:") else 0))
+            text, _, comment = command.partition("  #")
+            code = 2 if after.startswith("llmarch: error:") else 3 if "exit 3" in comment else 0
+            found.append((path.name, text.strip(), code))
     return found
 
 

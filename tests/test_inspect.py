@@ -8,6 +8,7 @@ import importlib.util
 import json
 import math
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from checkpoint_files import (
     LLAMA,
     gguf_llama_shapes,
     llama_shapes,
+    record_reads,
     write_gguf,
     write_safetensors,
 )
@@ -23,7 +25,6 @@ from test_cli_bad_input import assert_one_line_error
 from test_import_graph import loaded_packages
 from typer.testing import CliRunner
 
-from llmarch_cli.checkpoints.source import LocalFile
 from llmarch_cli.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,6 +145,8 @@ def test_gguf_counts_bytes_by_quant_type_and_real_bits_per_weight(tmp_path):
     assert out["dtypes"] == params and out["bytes"] == nbytes
     assert out["total_params"] == sum(params.values())
     assert out["bits_per_weight"] == round(sum(nbytes.values()) * 8 / sum(params.values()), 4)
+    assert out["dtype_bits_per_weight"] == {"Q4_K": 4.5, "Q8_0": 8.5, "Q6_K": 6.5625, "F16": 16.0,
+                                            "F32": 32.0}
     assert out["format"] == "gguf" and out["file_bytes"] == path.stat().st_size
 
 
@@ -166,6 +169,40 @@ def test_gguf_estimate_puts_memory_quant_beside_the_real_bytes(tmp_path):
     assert estimate["estimated_bytes"] == math.ceil(params * 8.5 / 8)  # q8_0 over every tensor
     assert estimate["file_bytes"] == out["total_bytes"]
     assert estimate["ratio"] == round(estimate["estimated_bytes"] / out["total_bytes"], 4)
+
+
+def test_qwen2_gguf_builds_the_qwen2_spec_with_its_qkv_biases(tmp_path):
+    path, = write_gguf(tmp_path / "qwen.gguf", arch="qwen2")
+    out = inspect(path)
+    assert out["architecture"]["model_type"] == "qwen2"
+    assert out["total_params"] == sum(math.prod(s) for s, _ in gguf_llama_shapes(arch="qwen2").values())
+    assert out["architecture"]["params_match"] is True
+
+
+def test_gpt_neox_gguf_rotary_dimensions_become_rotary_pct():
+    from llmarch_cli.checkpoints.architecture import gguf_config
+
+    meta = {"general.architecture": "gptneox", "gptneox.embedding_length": 64,
+            "gptneox.attention.head_count": 4, "gptneox.rope.dimension_count": 4,
+            "gptneox.block_count": 2, "gptneox.use_parallel_residual": True}
+    config = gguf_config(meta, {"output.weight"})
+    assert config["model_type"] == "gpt_neox" and config["rotary_pct"] == 0.25
+    assert config["tie_word_embeddings"] is False and config["use_parallel_residual"] is True
+
+
+def test_a_file_type_memory_cannot_size_says_so_instead_of_estimating(tmp_path):
+    path, = write_gguf(tmp_path / "mx.gguf", file_type="MOSTLY_MXFP4_MOE")
+    out = inspect(path)
+    assert "estimate" not in out
+    assert out["architecture"]["note"] == "llmarch memory has no format for file type MXFP4_MOE: no estimate"
+
+
+def test_an_architecture_without_a_spec_reader_is_still_inspected(tmp_path):
+    path, = write_gguf(tmp_path / "other.gguf", arch="mamba")
+    out = inspect(path)
+    assert out["total_params"] == sum(_gguf_expected()[0].values())
+    assert out["architecture"]["model_type"] == "mamba"
+    assert out["architecture"]["note"].startswith("llmarch has no spec reader for GGUF architecture 'mamba'")
 
 
 def test_tied_gguf_has_no_output_tensor_and_still_matches_its_spec(tmp_path):
@@ -204,9 +241,7 @@ def _sparse():
 def test_100_gb_sharded_checkpoint_is_read_from_headers_only(tmp_path, monkeypatch):
     total = _sparse().build(tmp_path / "big")
     assert total > 100 * 10**9
-    reads: list[int] = []
-    original = LocalFile.read
-    monkeypatch.setattr(LocalFile, "read", lambda self, o, n: reads.append(n) or original(self, o, n))
+    reads = record_reads(monkeypatch)
     out = inspect(tmp_path / "big")
     assert out["total_bytes"] == total and out["total_params"] == total // 2
     assert out["architecture"]["params_match"] is True
@@ -249,6 +284,13 @@ BAD = {
                      "beyond the 4-byte data buffer"),
     "size-vs-shape": (lambda p: _safetensors(p, json.dumps({"a": _entry(shape=(3,))}).encode(),
                                              b"\0" * 8), "needs 12 bytes"),
+    "dtype-not-a-string": (lambda p: _safetensors(p, b'{"a": {"dtype": [], "shape": [], '
+                                                     b'"data_offsets": [0, 0]}}'), "unsupported dtype"),
+    "absurd-integer": (lambda p: _safetensors(p, b'{"a": {"shape": [' + b"9" * 5000 + b"]}}"),
+                       "absurd number"),
+    "bad-config-json": (lambda p: (write_safetensors(p.parent / "cfg", llama_shapes(), None),
+                                   (p.parent / "cfg" / "config.json").write_bytes(b"{\xff"),
+                                   p.parent / "cfg")[2], "config.json: not valid JSON"),
     "gguf-bad-magic": (lambda p: (p.with_suffix(".gguf").write_bytes(b"GGUX" + b"\0" * 60),
                                   p.with_suffix(".gguf"))[1], "bad magic"),
     "gguf-bad-version": (lambda p: (p.with_suffix(".gguf").write_bytes(
@@ -262,12 +304,9 @@ BAD = {
 def test_bad_input_exits_2_with_one_line(tmp_path, monkeypatch, case):
     build, message = BAD[case]
     path = build(tmp_path / "bad.safetensors")
-    reads: list[tuple[int, int]] = []
-    original = LocalFile.read
-    monkeypatch.setattr(LocalFile, "read",
-                        lambda self, o, n: reads.append((o, n)) or original(self, o, n))
+    reads = record_reads(monkeypatch)
     assert_one_line_error(CliRunner().invoke(app, ["inspect", str(path)]), message)
-    assert sum(n for _, n in reads) < 1 << 20  # the header at most, never the data
+    assert sum(reads) < 1 << 20  # the header at most, never the data
 
 
 def test_json_keys_the_issue_names(folder):
@@ -301,3 +340,17 @@ def test_safetensors_json_path_imports_neither_numpy_nor_rich(folder):
 def test_gguf_json_path_imports_no_rich(tmp_path):
     path, = write_gguf(tmp_path / "tiny.gguf")
     assert "rich" not in loaded_packages("inspect", str(path), "--json")  # gguf imports numpy
+
+
+def test_without_the_gguf_package_a_gguf_file_is_one_error_naming_the_extra(tmp_path, monkeypatch):
+    from llmarch_cli.checkpoints import gguf as reader
+
+    path, = write_gguf(tmp_path / "tiny.gguf")
+    reader.tensor_types.cache_clear()
+    monkeypatch.setitem(sys.modules, "gguf.constants", None)
+    try:
+        result = CliRunner().invoke(app, ["inspect", str(path)])
+    finally:
+        reader.tensor_types.cache_clear()
+    assert_one_line_error(result, "needs the gguf package")
+    assert "pip install 'llmarch[gguf]'" in result.stderr

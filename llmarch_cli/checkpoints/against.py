@@ -5,12 +5,16 @@ over the layers holding each tensor). A checkpoint may carry or drop the base-mo
 (``transformer.`` in GPT-2 files), so the prefix variant of ``specs.families`` that matches the
 most names is used. GGUF names come from the gguf package's own HF -> GGUF name map
 (``gguf.get_tensor_name_map``) and GGUF shapes are compared reversed (ggml stores the innermost
-dimension first). Buffers in the file are neither expected nor extra.
+dimension first). Buffers in the file are neither expected nor extra. Safetensors files in a
+hub layout that transformers converts on load (per-expert MoE tensors, GPT-NeoX's ``embed_out``)
+are compared after the same conversion (``checkpoints.hub_layout``), so names are reported as
+the model holds them.
 """
 
 from __future__ import annotations
 
 from llmarch_cli.checkpoints.checkpoint import Checkpoint
+from llmarch_cli.checkpoints.hub_layout import model_layout
 from llmarch_cli.checkpoints.results import Against, Mismatch
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.families import family
@@ -63,6 +67,7 @@ def compare(ckpt: Checkpoint, spec: ArchSpec, model: str) -> Against:
     if ckpt.format == "gguf":
         best = _gguf_names(spec, ckpt, expected)
     else:
+        stored = model_layout(spec.model_type, stored)
         best = max(_prefix_variants(spec, expected), key=lambda v: len(v.keys() & stored.keys()))
     missing = [Mismatch(name=n, expected_shape=list(s)) for n, s in best.items() if n not in stored]
     extra = [Mismatch(name=n, file_shape=list(s)) for n, s in stored.items() if n not in best]

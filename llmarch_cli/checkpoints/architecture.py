@@ -24,7 +24,7 @@ GGUF_KEYS: dict[str, tuple[str, ...]] = {
     "block_count": ("num_hidden_layers",),
     "embedding_length": ("hidden_size",),
     "feed_forward_length": ("intermediate_size", "n_inner"),
-    "context_length": ("max_position_embeddings", "n_positions"),
+    "context_length": ("max_position_embeddings", "n_positions", "seq_length"),
     "attention.head_count": ("num_attention_heads",),
     "attention.head_count_kv": ("num_key_value_heads",),
     "attention.key_length": ("head_dim",),
@@ -72,7 +72,7 @@ def gguf_config(metadata: dict[str, Any], tensor_names: set[str]) -> dict[str, A
 
 def infer(ckpt: Checkpoint, spec_id: str) -> tuple[dict[str, Any], ArchSpec | None]:
     """(Architecture fields, spec or None) of a checkpoint."""
-    from llmarch_cli.specs.hf import spec_from_hf_config
+    from llmarch_cli.specs.hf import SUPPORTED_MODEL_TYPES, spec_from_hf_config
 
     names = {t.name for t in ckpt.tensors}
     if ckpt.format == "gguf":
@@ -87,6 +87,10 @@ def infer(ckpt: Checkpoint, spec_id: str) -> tuple[dict[str, Any], ArchSpec | No
     else:
         return _from_names(ckpt), None
     model_type = config.get("model_type") if isinstance(config.get("model_type"), str) else None
+    if source == "gguf metadata" and model_type not in SUPPORTED_MODEL_TYPES:
+        note = (f"llmarch has no spec reader for GGUF architecture "
+                f"{ckpt.metadata.get('general.architecture')!r} (it reads {', '.join(SUPPORTED_MODEL_TYPES)})")
+        return {"source": source, "model_type": model_type, **fields, "note": note}, None
     try:
         spec = spec_from_hf_config(config, spec_id=spec_id)
     except LlmarchError as exc:

@@ -4,7 +4,8 @@ index, a Hugging Face folder) or GGUF (one file or every split of ``-00001-of-00
 ``open_checkpoint(path)`` finds the files, validates every header (``checkpoints.safetensors``,
 ``checkpoints.gguf``) and returns one ``Checkpoint`` whatever the format: tensor names, dtypes
 (safetensors dtype names or ggml types such as Q4_K), shapes as stored and byte sizes, plus the
-``config.json`` beside safetensors weights or the GGUF metadata.
+``config.json`` beside safetensors weights or the GGUF metadata. ``from_safetensors`` and
+``from_gguf`` build it from headers read through any byte source (local files here).
 """
 
 from __future__ import annotations
@@ -14,17 +15,21 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from llmarch_cli.checkpoints.safetensors import (
     INDEX,
     SINGLE,
+    SafetensorsHeader,
     folder_headers,
     index_headers,
     read_header,
 )
-from llmarch_cli.checkpoints.source import LocalFile
+from llmarch_cli.checkpoints.source import ByteSource, LocalFile
 from llmarch_cli.errors import LlmarchError
+
+if TYPE_CHECKING:
+    from llmarch_cli.checkpoints.gguf import GgufHeader
 
 MAX_CONFIG_BYTES = 16 << 20
 SPLIT = re.compile(r"^(?P<stem>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$")
@@ -58,16 +63,18 @@ class Tensor:
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """Tensors of every file of one checkpoint; built from headers read through any source."""
+
     format: Literal["safetensors", "gguf"]
-    path: Path
-    files: tuple[Path, ...]
+    name: str  # what its spec is called: the weights' folder or the GGUF file's stem
+    sources: tuple[ByteSource, ...]  # one per file
     tensors: tuple[Tensor, ...]
     config: dict[str, Any] | None = None  # config.json beside safetensors weights
     metadata: dict[str, Any] = field(default_factory=dict)  # GGUF key/values (split 1)
 
     @property
     def file_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.files)
+        return sum(s.size for s in self.sources)
 
     def is_buffer(self, tensor: Tensor) -> bool:
         """A tensor the model registers as a buffer (not a parameter)."""
@@ -85,14 +92,21 @@ def open_checkpoint(path: Path) -> Checkpoint:
     if path.is_dir():
         if not (path / SINGLE).is_file() and not (path / INDEX).is_file():
             ggufs = sorted(path.glob("*.gguf"))
-            hint = f"pass a .gguf file, e.g. {ggufs[0]}" if ggufs else None
+            hint = (f"pass a .gguf file, e.g. {ggufs[0]}" if ggufs
+                    else "only safetensors and GGUF are read (pytorch_model.bin is a pickle)"
+                    if any(path.glob("*.bin")) else None)
             raise LlmarchError(f"{path}: no {SINGLE} or {INDEX}", hint)
-        return _safetensors(path, folder_headers(path), path)
+        return _local_safetensors(folder_headers(path), path)
     if path.name.endswith(".index.json"):
-        return _safetensors(path, index_headers(path), path.parent)
+        return _local_safetensors(index_headers(path), path.parent)
     if path.suffix == ".gguf" or _magic(path) == b"GGUF":
-        return _gguf(path)
-    return _safetensors(path, [read_header(path)], path.parent)
+        from llmarch_cli.checkpoints.gguf import parse_header
+
+        files = split_files(path)
+        match = SPLIT.match(path.name)
+        return from_gguf(match["stem"] if match else path.stem,
+                         [parse_header(LocalFile(f)) for f in files])
+    return _local_safetensors([read_header(path)], path.parent)
 
 
 def _magic(path: Path) -> bytes:
@@ -100,12 +114,23 @@ def _magic(path: Path) -> bytes:
     return source.read(0, 4) if source.size >= 4 else b""
 
 
-def _safetensors(path: Path, headers: list, folder: Path) -> Checkpoint:
-    tensors = tuple(Tensor(name, t.dtype, t.shape, t.end - t.begin, h.source.name)
-                    for h in headers for name, t in h.tensors.items())
+def _local_safetensors(headers: list[SafetensorsHeader], folder: Path) -> Checkpoint:
+    return from_safetensors(folder.resolve().name, headers, _config(folder / "config.json"))
+
+
+def from_safetensors(name: str, headers: list[SafetensorsHeader],
+                     config: dict[str, Any] | None) -> Checkpoint:
+    """One checkpoint from validated safetensors headers (one file or every shard)."""
+    tensors = tuple(Tensor(n, t.dtype, t.shape, t.end - t.begin, h.source.name)
+                    for h in headers for n, t in h.tensors.items())
     _check_unique(tensors)
-    return Checkpoint("safetensors", path, tuple(h.source.path for h in headers), tensors,
-                      config=_config(folder / "config.json"))
+    return Checkpoint("safetensors", _plain(name), tuple(h.source for h in headers), tensors,
+                      config=config)
+
+
+def _plain(name: str) -> str:
+    """A spec id: whitespace folded to '-' (a folder 'My Model' -> 'My-Model')."""
+    return "-".join(name.split()) or "checkpoint"
 
 
 def _check_unique(tensors: tuple[Tensor, ...]) -> None:
@@ -125,7 +150,7 @@ def _config(path: Path) -> dict[str, Any] | None:
         raise LlmarchError(f"{path}: over {MAX_CONFIG_BYTES >> 20} MiB, not a config.json")
     try:
         data = json.loads(source.read(0, source.size).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, absurd numbers, deep nesting
         raise LlmarchError(f"{path}: not valid JSON ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise LlmarchError(f"{path}: must be a JSON object")
@@ -148,18 +173,16 @@ def split_files(path: Path) -> tuple[Path, ...]:
     return files
 
 
-def _gguf(path: Path) -> Checkpoint:
-    from llmarch_cli.checkpoints.gguf import parse_header
-
-    files = split_files(path)
-    headers = [parse_header(LocalFile(f)) for f in files]
-    if len(files) > 1:
+def from_gguf(name: str, headers: list[GgufHeader]) -> Checkpoint:
+    """One checkpoint from the validated headers of every split, in split order."""
+    if len(headers) > 1:
         for k, h in enumerate(headers, start=1):
             no, count = h.metadata.get("split.no"), h.metadata.get("split.count")
-            if (no, count) != (k - 1, len(files)):
+            if (no, count) != (k - 1, len(headers)):
                 raise LlmarchError(f"{h.source.name}: split.no {no!r} / split.count {count!r} "
-                                   f"disagree with its name (split {k} of {len(files)})")
-    tensors = tuple(Tensor(name, t.type.name, t.shape, t.nbytes, h.source.name)
-                    for h in headers for name, t in h.tensors.items())
+                                   f"disagree with its name (split {k} of {len(headers)})")
+    tensors = tuple(Tensor(n, t.type.name, t.shape, t.nbytes, h.source.name)
+                    for h in headers for n, t in h.tensors.items())
     _check_unique(tensors)
-    return Checkpoint("gguf", path, files, tensors, metadata=headers[0].metadata)
+    return Checkpoint("gguf", _plain(name), tuple(h.source for h in headers), tensors,
+                      metadata=headers[0].metadata)

@@ -12,8 +12,10 @@ the bytes that remain before reading, so a hostile header (a string or array lon
 file, a bad magic or version, an unknown tensor type, offsets out of range or overlapping)
 fails with one ``LlmarchError`` and no tensor byte is ever read. Block sizes and byte sizes of
 the ggml tensor types come from the ``gguf`` package (llama.cpp's own Python library, the
-``gguf`` extra), imported on first use; it imports numpy. The tests compare this parser with
-that package's ``GGUFReader``.
+``gguf`` extra), imported on first use; it imports numpy. That package's own ``GGUFReader``
+memory-maps the whole file (``np.memmap``), views every tensor and validates little, so it can
+neither run over HTTP ranges nor refuse hostile lengths cleanly; the tests compare this parser
+with it on files gguf's writer made.
 """
 
 from __future__ import annotations

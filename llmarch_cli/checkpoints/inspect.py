@@ -30,8 +30,8 @@ SAFETENSORS_FORMATS = {"BF16": "bf16", "F16": "fp16", "F32": "fp32"}
 NUMBER = re.compile(r"(?<=\.)\d+(?=\.|$)")
 
 
-def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Checkpoint, ArchSpec | None]:
-    """Inspect the checkpoint at ``path``; also return it and its spec (for ``--against``)."""
+def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Checkpoint]:
+    """Inspect the checkpoint at ``path``; also return it (for ``--against``)."""
     ckpt = open_checkpoint(path)
     params = [t for t in ckpt.tensors if not ckpt.is_buffer(t)]
     dtypes: dict[str, int] = defaultdict(int)
@@ -40,28 +40,30 @@ def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Chec
         dtypes[t.dtype] += t.numel
         nbytes[t.dtype] += t.nbytes
     total, total_bytes = sum(dtypes.values()), sum(nbytes.values())
-    spec_id = (path if path.is_dir() else path.parent).resolve().name or "checkpoint"
-    fields, spec = infer(ckpt, spec_id)
+    fields, spec = infer(ckpt, ckpt.name)
     fmt = weight_format(ckpt, dtypes)
     estimate = None
     if spec is not None:
         fields.update(_spec_figures(spec, total, fmt))
-        if fields.get("weight_format"):
-            estimate = _estimate(spec, fields["weight_format"], total_bytes)
+        if fmt is not None:
+            estimate = _estimate(spec, fmt, total_bytes)
+        else:
+            fields["note"] = f"llmarch memory has no format for {_stored_format(ckpt, dtypes)}: no estimate"
     elif fmt is not None:
         fields["weight_format"] = fmt
     result = InspectResult(
-        path=str(path), format=ckpt.format, files=len(ckpt.files), file_bytes=ckpt.file_bytes,
+        path=str(path), format=ckpt.format, files=len(ckpt.sources), file_bytes=ckpt.file_bytes,
         total_params=total, total_bytes=total_bytes,
         bits_per_weight=round(total_bytes * 8 / total, 4) if total else 0.0,
         dtypes=_by_size(dtypes), bytes=_by_size(nbytes),
+        dtype_bits_per_weight={d: round(nbytes[d] * 8 / n, 4) for d, n in _by_size(dtypes).items() if n},
         buffer_elements=sum(t.numel for t in ckpt.tensors if ckpt.is_buffer(t)),
         buffers=[Buffer(name=t.name, shape=list(t.shape), elements=t.numel)
                  for t in ckpt.tensors if ckpt.is_buffer(t)],
         architecture=Architecture(**fields), estimate=estimate, groups=groups(ckpt),
         tensors=[_row(ckpt, t) for t in ckpt.tensors] if tensors else None,
     )
-    return result, ckpt, spec
+    return result, ckpt
 
 
 def _by_size(counts: dict[str, int]) -> dict[str, int]:
@@ -82,6 +84,16 @@ def weight_format(ckpt: Checkpoint, dtypes: dict[str, int]) -> str | None:
     if not dtypes:
         return None
     return SAFETENSORS_FORMATS.get(max(dtypes, key=lambda d: dtypes[d]))
+
+
+def _stored_format(ckpt: Checkpoint, dtypes: dict[str, int]) -> str:
+    """How the file stores its weights, for messages: the GGUF file type or the main dtype."""
+    if ckpt.format == "gguf":
+        from llmarch_cli.checkpoints.gguf import file_types
+
+        ftype = ckpt.metadata.get("general.file_type")
+        return f"file type {file_types().get(ftype, ftype) if isinstance(ftype, int) else 'unknown'}"
+    return max(dtypes, key=lambda d: dtypes[d]) if dtypes else "an empty file"
 
 
 def _spec_figures(spec: ArchSpec, total: int, fmt: str | None) -> dict:

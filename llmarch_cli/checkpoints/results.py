@@ -104,6 +104,7 @@ class InspectResult(_Result):
     bits_per_weight: float  # total_bytes x 8 / total_params
     dtypes: dict[str, int]  # dtype or ggml type -> parameters
     bytes: dict[str, int]  # dtype or ggml type -> bytes
+    dtype_bits_per_weight: dict[str, float]  # dtype or ggml type -> bytes x 8 / parameters
     buffer_elements: int
     buffers: list[Buffer]
     architecture: Architecture

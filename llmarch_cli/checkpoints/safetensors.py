@@ -88,8 +88,8 @@ def parse_header(source: ByteSource) -> SafetensorsHeader:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LlmarchError(f"{name}: header is not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise LlmarchError(f"{name}: header JSON is nested too deeply") from None
+    except (RecursionError, ValueError):  # deep nesting; integers past 4300 digits
+        raise LlmarchError(f"{name}: header JSON is nested too deeply or holds an absurd number") from None
     if not isinstance(data, dict):
         raise LlmarchError(f"{name}: header must be a JSON object, got {type(data).__name__}")
     metadata = data.pop("__metadata__", None) or {}
@@ -102,8 +102,9 @@ def parse_header(source: ByteSource) -> SafetensorsHeader:
     return SafetensorsHeader(source=source, tensors=tensors, metadata=metadata, data_start=8 + n)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _is_count(value: object) -> bool:
+    """A non-negative JSON integer (not a bool, not a float)."""
+    return type(value) is int and value >= 0
 
 
 def _tensor_info(file: str, key: str, entry: object) -> TensorInfo:
@@ -111,14 +112,14 @@ def _tensor_info(file: str, key: str, entry: object) -> TensorInfo:
     if not isinstance(entry, dict):
         raise LlmarchError(f"{file}: tensor {key!r} entry is not an object")
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if dtype not in DTYPE_BYTES:
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
         raise LlmarchError(f"{file}: tensor {key!r} has unsupported dtype {dtype!r}")
-    if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+    if type(shape) is not list or not all(map(_is_count, shape)):
         raise LlmarchError(f"{file}: tensor {key!r} shape must be a list of non-negative integers")
     if (
-        not isinstance(offsets, list)
+        type(offsets) is not list
         or len(offsets) != 2
-        or not all(_is_int(o) and o >= 0 for o in offsets)
+        or not all(map(_is_count, offsets))
         or offsets[1] < offsets[0]
     ):
         raise LlmarchError(f"{file}: tensor {key!r} data_offsets must be [begin, end] with begin <= end")
@@ -168,8 +169,8 @@ def parse_index(source: ByteSource) -> dict[str, str]:
         raise LlmarchError(f"{source.name}: not valid UTF-8") from None
     except json.JSONDecodeError as exc:
         raise LlmarchError(f"{source.name}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise LlmarchError(f"{source.name}: JSON nested too deeply") from None
+    except (RecursionError, ValueError):
+        raise LlmarchError(f"{source.name}: JSON nested too deeply or holds an absurd number") from None
     weight_map = data.get("weight_map") if isinstance(data, dict) else None
     if not isinstance(weight_map, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in weight_map.items()

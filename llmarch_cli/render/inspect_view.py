@@ -12,6 +12,8 @@ from llmarch_cli.checkpoints.results import InspectResult
 from llmarch_cli.render.output import render_text
 from llmarch_cli.render.units import format_bytes, format_count
 
+SHOWN = 10  # mismatched tensors listed per problem in a table
+
 
 def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
     """(field, value) rows: the checkpoint, its architecture, the spec's figures, the estimate."""
@@ -24,9 +26,9 @@ def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
         ("Bits per weight", f"{r.bits_per_weight:.4g}"),
     ]
     for dtype, params in r.dtypes.items():
-        size = r.bytes[dtype]
         rows.append((f"  {dtype}", f"{format_count(params)} params ({params / r.total_params:.1%}), "
-                                   f"{format_bytes(size)}, {size * 8 / params:.4g} bits/weight"))
+                                   f"{format_bytes(r.bytes[dtype])}, "
+                                   f"{r.dtype_bits_per_weight.get(dtype, 0):.4g} bits/weight"))
     if r.buffers:
         rows.append(("Buffers (not params)",
                      f"{len(r.buffers)} tensors, {r.buffer_elements:,} elements"))
@@ -36,10 +38,12 @@ def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
              f"{a.num_heads}/{a.num_kv_heads} heads" if a.num_heads else None,
              f"vocab {a.vocab_size:,}" if a.vocab_size else None,
              f"{a.num_experts} experts" if a.num_experts else None]
-    rows.append(("Architecture", f"{' '.join(x for x in arch if x)} (from {a.source})"
-                 + (": " + ", ".join(s for s in sizes if s) if any(sizes) else "")))
+    rows.append(("Architecture", f"{' '.join(x for x in arch if x)} (from {a.source})"))
+    if any(sizes):
+        rows.append(("Sizes", ", ".join(s for s in sizes if s)))
     if a.spec_params is not None:
-        verdict = "equal" if a.params_match else f"differs by {a.spec_params - r.total_params:+,}"
+        gap = a.spec_params - r.total_params
+        verdict = "equal" if gap == 0 else f"the file holds {abs(gap):,} {'fewer' if gap > 0 else 'more'}"
         rows.append(("Spec params", f"{format_count(a.spec_params)} ({a.spec_params:,}): {verdict}"))
     if a.memory_bytes is not None:
         rows.append(("Memory to load", f"{format_bytes(a.memory_bytes)} ({a.weight_format}, "
@@ -88,11 +92,15 @@ def render_against(r: InspectResult, fmt: str, terminal: bool) -> str:
     assert c is not None
     if c.match:
         return f"Matches {c.model}: all {c.expected_tensors:,} tensors present with the expected shapes.\n"
-    rows = [{"problem": problem, "tensor": m.name,
-             "expected": "x".join(map(str, m.expected_shape)) if m.expected_shape else "-",
-             "file": "x".join(map(str, m.file_shape)) if m.file_shape else "-"}
-            for problem, items in (("missing", c.missing), ("extra", c.extra),
-                                   ("misshaped", c.misshaped)) for m in items]
+    rows = []
+    for problem, items in (("missing", c.missing), ("extra", c.extra), ("misshaped", c.misshaped)):
+        rows += [{"problem": problem, "tensor": m.name,
+                  "expected": "x".join(map(str, m.expected_shape)) if m.expected_shape else "-",
+                  "file": "x".join(map(str, m.file_shape)) if m.file_shape else "-"}
+                 for m in items[:SHOWN]]
+        if len(items) > SHOWN:
+            rows.append({"problem": problem, "tensor": f"... {len(items) - SHOWN:,} more (--json lists all)",
+                         "expected": "", "file": ""})
     title = (f"Does not match {c.model}: {len(c.missing)} missing, {len(c.extra)} extra, "
              f"{len(c.misshaped)} misshaped of {c.expected_tensors:,} expected")
     return render_text(rows, fmt, columns={"problem": "Problem", "tensor": "Tensor",

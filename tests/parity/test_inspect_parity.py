@@ -75,3 +75,13 @@ def test_gpt2_hub_file_with_attention_masks_counts_like_transformers(tmp_path):
     out = _inspect(tmp_path)
     assert out["total_params"] == sum(p.numel() for p in model.parameters())
     assert out["buffer_elements"] == model.config.n_layer * n * n
+
+
+@pytest.mark.parametrize("case", sorted(ALL))
+def test_a_saved_folder_matches_its_own_config_through_the_inventory(case, tmp_path):
+    _saved(case, tmp_path)
+    result = CliRunner().invoke(app, ["inspect", str(tmp_path), "--against",
+                                      str(tmp_path / "config.json"), "--json"])
+    verdict = json.loads(result.stdout)["against"]
+    assert (result.exit_code, verdict["missing"], verdict["extra"], verdict["misshaped"]) == (
+        0, [], [], [])

@@ -55,7 +55,7 @@ def inspect(
         spec = load_spec(against)
     results = []
     for path in paths:
-        result, ckpt, _ = inspect_path(path, tensors=tensors)
+        result, ckpt = inspect_path(path, tensors=tensors)
         if spec is not None:
             from llmarch_cli.checkpoints.against import compare
 
