@@ -95,7 +95,24 @@ def prepare(stages: list[list[str]]) -> tuple[list[str], str | None] | None:
         local = arg.startswith(("./", "/")) or arg.endswith(FILE_SUFFIXES)
         if local and previous not in ("-o", "--output") and not Path(arg).exists():
             return None
+        if needs_the_hub(arg):
+            return None
     return argv, stdin
+
+
+def needs_the_hub(arg: str) -> bool:
+    """A Hugging Face id that no preset answers (tests/test_hub_*.py run those offline)."""
+    from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.specs.hub import HUB_ID
+    from llmarch_cli.specs.registry import resolve_id
+
+    if HUB_ID.fullmatch(arg) is None or Path(arg).exists():
+        return False
+    try:
+        resolve_id(arg)
+    except LlmarchError:
+        return True
+    return False
 
 
 @pytest.fixture(scope="module")

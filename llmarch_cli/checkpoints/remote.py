@@ -1,17 +1,46 @@
-"""A file in a Hugging Face repository as a byte source (``checkpoints.source``): HTTP ranges.
+"""Checkpoints in a Hugging Face repository, from their headers read with HTTP range requests.
 
 One HEAD request learns the file's size and final location (following the Hub's redirect to
 its storage); every ``read(offset, size)`` is then one ranged GET of exactly those bytes, read
 as a stream and cut off at ``size``, so a server that ignores ``Range`` still cannot make us
 download a checkpoint. The token goes only to the Hub's own host, never to a storage redirect.
+``open_remote`` builds the same ``Checkpoint`` that local files give, so ``inspect`` and
+``--against`` treat both alike. A safetensors shard costs two ranges (the length, the header);
+a GGUF header is read in the parser's chunks, so at most one chunk past its end.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import urlparse
 
+from llmarch_cli.checkpoints.checkpoint import (
+    SPLIT,
+    Checkpoint,
+    from_gguf,
+    from_safetensors,
+    open_checkpoint,
+)
+from llmarch_cli.checkpoints.safetensors import (
+    INDEX,
+    SINGLE,
+    check_index,
+    parse_header,
+    parse_index,
+)
+from llmarch_cli.checkpoints.source import LocalFile
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.hub import HubRef, endpoint, hub_error, import_hub, timeout_s
+from llmarch_cli.specs.hub import (
+    HubRef,
+    endpoint,
+    fetch_config,
+    hub_error,
+    import_hub,
+    offline_mode,
+    parse_hub_id,
+    timeout_s,
+)
 
 MAX_SKIP_BYTES = 1 << 20  # bytes we accept to discard when a server answers a range with 200
 
@@ -71,3 +100,70 @@ class HubFile:
         if len(data) != size:
             raise LlmarchError(f"{self.ref}: {self.name} ended after {len(data)} of {size} bytes")
         return data
+
+
+def open_remote(text: str, file: str | None = None, offline: bool = False) -> Checkpoint:
+    """The checkpoint of the Hub id ``text`` from its headers: safetensors (the index and every
+    shard it names, or ``model.safetensors``), or the GGUF ``file`` and its splits.
+
+    Offline-first: when every file is already in the Hugging Face cache, the cached copies are
+    read and nothing is requested.
+    """
+    ref = parse_hub_id(text)
+    import_hub()
+    if file is not None and not file.endswith(".gguf"):
+        raise LlmarchError(f"--file {file!r} is not a GGUF file", "name a .gguf file of the repository")
+    cached = _cached(ref, file)
+    if cached is not None:
+        return open_checkpoint(cached)
+    if offline_mode(offline):
+        raise LlmarchError(f"the checkpoint of {ref} is not in the Hugging Face cache and offline "
+                           "mode is on", "run without --offline / HF_HUB_OFFLINE to read its headers")
+    if file is not None:
+        from llmarch_cli.checkpoints.gguf import parse_header as gguf_header
+
+        names = split_names(file)
+        return from_gguf(Path(names[0]).name.removesuffix(".gguf"),
+                         [gguf_header(HubFile(ref, n)) for n in names])
+    name = ref.repo.split("/")[-1]
+    config = json.loads(fetch_config(str(ref)).text)
+    try:
+        index = HubFile(ref, INDEX)
+    except LlmarchError as exc:
+        if not exc.message.endswith(f"has no {INDEX}"):
+            raise
+        return from_safetensors(name, [parse_header(HubFile(ref, SINGLE))], config)
+    weight_map = parse_index(index)
+    headers = [parse_header(HubFile(ref, shard)) for shard in sorted(set(weight_map.values()))]
+    check_index(INDEX, weight_map, headers)
+    return from_safetensors(name, headers, config)
+
+
+def split_names(file: str) -> tuple[str, ...]:
+    """Every split of ``NAME-0000k-of-0000N.gguf`` (just ``file`` when not split)."""
+    match = SPLIT.match(Path(file).name)
+    if match is None:
+        return (file,)
+    folder = file[: len(file) - len(Path(file).name)]
+    count = int(match["count"])
+    return tuple(f"{folder}{match['stem']}-{k:05d}-of-{count:05d}.gguf" for k in range(1, count + 1))
+
+
+def _cached(ref: HubRef, file: str | None) -> Path | None:
+    """The cached local file or folder holding the whole checkpoint, or None."""
+    from huggingface_hub import try_to_load_from_cache
+
+    def local(name: str) -> Path | None:
+        found = try_to_load_from_cache(ref.repo, name, revision=ref.revision)
+        return Path(found) if isinstance(found, str) else None
+
+    if file is not None:
+        paths = [local(n) for n in split_names(file)]
+        return paths[0] if all(paths) else None
+    config, index = local("config.json"), local(INDEX)
+    if config is None:
+        return None
+    if index is not None:
+        shards = set(parse_index(LocalFile(index)).values())
+        return index if all(local(s) for s in shards) else None
+    return local(SINGLE)

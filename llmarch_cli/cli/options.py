@@ -70,6 +70,10 @@ OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", dir_okay=False, metavar="FILE", show_default=False,
     help="Write the output to FILE (atomically) instead of stdout.",
 )]
+OfflineOpt = Annotated[bool, typer.Option(
+    "--offline", show_default=False,
+    help="Use only the Hugging Face cache for Hub ids, never the network (as HF_HUB_OFFLINE=1).",
+)]
 NoColorOpt = Annotated[bool, typer.Option(
     "--no-color", callback=_no_colour, is_eager=True, show_default=False,
     help="No colour (also when NO_COLOR is set or stdout is not a terminal).",
