@@ -18,7 +18,7 @@ pytest.importorskip("huggingface_hub")  # the optional [hub] extra
 
 from hub_server import TOKEN, FakeHub, HubFile, Repo  # noqa: E402
 
-from llmarch_cli.specs.registry import preset_config  # noqa: E402
+from llmarch_cli.specs.loader import preset_config  # noqa: E402
 
 LLAMA = json.dumps(preset_config("llama-2-7b")).encode()
 MISTRAL = json.dumps(preset_config("mistral-7b-v0.1")).encode()
@@ -74,6 +74,16 @@ def test_offline_uses_the_cache_with_the_server_stopped(hub, tmp_path):
     hub.stop()
     proc = run(None, tmp_path, "params", "acme/llama-finetune", "--json", HF_HUB_OFFLINE="1")
     assert params(proc)["total_params"] == 6_738_415_616
+
+
+def test_offline_flag_on_any_command_forbids_requests(hub, tmp_path):
+    params(run(hub, tmp_path, "params", "acme/llama-finetune", "--json"))
+    before = list(hub.requests)
+    proc = run(hub, tmp_path, "kvcache", "acme/llama-finetune", "--offline", "-c", "4k", "--json")
+    assert json.loads(proc.stdout)[0]["bytes_per_token"] == 524_288  # Llama-2-7B in fp16
+    proc = run(hub, tmp_path, "show", "acme/never-fetched", "--offline", "--json")
+    assert proc.returncode == 2 and "offline mode is on" in proc.stderr
+    assert hub.requests == before
 
 
 def test_offline_without_a_cached_copy_says_so(hub, tmp_path):

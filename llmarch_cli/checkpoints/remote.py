@@ -102,7 +102,7 @@ class HubFile:
         return data
 
 
-def open_remote(text: str, file: str | None = None, offline: bool = False) -> Checkpoint:
+def open_remote(text: str, file: str | None = None) -> Checkpoint:
     """The checkpoint of the Hub id ``text`` from its headers: safetensors (the index and every
     shard it names, or ``model.safetensors``), or the GGUF ``file`` and its splits.
 
@@ -116,7 +116,7 @@ def open_remote(text: str, file: str | None = None, offline: bool = False) -> Ch
     cached = _cached(ref, file)
     if cached is not None:
         return open_checkpoint(cached)
-    if offline_mode(offline):
+    if offline_mode():
         raise LlmarchError(f"the checkpoint of {ref} is not in the Hugging Face cache and offline "
                            "mode is on", "run without --offline / HF_HUB_OFFLINE to read its headers")
     if file is not None:

@@ -71,10 +71,10 @@ def timeout_s() -> float:
         return DEFAULT_TIMEOUT_S
 
 
-def offline_mode(flag: bool = False) -> bool:
-    """True when ``--offline`` was given or ``HF_HUB_OFFLINE``/``TRANSFORMERS_OFFLINE`` is set."""
+def offline_mode() -> bool:
+    """True when ``HF_HUB_OFFLINE``/``TRANSFORMERS_OFFLINE`` is set (``--offline`` sets it)."""
     env = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
-    return flag or env.strip().lower() in {"1", "on", "yes", "true"}
+    return env.strip().lower() in {"1", "on", "yes", "true"}
 
 
 def import_hub() -> ModuleType:
@@ -170,11 +170,11 @@ def _json_object(path: Path) -> str | None:
         return None
 
 
-def fetch_config(text: str, offline: bool = False) -> HubConfig:
+def fetch_config(text: str) -> HubConfig:
     """``config.json`` of the Hub id ``text``: from the cache when it is there, else fetched."""
     ref = parse_hub_id(text)
     hub = import_hub()
-    offline = offline_mode(offline)
+    offline = offline_mode()
     cached = hub.try_to_load_from_cache(ref.repo, "config.json", revision=ref.revision)
     if isinstance(cached, str):
         body = _json_object(Path(cached))

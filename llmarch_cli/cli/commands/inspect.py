@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OfflineOpt, OutputOpt
+from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt
 
 EXAMPLES = (  # shown under --help
     "llmarch inspect ./Llama-3.1-8B",
@@ -36,7 +36,6 @@ def inspect(
     file: Annotated[str | None, typer.Option(
         "--file", metavar="NAME.gguf", show_default=False,
         help="With a Hugging Face id: the GGUF file of the repository to read.")] = None,
-    offline: OfflineOpt = False,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -52,32 +51,22 @@ def inspect(
     """
     from llmarch_cli.checkpoints.inspect import inspect_path
     from llmarch_cli.errors import ExitCode
-    from llmarch_cli.render.output import render_text, resolve_format, write_text
+    from llmarch_cli.render.inspect_view import inspect_view
+    from llmarch_cli.render.output import emit
 
     spec = None
     if against is not None:
-        from llmarch_cli.cli.options import load_spec
+        from llmarch_cli.cli.options import resolve
 
-        spec = load_spec(against)
+        spec = resolve(against).spec
     results = []
     for path in paths:
-        result, ckpt = inspect_path(path, tensors=tensors, file=file, offline=offline)
+        result, ckpt = inspect_path(path, tensors=tensors, file=file)
         if spec is not None:
             from llmarch_cli.checkpoints.against import compare
 
             result = result.model_copy(update={"against": compare(ckpt, spec, against)})
         results.append(result)
-    concrete = resolve_format(fmt, output)
-    if concrete in ("json", "jsonl"):
-        data = [r.model_dump(mode="json", exclude={k for k in ("tensors", "against", "estimate")
-                                                   if getattr(r, k) is None}) for r in results]
-        text = render_text(data[0] if len(data) == 1 and concrete == "json" else data, concrete)
-    else:
-        from llmarch_cli.render.inspect_view import render_inspect
-        from llmarch_cli.render.output import on_terminal
-
-        terminal = on_terminal(concrete, output)
-        text = "\n".join(render_inspect(r, concrete, terminal) for r in results)
-    write_text(text, output)
+    emit(inspect_view(results), fmt, output)
     if any(r.against is not None and not r.against.match for r in results):
         raise typer.Exit(ExitCode.MISMATCH)
