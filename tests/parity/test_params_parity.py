@@ -42,6 +42,13 @@ def transformers_param_count(config: dict) -> int:
     if cfg["model_type"] == "qwen":
         cfg = _qwen1_as_qwen2(cfg)
     model_type = cfg.pop("model_type")
+    if model_type in ("llama4", "gemma3", "mistral3"):  # the language model only (text_config)
+        text = dict(cfg.get("text_config") or {})
+        model_type = {"llama4": "llama4_text", "gemma3": "gemma3_text", "mistral3": "mistral"}[model_type]
+        text.pop("model_type", None)
+        cfg = text
+    if model_type == "kimi_k2":  # Kimi K2's remote code is DeepseekV3's
+        model_type = "deepseek_v3"
     # Quantisation settings (gpt-oss ships MXFP4) would replace expert tensors by packed blocks.
     cfg.pop("quantization_config", None)
     hf_config = transformers.AutoConfig.for_model(model_type, **cfg)
@@ -153,6 +160,52 @@ USER_CONFIGS = {
         "vocab_size": 500, "rotary_pct": 1.0, "rotary_emb_base": 10000, "no_bias": True,
     },
 }
+
+
+# The families of issue 8, small: every structural switch their readers honour (MLA with and
+# without q LoRA, dense-first and interleaved MoE, shared experts, hybrid layers, QK-norm kinds).
+_SMALL = {"hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
+          "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 100}
+_MOE = {"num_experts_per_tok": 2, "moe_intermediate_size": 32}
+NEW_FAMILY_CONFIGS = {
+    "qwen3": {},
+    "qwen3_moe": {"num_experts": 8, **_MOE, "mlp_only_layers": [0]},
+    "qwen2_moe": {"num_experts": 8, **_MOE, "shared_expert_intermediate_size": 48,
+                  "mlp_only_layers": [0]},
+    "qwen3_next": {"num_experts": 8, **_MOE, "shared_expert_intermediate_size": 48,
+                   "head_dim": 16, "linear_key_head_dim": 8, "linear_value_head_dim": 12,
+                   "linear_num_key_heads": 2, "linear_num_value_heads": 4},
+    "deepseek_v2": {"n_routed_experts": 8, **_MOE, "n_shared_experts": 2,
+                    "first_k_dense_replace": 1, "q_lora_rank": None, "kv_lora_rank": 16,
+                    "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 10},
+    "deepseek_v3": {"n_routed_experts": 8, **_MOE, "n_shared_experts": 1,
+                    "first_k_dense_replace": 1, "q_lora_rank": 24, "kv_lora_rank": 16,
+                    "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 10,
+                    "n_group": 2, "topk_group": 1, "attention_bias": True},
+    "gemma": {"head_dim": 16},
+    "gemma2": {"head_dim": 16},
+    "gemma3_text": {"head_dim": 16},
+    "llama4_text": {"head_dim": 16, "num_local_experts": 4, "intermediate_size_mlp": 80,
+                    "interleave_moe_layer_step": 2},
+    "phi": {},
+    "phi3": {"vocab_size": 32100},
+    "falcon": {"new_decoder_architecture": True, "num_kv_heads": 2},
+    "olmo2": {},
+    "granite": {"tie_word_embeddings": True},
+    "cohere": {"use_qk_norm": True},
+    "cohere2": {"head_dim": 16},
+    "glm4_moe": {"n_routed_experts": 8, **_MOE, "n_shared_experts": 1,
+                 "first_k_dense_replace": 1, "use_qk_norm": True, "head_dim": 16,
+                 "attention_bias": True},
+    "starcoder2": {},
+    "jamba": {"num_experts": 4, "mamba_dt_rank": 8, "attn_layer_period": 4, "attn_layer_offset": 1},
+    "mamba": {"time_step_rank": 8},
+}
+for _type, _extra in NEW_FAMILY_CONFIGS.items():
+    USER_CONFIGS[f"{_type}-small"] = {"model_type": _type, **_SMALL, **_extra}
+    if _type != "deepseek_v2":  # its class has no default num_experts_per_tok
+        USER_CONFIGS[f"{_type}-class-defaults"] = {"model_type": _type}
+USER_CONFIGS["falcon-7b-style-mqa"] = {"model_type": "falcon", **_SMALL, "multi_query": True}
 
 
 @pytest.mark.parametrize("name", sorted(USER_CONFIGS))
