@@ -49,6 +49,7 @@ class KvCacheRow(_Result):
     """KV cache of ``batch`` sequences of ``context`` tokens (bytes).
 
     ``bytes_per_token``: what one more token costs while no window is full;
+    ``state_bytes``: the fixed state of linear-attention/Mamba layers for the batch (in the total);
     ``total_bytes``: exact, sliding layers holding min(context, window) tokens. With an attention
     override the unmodified model's ``baseline_*`` figures and ``saving_ratio`` (baseline total /
     total) follow.
@@ -62,10 +63,12 @@ class KvCacheRow(_Result):
     kv_heads: int
     window: int | None
     bytes_per_token: int
+    state_bytes: int = 0
     total_bytes: int
     baseline_kv_heads: int | None = None
     baseline_window: int | None = None
     baseline_bytes_per_token: int | None = None
+    baseline_state_bytes: int | None = None
     baseline_total_bytes: int | None = None
     saving_ratio: float | None = None
 

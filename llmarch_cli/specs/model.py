@@ -77,11 +77,11 @@ class LinearAttention(_Part):
     def conv_channels(self) -> int:
         return 2 * self.num_key_heads * self.key_head_dim + self.num_value_heads * self.value_head_dim
 
-    @property
-    def state_values(self) -> int:
-        """Values held per sequence: conv window (kernel - 1 steps) + one k x v state per head."""
+    def state_values(self, extra_conv_step: int = 0) -> int:
+        """Values held per sequence: the conv window (kernel - 1 steps, + ``extra_conv_step``
+        as transformers keeps ``kernel``) + one key x value state per value head."""
         recurrent = self.num_value_heads * self.key_head_dim * self.value_head_dim
-        return self.conv_channels * (self.conv_kernel - 1) + recurrent
+        return self.conv_channels * (self.conv_kernel - 1 + extra_conv_step) + recurrent
 
 
 class Mamba(_Part):
@@ -98,11 +98,10 @@ class Mamba(_Part):
         True, description="the layer also has the FFN sub-layer (Jamba); Mamba 1 blocks are the mixer alone"
     )
 
-    @property
-    def state_values(self) -> int:
-        """Values held per sequence: conv window (d_conv steps, as transformers' cache holds
-        it) + the SSM state inner x d_state."""
-        return self.inner_size * (self.d_conv + self.d_state)
+    def state_values(self, extra_conv_step: int = 0) -> int:
+        """Values held per sequence: the conv window (d_conv - 1 steps, + ``extra_conv_step``
+        as transformers keeps d_conv) + the SSM state inner x d_state."""
+        return self.inner_size * (self.d_conv - 1 + extra_conv_step + self.d_state)
 
 
 class Attention(_Part):
@@ -433,7 +432,10 @@ class ArchSpec(_Part):
     def features(self) -> tuple[str, ...]:
         """Short tags used by ``list --feature``: gqa, mqa, mha, moe, swa, rope, alibi, ..."""
         a = self.attention
-        tags = [a.kind.lower(), self.positions.kind.replace("_", "-"), self.norm.kind]
+        kinds = set(self.layer_kinds())
+        attends = bool(kinds & set(ATTENTION_LAYER_TYPES))
+        tags = [a.kind.lower()] if attends else []
+        tags += [self.positions.kind.replace("_", "-"), self.norm.kind]
         if self.ffn.kind == "gated":
             tags.append("gated-ffn")
             tags.append(self.ffn.label.split()[0].lower())
@@ -443,7 +445,6 @@ class ArchSpec(_Part):
             tags.append("swa")
         if a.sinks:
             tags.append("sinks")
-        kinds = set(self.layer_kinds())
         if a.mla is not None:
             tags.append("mla")
         if a.qk_norm is not None:

@@ -35,6 +35,13 @@ LABELS: dict[str, str] = {
     "attention": "Attention",
     "sliding_window": "Sliding window (tokens)",
     "window_pattern": "Window pattern",
+    "layer_pattern": "Layer pattern",
+    "chunk_size": "Attention chunk (tokens)",
+    "mla_kv_lora_rank": "MLA KV latent rank",
+    "mla_q_lora_rank": "MLA q rank",
+    "qk_norm": "QK-norm",
+    "attention_softcap": "Attention soft-cap",
+    "final_softcap": "Final logit soft-cap",
     "sinks": "Attention sinks",
     "qkv_bias": "QKV bias",
     "positions": "Positions",
@@ -49,6 +56,9 @@ LABELS: dict[str, str] = {
     "intermediate_size": "FFN width",
     "num_experts": "Experts",
     "experts_per_token": "Experts per token",
+    "shared_experts": "Shared experts",
+    "moe_routing": "Routing",
+    "dense_layers": "Dense (non-MoE) layers",
     "vocab_size": "Vocabulary",
     "tied_embeddings": "Tied embeddings",
     "max_context": "Context (tokens)",
@@ -56,6 +66,7 @@ LABELS: dict[str, str] = {
     "total_params": "Total params",
     "active_params": "Active params",
     "kv_bytes_per_token": "KV cache per token (fp16)",
+    "state_bytes_per_sequence": "Recurrent state per sequence (16-bit)",
 }
 
 

@@ -27,7 +27,7 @@ DEFAULT_MODEL = "llama-2-7b"
 COLUMNS = {
     "model": "Model", "context": "Context", "batch": "Batch", "dtype": "Dtype",
     "kv_heads": "KV heads", "window": "Window", "bytes_per_token": "Per token (B)",
-    "total_bytes": "Total (IEC)", "baseline_total_bytes": "Baseline (IEC)",
+    "state_bytes": "State (IEC)", "total_bytes": "Total (IEC)", "baseline_total_bytes": "Baseline (IEC)",
     "saving_ratio": "Saving (x)",
 }
 
@@ -103,7 +103,8 @@ def kvcache(
         note(f"note: context {max(contexts):,} exceeds the {spec.max_context:,} tokens {spec.id} "
              "was trained for; the cache is computed anyway")
     data = [r.model_dump(mode="json", exclude_unset=True) for r in rows]
-    emit(data, fmt, columns={k: v for k, v in COLUMNS.items() if k in data[0]},
+    shown = [k for k in COLUMNS if k in data[0] and (k != "state_bytes" or data[0][k])]
+    emit(data, fmt, columns={k: COLUMNS[k] for k in shown},
          title=f"KV cache of {spec.id} ({kvd.name}, IEC units)", output=output)
     if explain:
         from llmarch_cli.render.explain import print_explanation

@@ -28,7 +28,8 @@ def list_models(
         "--feature", show_default=False,
         help="Only models with this feature: gqa, mqa, mha, moe, swa, rope, alibi, learned, "
              "sinusoidal, relative-buckets, rmsnorm, layernorm, gated-ffn, swiglu, geglu, sinks, "
-             "parallel, tied, qkv-bias.")] = None,
+             "parallel, tied, qkv-bias, mla, qk-norm, local-global, chunked, hybrid, ssm, "
+             "shared-experts, softcap.")] = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,

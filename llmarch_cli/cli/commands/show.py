@@ -49,7 +49,9 @@ def show(
         part = {k: v for k, v in data.items() if k not in (*GROUPS, "id")} \
             if group == "model" else data.get(group)
         if group == "attention":
-            part = {**part, "kind": spec.attention.kind}
+            from llmarch_cli.analysis.summary import layer_pattern
+
+            part = {**part, "kind": spec.attention.kind, "layer_pattern": layer_pattern(spec)}
         if part is None:  # no MoE: a human reader sees the group is empty
             if human:
                 rows.append({"group": group, "field": "-", "value": None})
