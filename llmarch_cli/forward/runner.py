@@ -34,9 +34,11 @@ def has_weights(ref: str) -> bool:
 def runtime_spec(ref: str, scale: str = "tiny") -> ArchSpec:
     """The spec the model for ``ref`` runs, without touching weights: a checkpoint folder's
     config.json, else the replica's spec (tiny, or the model itself at full scale)."""
+    from llmarch_cli.forward.layout import check_supported
     from llmarch_cli.specs.loader import load_model
 
     spec = load_model(ref)
+    check_supported(spec)  # before shrinking: a replica of an unsupported family is no better
     if has_weights(ref) or scale == "full":
         return spec
     if scale == "tiny":

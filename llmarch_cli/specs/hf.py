@@ -1157,15 +1157,18 @@ def _mamba(cfg: _Config) -> dict[str, Any]:
     }
 
 
-def _text_config(reader: Callable[[_Config], dict[str, Any]], text_type: str) -> Callable[[_Config], dict[str, Any]]:
+def _text_config(reader: Callable[[_Config], dict[str, Any]], text_type: str,
+                 tied: bool) -> Callable[[_Config], dict[str, Any]]:
     """Multimodal wrappers (llama4, gemma3, mistral3): the language model in ``text_config``;
-    the vision tower and projector are not counted."""
+    the vision tower and projector are not counted. Whether the head is tied is the wrapper's
+    own ``tie_word_embeddings`` (class default ``tied``), as transformers 5 decides it."""
 
     def read(cfg: _Config) -> dict[str, Any]:
         text = cfg.raw("text_config", default={}) or {}
         if not isinstance(text, dict):
             raise LlmarchError("config.json: text_config must be an object")
         fields = reader(_Config({"model_type": text_type, **text}))
+        fields["head"] = {**fields["head"], "tied": cfg.flag("tie_word_embeddings", tied)}
         return fields
 
     return read
@@ -1185,10 +1188,10 @@ _READERS: dict[str, Callable[[_Config], dict[str, Any]]] = {
     **{t: partial(_deepseek, model_type=t) for t in _DEEPSEEK},
     "kimi_k2": partial(_deepseek, model_type="deepseek_v3"),  # Kimi K2 ships DeepseekV3 code
     **{t: partial(_gemma, model_type=t) for t in _GEMMA},
-    "gemma3": _text_config(partial(_gemma, model_type="gemma3_text"), "gemma3_text"),
+    "gemma3": _text_config(partial(_gemma, model_type="gemma3_text"), "gemma3_text", tied=True),
     "llama4_text": _llama4,
-    "llama4": _text_config(_llama4, "llama4_text"),
-    "mistral3": _text_config(partial(_llama_family, model_type="mistral"), "mistral"),
+    "llama4": _text_config(_llama4, "llama4_text", tied=False),
+    "mistral3": _text_config(partial(_llama_family, model_type="mistral"), "mistral", tied=True),
     "phi": _phi,
     "phi3": _phi3,
     "falcon": _falcon,

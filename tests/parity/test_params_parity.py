@@ -36,17 +36,17 @@ def _qwen1_as_qwen2(cfg: dict) -> dict:
     }
 
 
+# Multimodal wrappers: the parameter names of their language model and head.
+MULTIMODAL = {"llama4": ("language_model.",), "gemma3": ("model.language_model.", "lm_head."),
+              "mistral3": ("model.language_model.", "lm_head.")}
+
+
 def transformers_param_count(config: dict) -> int:
     """sum(p.numel()) of the transformers model built from ``config`` on the meta device."""
     cfg = dict(config)
     if cfg["model_type"] == "qwen":
         cfg = _qwen1_as_qwen2(cfg)
     model_type = cfg.pop("model_type")
-    if model_type in ("llama4", "gemma3", "mistral3"):  # the language model only (text_config)
-        text = dict(cfg.get("text_config") or {})
-        model_type = {"llama4": "llama4_text", "gemma3": "gemma3_text", "mistral3": "mistral"}[model_type]
-        text.pop("model_type", None)
-        cfg = text
     if model_type == "kimi_k2":  # Kimi K2's remote code is DeepseekV3's
         model_type = "deepseek_v3"
     # Quantisation settings (gpt-oss ships MXFP4) would replace expert tensors by packed blocks.
@@ -60,8 +60,13 @@ def transformers_param_count(config: dict) -> int:
     with torch.device("meta"):
         if model_type in classes:
             model = classes[model_type](hf_config)
+        elif model_type in MULTIMODAL:
+            model = transformers.AutoModelForImageTextToText.from_config(hf_config)
         else:
             model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    if model_type in MULTIMODAL:  # the language model (and head) only: llmarch counts no vision tower
+        return sum(p.numel() for name, p in model.named_parameters()
+                   if name.startswith(MULTIMODAL[model_type]))
     total = sum(p.numel() for p in model.parameters())
     if model_type == "t5" and config.get("tie_word_embeddings") is False:
         # transformers 5 builds every T5 with lm_head tied to `shared`, but v1.1 checkpoints
