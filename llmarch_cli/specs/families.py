@@ -110,7 +110,7 @@ FAMILIES: dict[str, Family] = {
                    up="mlp.fc_in", down="mlp.fc_out"),
     "gpt_neox": Family("gpt-neox", prefixes=("gpt_neox.",), probe="embed_in.weight",
                        final_norm="final_layer_norm", qkv="attention.query_key_value",
-                       o="attention.dense", head="embed_out", **_NEOX_MLP),
+                       o="attention.dense", **_NEOX_MLP),
     "bloom": Family("bloom", prefixes=("transformer.", ""), probe="word_embeddings.weight",
                     embed_norm="word_embeddings_layernorm", final_norm="ln_f", layers="h",
                     qkv="self_attention.query_key_value", o="self_attention.dense", **_NEOX_MLP),

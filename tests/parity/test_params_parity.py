@@ -41,8 +41,8 @@ MULTIMODAL = {"llama4": ("language_model.",), "gemma3": ("model.language_model."
               "mistral3": ("model.language_model.", "lm_head.")}
 
 
-def transformers_param_count(config: dict) -> int:
-    """sum(p.numel()) of the transformers model built from ``config`` on the meta device."""
+def meta_model(config: dict):
+    """The transformers model built from ``config`` on the meta device (Qwen 1 as Qwen2)."""
     cfg = dict(config)
     if cfg["model_type"] == "qwen":
         cfg = _qwen1_as_qwen2(cfg)
@@ -64,11 +64,18 @@ def transformers_param_count(config: dict) -> int:
             model = transformers.AutoModelForImageTextToText.from_config(hf_config)
         else:
             model = transformers.AutoModelForCausalLM.from_config(hf_config)
-    if model_type in MULTIMODAL:  # the language model (and head) only: llmarch counts no vision tower
+    return model
+
+
+def transformers_param_count(config: dict) -> int:
+    """sum(p.numel()) of the transformers model built from ``config`` on the meta device
+    (of the language model and head, for multimodal wrappers)."""
+    model = meta_model(config)
+    if config["model_type"] in MULTIMODAL:  # llmarch counts no vision tower
         return sum(p.numel() for name, p in model.named_parameters()
-                   if name.startswith(MULTIMODAL[model_type]))
+                   if name.startswith(MULTIMODAL[config["model_type"]]))
     total = sum(p.numel() for p in model.parameters())
-    if model_type == "t5" and config.get("tie_word_embeddings") is False:
+    if config["model_type"] == "t5" and config.get("tie_word_embeddings") is False:
         # transformers 5 builds every T5 with lm_head tied to `shared`, but v1.1 checkpoints
         # (tie_word_embeddings: false) ship a separate lm_head.weight: count it.
         assert model.lm_head.weight is model.shared.weight
