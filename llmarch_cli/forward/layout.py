@@ -51,6 +51,7 @@ def check_supported(spec: ArchSpec) -> None:
         "a dense FFN width different from the experts'": moe is not None
         and moe.dense_intermediate_size is not None,
         "plain (ungated) experts": moe is not None and spec.ffn.kind != "gated",
+        "a fused gate_up projection": spec.ffn.fused_gate_up,
     }
     missing = [name for name, used in unsupported.items() if used]
     if missing:
