@@ -227,7 +227,9 @@ def test_user_config_param_count_matches_transformers(name: str) -> None:
     assert count_params(spec).total_params == transformers_param_count(config)
 
 
-ROPE_TYPES = ("llama", "mistral", "mixtral", "qwen2", "gpt_oss", "gpt_neox")
+ROPE_TYPES = ("llama", "mistral", "mixtral", "qwen2", "gpt_oss", "gpt_neox", "qwen3", "qwen3_moe",
+              "qwen2_moe", "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "llama4_text", "phi3",
+              "olmo2", "granite", "cohere", "glm4_moe", "starcoder2", "falcon")
 ROPE_CASES = [(pid, preset_config(pid)) for pid in CONFIG_PRESETS
               if preset_config(pid)["model_type"] in ROPE_TYPES]
 ROPE_CASES += [(name, cfg) for name, cfg in sorted(USER_CONFIGS.items())
@@ -246,3 +248,27 @@ def test_rope_matches_transformers_standardised_rope_parameters(name: str, confi
     if ours.scaling is not None:
         assert ours.scaling.factor == rope["factor"]
         assert ours.scaling.original_max_positions == rope.get("original_max_position_embeddings")
+
+
+GEMMA3_ROPES = {
+    "gemma-3-1b": preset_config("gemma-3-1b"),
+    "gemma-3-27b": preset_config("gemma-3-27b")["text_config"] | {"model_type": "gemma3_text"},
+    "transformers-5-keys": {"model_type": "gemma3_text", "rope_parameters": {
+        "full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 2e6},
+        "sliding_attention": {"rope_type": "default", "rope_theta": 5e4}}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(GEMMA3_ROPES))
+def test_gemma3_global_and_local_rope_match_transformers_per_layer_type(name: str) -> None:
+    config = dict(GEMMA3_ROPES[name])
+    ours = spec_from_hf_config(config, name).positions
+    cfg = dict(config)
+    rope = transformers.AutoConfig.for_model(cfg.pop("model_type"), **cfg).rope_parameters
+    assert ours.rope.theta == rope["full_attention"]["rope_theta"]
+    assert ours.local_rope.theta == rope["sliding_attention"]["rope_theta"]
+    scaling = ours.rope.scaling
+    assert (scaling.kind if scaling else "default") == rope["full_attention"]["rope_type"]
+    if scaling is not None:
+        assert scaling.factor == rope["full_attention"]["factor"]
+    assert ours.local_rope.scaling is None and rope["sliding_attention"]["rope_type"] == "default"
