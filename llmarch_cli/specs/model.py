@@ -159,7 +159,9 @@ class Attention(_Part):
         return self
 
     @property
-    def kind(self) -> Literal["MHA", "GQA", "MQA"]:
+    def kind(self) -> Literal["MHA", "GQA", "MQA", "MLA"]:
+        if self.mla is not None:
+            return "MLA"
         if self.num_kv_heads == self.num_heads:
             return "MHA"
         return "MQA" if self.num_kv_heads == 1 else "GQA"
