@@ -96,3 +96,16 @@ def test_mtp_layers_are_left_out_and_said_so():
                                           ("hybrid", "jamba-1.5-mini"), ("shared-experts", "glm-4.5-air")])
 def test_features_tag_the_new_families(feature, pid):
     assert feature in load_preset(pid).features
+
+
+def test_memory_and_fit_carry_the_recurrent_state_of_hybrids():
+    from llmarch_cli.analysis.fit import fit_model
+    from llmarch_cli.analysis.memory import inference_memory
+
+    spec = load_preset("jamba-1.5-mini")
+    state = state_bytes(spec)
+    assert state == 28 * 8192 * (3 + 16) * 2  # 28 Mamba layers, inner 2 x 4,096, conv 4 - 1 + state 16
+    memory = inference_memory(spec, context=4096, batch=3)
+    assert memory.kv_cache_bytes == 3 * (4096 * 4 * 2 * 8 * 128 * 2 + state)
+    row = fit_model(spec, 10**12, context=4096, batch=3, quants=["bf16"])
+    assert row is not None and row.total_bytes == memory.total_bytes  # fit charges the same state
