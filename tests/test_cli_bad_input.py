@@ -196,3 +196,7 @@ def test_unknown_model_type_points_to_spec_files(tmp_path):
     result = run("params", str(path))
     assert_one_line_error(result, "spec file")
     assert "deepseek_v3" in result.stderr and "jamba" in result.stderr
+
+
+def test_window_what_if_on_a_hybrid_names_its_other_layers():
+    assert_one_line_error(run("kvcache", "jamba-1.5-mini", "--window", "4k"), "mamba layers")

@@ -245,6 +245,10 @@ def window_sets(spec: ArchSpec, window: int) -> list[str]:
     check_positive("--window", window)
     if spec.architecture != "decoder":
         raise LlmarchError(f"--window applies to decoder-only models; {spec.id} is {spec.architecture}")
+    other = sorted(set(spec.layer_kinds()) - {"full", "sliding"})
+    if other:
+        raise LlmarchError(f"--window applies to models whose layers are all full or sliding "
+                           f"attention; {spec.id} has {', '.join(other)} layers")
     return [f"attention.sliding_window={window}", "attention.layer_types=null"]
 
 
