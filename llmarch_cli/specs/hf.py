@@ -823,15 +823,22 @@ def _deepseek(cfg: _Config, model_type: str) -> dict[str, Any]:
                correction_bias=method == "noaux_tc",
                routed_scaling=cfg.number("routed_scaling_factor", default=d["scaling"]),
                dense_layers=_dense_upto(cfg, "first_k_dense_replace", b["layers"], d["first_dense"]))
-    shared = cfg.raw("n_shared_experts", default=d["shared"]) or 0
-    width = cfg.size("moe_intermediate_size", default=d["moe_width"])
+    _deepseek_widths(cfg, b, moe, d["moe_width"], d["shared"])
+    return _spec(b, {**_all_bias(cfg.flag("attention_bias", False)), "mla": mla}, rope, moe=moe)
+
+
+def _deepseek_widths(cfg: _Config, b: dict[str, Any], moe: dict[str, Any], width: int,
+                     shared: int) -> None:
+    """DeepSeek-style widths (also GLM-4.5): routed and each of ``n_shared_experts`` shared
+    experts are moe_intermediate_size wide; the dense first layers keep intermediate_size."""
+    width = cfg.size("moe_intermediate_size", default=width)
+    shared = cfg.raw("n_shared_experts", default=shared) or 0
     if shared:
         moe.update(num_shared_experts=_positive_int("n_shared_experts", shared),
                    shared_intermediate_size=width)
     if moe["dense_layers"]:
         moe["dense_intermediate_size"] = b["inner"]
     b["inner"] = width
-    return _spec(b, {**_all_bias(cfg.flag("attention_bias", False)), "mla": mla}, rope, moe=moe)
 
 
 _GEMMA = {
@@ -1079,14 +1086,7 @@ def _glm4_moe(cfg: _Config) -> dict[str, Any]:
                topk_groups=cfg.size("topk_group", default=1),
                routed_scaling=cfg.number("routed_scaling_factor", default=1.0),
                dense_layers=_dense_upto(cfg, "first_k_dense_replace", b["layers"], 1))
-    width = cfg.size("moe_intermediate_size", default=1408)
-    shared = cfg.raw("n_shared_experts", default=1) or 0
-    if shared:
-        moe.update(num_shared_experts=_positive_int("n_shared_experts", shared),
-                   shared_intermediate_size=width)
-    if moe["dense_layers"]:
-        moe["dense_intermediate_size"] = b["inner"]
-    b["inner"] = width
+    _deepseek_widths(cfg, b, moe, 1408, 1)
     return _spec(b, attention, rope, moe=moe)
 
 
