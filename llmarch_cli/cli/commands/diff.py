@@ -23,7 +23,8 @@ EXAMPLES = (  # shown under --help
     "llmarch diff llama-2-7b --set hidden_size=5120 --set num_hidden_layers=40 --json",
 )
 
-FIGURES = ("total_params", "active_params", "kv_bytes_per_token")
+FIGURES = ("layer_pattern", "total_params", "active_params", "kv_bytes_per_token",
+           "state_bytes_per_sequence")
 # Bookkeeping that differs between any two presets and says nothing about the architecture.
 SKIPPED = ("id", "meta.name", "meta.hf_id", "meta.aliases", "meta.source", "meta.notes")
 
