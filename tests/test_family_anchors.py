@@ -62,6 +62,10 @@ def test_gemma_3_local_layers_cut_the_kv_cache_as_its_design_implies():
     local = kv_cache_bytes(spec, 32768)
     everything = kv_cache_bytes(spec, 32768, engine="full")
     assert local / everything == (52 * 1024 + 10 * 32768) / (62 * 32768)
+    # At its 128K context the cache is about one sixth of all-global, as the report's Figure 6
+    # is read in llama.cpp issue #12637 ("can reduce the KV cache usage to one sixth").
+    ratio = kv_cache_bytes(spec, 131072) / kv_cache_bytes(spec, 131072, engine="full")
+    assert abs(ratio * 6 - 1) < 0.01  # 0.1678 x 6 = 1.007
 
 
 def test_llama_4_chunked_layers_hold_one_chunk_and_global_layers_have_no_rope():
