@@ -5,21 +5,21 @@ Each decoder layer caches one K and one V vector per KV head per token:
 (GQA paper §2; Llama 2 App. A.2.1). A sliding-window layer is a rolling buffer of
 ``min(context, W)`` tokens (Mistral 7B §2, "Rolling Buffer Cache"); per-layer patterns such as
 gpt-oss's alternating sliding/full layers come from ``attention.layer_types``. Engines that
-reserve the full length on every layer (``engine="full"``) are charged ``context`` everywhere.
+reserve the full length on every layer (``Engine.full``) are charged ``context`` everywhere.
 Encoder-decoders also cache the cross-attention K/V of ``encoder_length`` encoder tokens in each
 decoder layer; encoder-only models generate nothing and cache nothing.
 
 Multi-head latent attention (DeepSeek-V2/V3) caches one latent of ``kv_lora_rank +
-qk_rope_head_dim`` values per layer per token, as vLLM and SGLang store it; ``engine="full"``
+qk_rope_head_dim`` values per layer per token, as vLLM and SGLang store it; ``Engine.full``
 charges what eager transformers stores instead: decompressed K (``qk_nope + qk_rope``) and V
 (``v_head_dim``) for every head. Chunked layers (Llama 4) hold at most one chunk,
 ``min(context, chunk)``. Linear-attention (gated DeltaNet) and Mamba layers keep no per-token
 cache but a fixed state per sequence (``state_bytes``: conv window + recurrent state), counted
 in the totals; engines keep ``kernel - 1`` conv steps (vLLM), eager transformers ``kernel``
-(``engine="full"``). The state stays in 16-bit (32-bit with fp32) whatever the KV dtype.
+(``Engine.full``). The state stays in 16-bit (32-bit with fp32) whatever the KV dtype.
 
 Quantised KV state carries scales, counted here (see ``KV_DTYPES``). The default dtype is
-fp16 (``DEFAULT_KV_DTYPE``), the conventional figure: Llama-2-7B costs 524,288 B per token.
+fp16 (``FP16``), the conventional figure: Llama-2-7B costs 524,288 B per token.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from typing import Literal
 
@@ -35,8 +36,14 @@ from llmarch_cli.analysis.units import ceil_div
 from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.model import ArchSpec
 
-Engine = Literal["minimal", "full"]
-ENGINES: tuple[str, ...] = ("minimal", "full")
+
+class Engine(str, Enum):
+    """Cache policy: ``minimal`` keeps min(context, W) tokens in a sliding layer; ``full``
+    reserves the whole context on every layer, as engines that preallocate do."""
+
+    minimal = "minimal"
+    full = "full"
+
 LADDER = (2048, 8192, 32768, 131072)  # contexts shown when none is asked for
 
 
@@ -78,24 +85,23 @@ KV_DTYPES: dict[str, KvDtype] = {
 }
 
 
-DEFAULT_KV_DTYPE = "fp16"
+FP16 = KV_DTYPES["fp16"]  # the default KV dtype
 
 
-def kv_dtype(name: str | KvDtype) -> KvDtype:
+def kv_dtype(name: str) -> KvDtype:
     """The KvDtype called ``name``, or an LlmarchError listing the valid ones."""
-    if isinstance(name, KvDtype):
-        return name
     key = name.strip().lower()
     if key not in KV_DTYPES:
         raise LlmarchError(f"unknown KV dtype {name!r} (valid: {', '.join(KV_DTYPES)})")
     return KV_DTYPES[key]
 
 
-def check_engine(engine: str) -> str:
-    """``engine`` if it is one of ``ENGINES``, else an LlmarchError listing them."""
-    if engine not in ENGINES:
-        raise LlmarchError(f"unknown engine {engine!r} (valid: {', '.join(ENGINES)})")
-    return engine
+def engine(name: str) -> Engine:
+    """The Engine called ``name``, or an LlmarchError listing the valid ones."""
+    try:
+        return Engine(name.strip().lower())
+    except ValueError:
+        raise LlmarchError(f"unknown engine {name!r} (valid: {', '.join(e.value for e in Engine)})") from None
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ class KvLayer:
         return self.head_dim if self.v_dim is None else self.v_dim
 
 
-def kv_layers(spec: ArchSpec, engine: str = "minimal") -> list[KvLayer]:
+def kv_layers(spec: ArchSpec, engine: Engine = Engine.minimal) -> list[KvLayer]:
     """Every self-attention cache (and cross-attention cache for encoder-decoders), in order.
     Linear-attention and Mamba layers hold a state instead (``state_bytes``)."""
     att = spec.attention
@@ -133,7 +139,7 @@ def kv_layers(spec: ArchSpec, engine: str = "minimal") -> list[KvLayer]:
             continue
         window = {"sliding": att.sliding_window, "chunked": att.chunk_size}.get(kind)
         mla = att.mla
-        if mla is not None and engine == "minimal":
+        if mla is not None and engine is Engine.minimal:
             layers.append(KvLayer(i, "latent", 1, mla.latent_dim, window, v_dim=0))
         elif mla is not None:
             layers.append(KvLayer(i, kind, att.num_heads, att.head_dim, window, v_dim=mla.v_head_dim))
@@ -145,7 +151,7 @@ def kv_layers(spec: ArchSpec, engine: str = "minimal") -> list[KvLayer]:
 
 
 @cache
-def kv_layer_groups(spec: ArchSpec, engine: str = "minimal") -> tuple[tuple[KvLayer, int], ...]:
+def kv_layer_groups(spec: ArchSpec, engine: Engine = Engine.minimal) -> tuple[tuple[KvLayer, int], ...]:
     """Identical layer caches grouped: (a representative layer with index 0, how many)."""
     counts = Counter(KvLayer(0, lay.kind, lay.kv_heads, lay.head_dim, lay.window, lay.v_dim)
                      for lay in kv_layers(spec, engine))
@@ -161,13 +167,9 @@ def layer_bits_per_token(layer: KvLayer, kvd: KvDtype, tp: int = 1) -> int:
     return ceil_div(layer.kv_heads, tp) * per_head
 
 
-def kv_bytes_per_token(spec: ArchSpec, dtype: str | KvDtype = DEFAULT_KV_DTYPE,
-                       engine: str = "minimal") -> int:
-    """Bytes one more token adds while no window is full: self-attention layers only.
-
-    ``dtype`` is a ``KV_DTYPES`` name (scales included); the default is fp16.
-    """
-    kvd = kv_dtype(dtype)
+def kv_bytes_per_token(spec: ArchSpec, kvd: KvDtype = FP16, engine: Engine = Engine.minimal) -> int:
+    """Bytes one more token adds while no window is full: self-attention layers only
+    (``kvd``'s scales included; the default is fp16)."""
     return ceil_div(sum(n * layer_bits_per_token(lay, kvd) for lay, n in kv_layer_groups(spec, engine)
                         if lay.kind != "cross"), 8)
 
@@ -177,35 +179,36 @@ def state_bits(kvd: KvDtype) -> int:
     return 32 if kvd.bits == 32 else 16
 
 
-def state_bytes(spec: ArchSpec, dtype: str | KvDtype = DEFAULT_KV_DTYPE,
-                engine: str = "minimal") -> int:
+def state_bytes(spec: ArchSpec, kvd: KvDtype = FP16, engine: Engine = Engine.minimal) -> int:
     """Fixed bytes per sequence of the linear-attention and Mamba layers (conv + recurrent)."""
     kinds = spec.layer_kinds() if spec.architecture == "decoder" else ()
-    extra_step = 1 if engine == "full" else 0
+    extra_step = 1 if engine is Engine.full else 0
     values = 0
     if spec.linear_attention is not None:
         values += kinds.count("linear") * spec.linear_attention.state_values(extra_step)
     if spec.mamba is not None:
         values += kinds.count("mamba") * spec.mamba.state_values(extra_step)
-    return ceil_div(values * state_bits(kv_dtype(dtype)), 8)
+    return ceil_div(values * state_bits(kvd), 8)
 
 
-def layer_tokens(layer: KvLayer, context: int, encoder_length: int, engine: str = "minimal") -> int:
+def layer_tokens(layer: KvLayer, context: int, encoder_length: int,
+                 engine: Engine = Engine.minimal) -> int:
     """Tokens a layer's cache holds for one sequence of ``context`` tokens."""
     if layer.kind == "cross":
         return encoder_length
-    if engine == "full" or layer.window is None:
+    if engine is Engine.full or layer.window is None:
         return context
     return min(context, layer.window)
 
 
-def kv_cache_bytes(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype = DEFAULT_KV_DTYPE,
-                   engine: str = "minimal", *, encoder_length: int | None = None, tp: int = 1) -> int:
+def kv_cache_bytes(spec: ArchSpec, context: int, batch: int = 1, kvd: KvDtype = FP16,
+                   engine: Engine = Engine.minimal, *, encoder_length: int | None = None,
+                   tp: int = 1) -> int:
     """Exact cache bytes for ``batch`` sequences of ``context`` tokens (per GPU under ``tp``).
 
-    Sliding layers hold ``min(context, W)`` tokens unless ``engine="full"``. Encoder-decoders add
-    ``encoder_length`` (default: ``context``) cross-attention tokens per decoder layer. Hybrid
-    models add ``state_bytes`` per sequence. Under
+    Sliding and chunked layers hold ``min(context, W)`` tokens unless ``engine`` is ``Engine.full``.
+    Encoder-decoders add ``encoder_length`` (default: ``context``) cross-attention tokens per
+    decoder layer. Hybrid models add ``state_bytes`` per sequence. Under
     tensor parallelism each GPU holds ``ceil(kv_heads / tp)`` heads: KV heads replicate when
     ``tp`` exceeds them.
     """
@@ -213,14 +216,13 @@ def kv_cache_bytes(spec: ArchSpec, context: int, batch: int = 1, dtype: str | Kv
     check_positive("batch", batch)
     if encoder_length is not None:
         check_positive("encoder length", encoder_length)
-    return kv_cache_sizer(spec, kv_dtype(dtype), engine, tp)(context, batch, encoder_length)
+    return kv_cache_sizer(spec, kvd, engine, tp)(context, batch, encoder_length)
 
 
-def kv_cache_sizer(spec: ArchSpec, kvd: KvDtype, engine: str = "minimal",
+def kv_cache_sizer(spec: ArchSpec, kvd: KvDtype, engine: Engine = Engine.minimal,
                    tp: int = 1) -> Callable[[int, int, int | None], int]:
     """``kv_cache_bytes`` with the spec's layer groups resolved once: a function of
     (context, batch, encoder_length) for callers that size many contexts (``fit``'s search)."""
-    check_engine(engine)
     layer_groups = kv_layer_groups(spec, engine)
     groups = [(lay, n * layer_bits_per_token(lay, kvd, tp)) for lay, n in layer_groups]
     fixed = kvd.bytes_per_layer * sum(n for _, n in layer_groups)
@@ -239,19 +241,6 @@ def context_ladder(max_context: int) -> list[int]:
     return sorted({*(c for c in LADDER if c <= max_context), max_context})
 
 
-def window_sets(spec: ArchSpec, window: int) -> list[str]:
-    """``--set`` overrides giving every self-attention layer a sliding window of ``window``
-    tokens (decoder-only models: encoder-decoders here keep full self-attention caches)."""
-    check_positive("--window", window)
-    if spec.architecture != "decoder":
-        raise LlmarchError(f"--window applies to decoder-only models; {spec.id} is {spec.architecture}")
-    other = sorted(set(spec.layer_kinds()) - {"full", "sliding"})
-    if other:
-        raise LlmarchError(f"--window applies to models whose layers are all full or sliding "
-                           f"attention; {spec.id} has {', '.join(other)} layers")
-    return [f"attention.sliding_window={window}", "attention.layer_types=null"]
-
-
 def check_encoder_length(spec: ArchSpec, encoder_length: int | None) -> None:
     """LlmarchError for an encoder length on a model without cross-attention, or one below 1."""
     if encoder_length is None:
@@ -262,39 +251,39 @@ def check_encoder_length(spec: ArchSpec, encoder_length: int | None) -> None:
     check_positive("--encoder-length", encoder_length)
 
 
-def kv_rows(spec: ArchSpec, contexts: Sequence[int], batch: int = 1,
-            dtype: str | KvDtype = DEFAULT_KV_DTYPE, engine: str = "minimal", *,
+def kv_rows(spec: ArchSpec, contexts: Sequence[int], batches: Sequence[int] = (1,),
+            kvd: KvDtype = FP16, engine: Engine = Engine.minimal, *,
             encoder_length: int | None = None, baseline: ArchSpec | None = None) -> list[KvCacheRow]:
-    """One row per context; with ``baseline`` (the model before a what-if) its figures and
-    ``saving_ratio`` = baseline total / total. Encoder-only models keep no cache: LlmarchError."""
+    """One row per context and batch; with ``baseline`` (the model before a what-if) its
+    figures and ``saving_ratio`` = baseline total / total. Encoder-only models keep no cache:
+    LlmarchError."""
     if spec.architecture == "encoder":
         raise LlmarchError(f"{spec.id} is encoder-only: it generates no tokens and keeps no KV cache")
     check_encoder_length(spec, encoder_length)
-    kvd = kv_dtype(dtype)
 
-    def figures(s: ArchSpec, ctx: int) -> dict:
-        return {"kv_heads": s.attention.num_kv_heads, "window": s.attention.sliding_window,
+    def figures(s: ArchSpec, ctx: int, batch: int) -> dict:
+        return {"num_kv_heads": s.attention.num_kv_heads, "sliding_window": s.attention.sliding_window,
                 "bytes_per_token": kv_bytes_per_token(s, kvd, engine),
                 "state_bytes": batch * state_bytes(s, kvd, engine),
                 "total_bytes": kv_cache_bytes(s, ctx, batch, kvd, engine, encoder_length=encoder_length)}
 
     rows = []
     for ctx in contexts:
-        row = {"model": spec.id, "context": ctx, "batch": batch, "dtype": kvd.name, "engine": engine,
-               **figures(spec, ctx)}
-        if baseline is not None:
-            base = figures(baseline, ctx)
-            row.update({f"baseline_{k}": v for k, v in base.items()},
-                       saving_ratio=round(base["total_bytes"] / row["total_bytes"], 4))
-        rows.append(KvCacheRow(**row))
+        for batch in batches:
+            row = {"model": spec.id, "context": ctx, "batch": batch, "kv_dtype": kvd.name,
+                   "engine": engine.value, **figures(spec, ctx, batch)}
+            if baseline is not None:
+                base = figures(baseline, ctx, batch)
+                row.update({f"baseline_{k}": v for k, v in base.items()},
+                           saving_ratio=round(base["total_bytes"] / row["total_bytes"], 4))
+            rows.append(KvCacheRow(**row))
     return rows
 
 
-def kv_terms(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype = DEFAULT_KV_DTYPE,
-             engine: str = "minimal", encoder_length: int | None = None) -> list[MemoryTerm]:
+def kv_terms(spec: ArchSpec, context: int, batch: int = 1, kvd: KvDtype = FP16,
+             engine: Engine = Engine.minimal, encoder_length: int | None = None) -> list[MemoryTerm]:
     """The cache itemised for ``--explain``: one term per group of identical layer caches,
     plus the per-layer scales of fp8."""
-    kvd = kv_dtype(dtype)
     enc = context if encoder_length is None else encoder_length
     groups = kv_layer_groups(spec, engine)
     terms = []
@@ -311,7 +300,7 @@ def kv_terms(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype 
                     f"batch={batch}, layers={n}, kv_heads={lay.kv_heads}, k_dim={lay.head_dim}, "
                     f"v_dim={lay.value_width}")
                    + f", bits={kvd.bits}, scale bits={kvd.bits_per_head_token}, tokens={tokens:,}"
-                   + (f" (window {lay.window})" if lay.window and engine == "minimal" else ""),
+                   + (f" (window {lay.window})" if lay.window and engine is Engine.minimal else ""),
             assumption=("MLA latent as vLLM/SGLang cache it" if latent else kvd.assumption),
         ))
     state = state_bytes(spec, kvd, engine)
@@ -320,7 +309,7 @@ def kv_terms(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype 
             name="recurrent state (linear-attention / Mamba layers)", bytes=batch * state,
             formula="batch x layers x (conv channels x conv steps + recurrent state) x bits / 8",
             inputs=f"batch={batch}, bits={state_bits(kvd)}, conv steps = kernel"
-                   + (" - 1" if engine == "minimal" else ""),
+                   + (" - 1" if engine is Engine.minimal else ""),
             assumption="states stay in 16-bit (fp32 with an fp32 cache); fixed per sequence",
         ))
     if kvd.bytes_per_layer:
