@@ -35,9 +35,10 @@ ANALYTIC_EXPONENTS = {  # (time, memory) slopes of log cost over log n, far past
 
 
 def _self_attention(spec: ArchSpec) -> list[AttentionGroup]:
-    """The causal self-attention groups of the generating stack (the encoder's for encoders)."""
+    """The self-attention groups of the generating stack (the encoder's for encoders); layers
+    without keys (linear attention, Mamba) are left out."""
     stack = "decoder" if spec.architecture == "encoder-decoder" else "model"
-    return [g for g in attention_groups(spec) if g.stack == stack and g.kind != "cross"]
+    return [g for g in attention_groups(spec) if g.stack == stack and g.kind not in ("cross", "recurrent")]
 
 
 def default_window(spec: ArchSpec) -> int:
@@ -71,7 +72,7 @@ def overtake_length(spec: ArchSpec) -> int:
     per_key x n(n+1)/2 >= ffn x n, i.e. n >= 2 ffn / per_key - 1."""
     per_key = sum(g.flops_per_key for g in _self_attention(spec))
     ffn = ffn_flops_per_token(spec)
-    return max(1, -(-(2 * ffn - per_key) // per_key))
+    return max(1, -(-(2 * ffn - per_key) // per_key)) if per_key else 0
 
 
 def receptive_field(spec: ArchSpec, window: int) -> int:
@@ -86,6 +87,9 @@ def complexity_rows(spec: ArchSpec, lengths: Sequence[int], window: int) -> list
         check_positive("--seq", n)
     check_window(window, lengths)
     groups = _self_attention(spec)
+    if not groups:
+        raise LlmarchError(f"{spec.id} has no attention layers (only linear-attention or Mamba "
+                           "layers, constant per token): see llmarch flops")
     heads = spec.attention.num_heads
     ffn, overtake, reach = ffn_flops_per_token(spec), overtake_length(spec), receptive_field(spec, window)
     kv = spec.architecture != "encoder"

@@ -36,7 +36,9 @@ class FlopsRow(_Result):
 
     ``linear_flops_per_token``: 2 x every matmul weight the token uses (MoE: top-k routed
     experts, shared experts and router; the output head; embedding lookups are free);
-    ``attention_flops_per_token``: Q·K^T and P·V over the keys each layer sees;
+    ``attention_flops_per_token``: Q·K^T and P·V over the keys each layer sees, plus the
+    recurrence of linear-attention and Mamba layers; MLA in the absorbed form engines run, with
+    ``attention_naive_flops_per_token`` (decompressed heads) beside it (None without MLA);
     ``prefill_flops``: ``batch`` prompts of ``context`` tokens with the causal mask;
     ``training_flops_per_token``: 3 x the forward (4 x with full recomputation) averaged over a
     sequence of ``context`` tokens, beside ``six_nd_flops_per_token`` = 6 x active parameters.
@@ -47,6 +49,7 @@ class FlopsRow(_Result):
     batch: int
     linear_flops_per_token: int
     attention_flops_per_token: int
+    attention_naive_flops_per_token: int | None = None
     forward_flops_per_token: int
     prefill_flops: int
     training_flops_per_token: int

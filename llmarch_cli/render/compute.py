@@ -22,6 +22,7 @@ from llmarch_cli.render.units import format_bytes, format_flops
 FLOPS_COLUMNS = {
     "model": "Model", "context": "Context", "linear_flops_per_token": "Linear (FLOP/token)",
     "attention_flops_per_token": "Attention (FLOP/token)",
+    "attention_naive_flops_per_token": "MLA naive (FLOP/token)",
     "forward_flops_per_token": "Forward (FLOP/token)", "prefill_flops": "Prefill (FLOP)",
     "training_flops_per_token": "Training (FLOP/token)", "six_nd_flops_per_token": "6N (FLOP/token)",
 }
@@ -62,7 +63,10 @@ def flops_view(rows: Sequence[FlopsRow], explained: Sequence[tuple[str, Sequence
     flat = [r.model_dump(mode="json", exclude={"breakdown"}) for r in rows]
     lines = [line for heading, terms in explained for line in explanation(terms, heading)]
     title = "FLOPs per token decoded at each context (prefill: the whole prompt)"
-    return Page(data, flat, sections=[Section(flat, FLOPS_COLUMNS, title)], explanation=lines)
+    columns = dict(FLOPS_COLUMNS)
+    if all(r.attention_naive_flops_per_token is None for r in rows):
+        del columns["attention_naive_flops_per_token"]
+    return Page(data, flat, sections=[Section(flat, columns, title)], explanation=lines)
 
 
 def complexity_view(rows: Sequence[ComplexityRow], terms: Sequence[ComputeTerm] = ()) -> Page:
