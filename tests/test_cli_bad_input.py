@@ -221,3 +221,13 @@ def test_sizes_beyond_their_documented_bound_are_exit_2_both_ways(tmp_path, key,
                                   ["kvcache", "-b", "12345678901234567890123"]])
 def test_a_count_beyond_2_pow_40_is_exit_2(args):
     assert_one_line_error(run(*args), "over the limit of 1,099,511,627,776")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["memory", "llama-2-7b", "--train", "lora", "--rank", str(10**20)], "--rank"),
+    (["memory", "llama-2-7b", "--gpus", str(10**20)], "--gpus"),
+    (["fit", "--gpu", f"h100x{10**20}"], "GPU count"),
+])
+def test_ranks_and_gpu_counts_beyond_2_pow_24_are_exit_2(args, message):
+    assert_one_line_error(run(*args), f"{message} ")
+    assert "over the limit of 16,777,216" in run(*args).stderr

@@ -124,11 +124,13 @@ def test_dev_null_is_written_and_stays_a_character_device():
     assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
 
 
-def test_a_full_disk_on_stdout_is_one_line_exit_2():
+@pytest.mark.parametrize("args", [["list", "-f", "tsv"], ["--help"], ["--version"],
+                                  ["spec", "validate", str(Path(__file__).parent / "data" / "tiny-gqa.json")]])
+def test_a_full_disk_on_stdout_is_one_line_exit_2(args):
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
     with open("/dev/full", "w") as full:
-        result = subprocess.run([sys.executable, "-m", "llmarch_cli", "list", "-f", "tsv"],
+        result = subprocess.run([sys.executable, "-m", "llmarch_cli", *args],
                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr == "llmarch: error: cannot write to stdout: no space left on device\n"
@@ -190,3 +192,26 @@ def test_write_file_never_renames_over_a_fifo(tmp_path, monkeypatch):
 def test_write_file_refuses_a_folder(tmp_path):
     with pytest.raises(LlmarchError, match="is a directory"):
         destination.write_file("x\n", tmp_path)
+
+
+def test_a_hard_linked_file_is_written_in_place_so_both_names_see_it(tmp_path):
+    first = tmp_path / "a.json"
+    first.write_text("old\n")
+    second = tmp_path / "b.json"
+    os.link(first, second)
+    assert run(*PARAMS, "-o", str(first)).exit_code == 0
+    assert second.read_text() == first.read_text() == expected()
+    assert first.stat().st_ino == second.stat().st_ino
+
+
+def test_someone_elses_file_is_written_in_place_and_keeps_its_owner(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    target = tmp_path / "theirs.json"
+    target.write_text("old\n")
+    os.chown(target, 65534, 65534)
+    inode = target.stat().st_ino
+    assert run(*PARAMS, "-o", str(target)).exit_code == 0
+    info = target.stat()
+    assert (info.st_uid, info.st_gid, info.st_ino) == (65534, 65534, inode)
+    assert target.read_text() == expected()

@@ -8,23 +8,22 @@ would change them.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 
 import pytest
-from conftest import run_ok
 
 from llmarch_cli.analysis.fit import fit_all
 from llmarch_cli.analysis.kvcache import FP16, kv_rows, kv_terms
 from llmarch_cli.analysis.memory import inference_memory
 from llmarch_cli.analysis.params import count_params
-from llmarch_cli.analysis.summary import compare_specs, diff_specs
+from llmarch_cli.analysis.summary import compare_specs, diff_specs, preset_row
 from llmarch_cli.analysis.training import training_memory
 from llmarch_cli.render import views
 from llmarch_cli.render.output import page_text
 from llmarch_cli.specs.loader import load_preset, resolve_model
 from llmarch_cli.specs.overrides import WhatIf
+from llmarch_cli.specs.registry import preset_ids
 
 NUMBER = re.compile(r"(?<![\w.\-+])[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
 GIB = 1 << 30
@@ -42,14 +41,15 @@ def pages() -> dict[str, object]:
     llama, mixtral, gpt2 = (load_preset(p) for p in ("llama-2-7b", "mixtral-8x7b", "gpt2"))
     what_if = llama_gqa8()
     kv = kv_rows(what_if.spec, [2048, 4096, 131072], [1, 8], FP16, baseline=what_if.baseline)
-    listed = json.loads(run_ok("list", "-f", "json").stdout)
+    listed = [preset_row(load_preset(p)) for p in preset_ids()]
     found = {
         "params": views.params_view([count_params(llama), count_params(mixtral)], breakdown=True),
         "kvcache": views.kvcache_view(kv, [(kv[-1], kv_terms(what_if.spec, 131072, 8))]),
         "memory one": views.memory_view([inference_memory(llama, context=4096)], explain=True),
         "memory many": views.memory_view([inference_memory(llama, context=c) for c in (4096, 8192)]
                                          + [training_memory(mixtral, mode="lora")]),
-        "fit": views.fit_view(fit_all([llama, mixtral, gpt2], 24 * GIB, gpus=2).rows, "fit", explain=True),
+        "fit": views.fit_view(fit_all([llama, mixtral, gpt2], 24 * GIB, gpus=2).rows, "24 GiB",
+                              gpus=2, explain=True),
         "compare": views.compare_view(compare_specs([llama, mixtral, gpt2])),
         "diff": views.diff_view(diff_specs(llama, mixtral)),
         "show one": views.show_view([mixtral]),

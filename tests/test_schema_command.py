@@ -20,6 +20,9 @@ def run(*args: str) -> str:
     ["kvcache", "llama-2-7b", "--gqa", "8"], ["kvcache", "t5-small", "-c", "512"],
     ["memory", "llama-2-7b"], ["memory", "llama-2-7b", "--train", "lora"],
     ["memory", "gpt2", "-c", "1k,2k"], ["fit", "--gpu", "rtx4090"],
+    ["compare", "gpt2", "mixtral-8x7b"], ["diff", "llama-2-7b", "--gqa", "8"],
+    ["forward", "gpt2", "-t", "1,2", "--show", "attention"], ["forward", "t5-small", "-t", "1,2"],
+    ["list", "--feature", "moe"],
 ])
 def test_real_json_output_validates_against_the_printed_schema(args):
     schema = json.loads(run("schema", args[0]))

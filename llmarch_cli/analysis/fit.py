@@ -26,6 +26,7 @@ from llmarch_cli.analysis.kvcache import (
     kv_cache_sizer,
 )
 from llmarch_cli.analysis.memory import (
+    MAX_GPUS,
     RUNTIME_OVERHEAD_BYTES,
     Parallel,
     default_context,
@@ -73,6 +74,8 @@ def fit_parallel(spec: ArchSpec, gpus: int) -> Parallel:
     """``gpus`` GPUs: tensor parallelism over the largest count dividing both the GPUs and the
     attention heads, the rest data parallel (gpt2's 12 heads on 8 GPUs: tp 4 x dp 2)."""
     check_positive("GPU count", gpus)
+    if gpus > MAX_GPUS:
+        raise LlmarchError(f"GPU count {gpus:,} is over the limit of {MAX_GPUS:,} (2^24)")
     return Parallel(gpus=gpus, tp=gcd(gpus, spec.attention.num_heads))
 
 

@@ -27,6 +27,7 @@ from llmarch_cli.specs.model import ArchSpec
 DEFAULT_CONTEXT = 4096
 # CUDA context, cuBLAS and attention workspaces, allocator slack: a stated flat assumption.
 RUNTIME_OVERHEAD_BYTES = 1 * GIB
+MAX_GPUS = 1 << 24  # GPUs of any one layout (real clusters: ~10^5)
 ACT_BYTES = 2  # bf16/fp16 activations
 QUANTISED_ROLES = ("attention", "cross_attention", "ffn", "experts", "shared_experts")
 
@@ -48,6 +49,8 @@ def check_parallel(spec: ArchSpec, par: Parallel) -> None:
     """LlmarchError for a layout that does not divide the model or the GPUs."""
     for what, value in (("--tp", par.tp), ("--pp", par.pp), ("--gpus", par.gpus)):
         check_positive(what, value)
+        if value > MAX_GPUS:
+            raise LlmarchError(f"{what} {value:,} is over the limit of {MAX_GPUS:,} GPUs (2^24)")
     heads = spec.attention.num_heads
     if heads % par.tp:
         raise LlmarchError(f"--tp {par.tp} does not divide the {heads} attention heads of {spec.id}")

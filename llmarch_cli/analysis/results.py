@@ -194,3 +194,22 @@ class DiffResult(_Result):
     b: str
     what_if: bool
     rows: list[DiffRow]
+
+
+class PresetRow(_Result):
+    """One preset in ``llmarch list``: who made it, when, its attention kind, its parameters
+    (total and active), feature tags and licence (``open_licence``: OSI open source)."""
+
+    model: str
+    family: str
+    name: str
+    developer: str
+    released: str
+    architecture: str
+    attention: str
+    total_params: int
+    active_params: int
+    features: list[str]
+    licence: str
+    open_licence: bool
+    languages: list[str]

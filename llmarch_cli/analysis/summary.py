@@ -11,7 +11,7 @@ from typing import Any
 
 from llmarch_cli.analysis.kvcache import kv_bytes_per_token
 from llmarch_cli.analysis.params import count_params
-from llmarch_cli.analysis.results import ArchRecord, CompareResult, DiffResult, DiffRow
+from llmarch_cli.analysis.results import ArchRecord, CompareResult, DiffResult, DiffRow, PresetRow
 from llmarch_cli.specs.model import ArchSpec
 
 
@@ -104,3 +104,14 @@ def diff_specs(a: ArchSpec, b: ArchSpec, what_if: bool = False) -> DiffResult:
     rows = [DiffRow(field=k, a=flat_a.get(k), b=flat_b.get(k))
             for k in [*keys, *FIGURES] if flat_a.get(k) != flat_b.get(k)]
     return DiffResult(a=a.id, b=b.id, what_if=what_if, rows=rows)
+
+
+def preset_row(spec: ArchSpec) -> PresetRow:
+    """The ``llmarch list`` row of a spec."""
+    counts = count_params(spec)
+    return PresetRow(
+        model=spec.id, family=spec.meta.family, name=spec.meta.name, developer=spec.meta.developer,
+        released=spec.meta.released, architecture=spec.architecture, attention=spec.attention.kind,
+        total_params=counts.total_params, active_params=counts.active_params,
+        features=list(spec.features), licence=spec.meta.licence,
+        open_licence=spec.meta.open_licence, languages=list(spec.meta.languages))

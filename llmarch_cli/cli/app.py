@@ -127,6 +127,7 @@ class LlmarchGroup(TyperGroup):
         try:
             code = super().main(argv, prog_name or "llmarch", complete_var,
                                 standalone_mode=False, **extra)
+            sys.stdout.flush()  # a full disk or closed pipe shows here, not at exit
         except LlmarchError as exc:
             if debug:
                 raise
@@ -142,12 +143,16 @@ class LlmarchGroup(TyperGroup):
             code = _fail("aborted", None, ExitCode.INTERNAL)
         except KeyboardInterrupt:
             code = ExitCode.INTERRUPTED
-        except BrokenPipeError:  # e.g. --help into a closed pipe; data goes through write_stdout
-            from llmarch_cli.render.destination import silence_stdout
+        except OSError as exc:  # help, --version or a one-line result into a full disk or closed pipe
+            from llmarch_cli.render.destination import OUTPUT_ERRORS, reason, silence_stdout
 
-            silence_stdout()
-            code = _fail("cannot write to stdout: the reader closed the pipe", None,
-                         ExitCode.BAD_INPUT)
+            if exc.errno not in OUTPUT_ERRORS:
+                if debug:
+                    raise
+                code = _internal(exc)
+            else:
+                silence_stdout()
+                code = _fail(f"cannot write to stdout: {reason(exc)}", None, ExitCode.BAD_INPUT)
         except Exception as exc:
             if debug:
                 raise

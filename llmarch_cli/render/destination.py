@@ -27,6 +27,9 @@ _REASONS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota e
             errno.EISDIR: "is a directory", errno.ENXIO: "no reader on the other end"}
 
 
+OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EPIPE})  # the stream, not the program
+
+
 def reason(exc: OSError) -> str:
     """A short lower-case explanation of an OSError."""
     return _REASONS.get(exc.errno or 0, (exc.strerror or str(exc)).lower())

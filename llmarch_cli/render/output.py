@@ -100,6 +100,8 @@ def emit(page: Page, fmt: str, output: Path | None = None) -> None:
     """Write ``page`` in ``fmt`` to stdout or ``output``; its explanation (``--explain``)
     follows a table on stdout, and goes to stderr beside machine formats or a file."""
     concrete = resolve_format(fmt, output)
+    for line in page.notes:
+        note(line)
     write_text(page_text(page, concrete, terminal=on_terminal(concrete, output)), output)
     if page.explanation:
         text = "\n".join(page.explanation)

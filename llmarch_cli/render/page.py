@@ -3,7 +3,7 @@
 ``data`` is the JSON document (the result models dumped, so JSON and the schema agree);
 ``records`` the flat rows of csv, tsv and jsonl (raw values, base units); ``sections`` the
 human tables of table and md (raw values, humanised when drawn); ``pictures`` the charts a
-terminal table adds; ``explanation`` the ``--explain`` lines. A Page holds numbers the result
+terminal table adds; ``notes`` messages for stderr; ``explanation`` the ``--explain`` lines. A Page holds numbers the result
 already has: nothing here computes.
 """
 
@@ -36,4 +36,5 @@ class Page:
     pictures: Sequence[Mapping[str, Any]] = ()  # render.charts views
     picture_title: str = ""
     pictures_first: bool = False  # pictures above the tables (their title heads the page)
+    notes: Sequence[str] = ()  # messages on stderr, before the data
     explanation: Sequence[str] = field(default_factory=tuple)

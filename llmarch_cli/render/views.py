@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         MemoryResult,
         MemoryTerm,
         ParamsResult,
+        PresetRow,
     )
     from llmarch_cli.specs.model import ArchSpec
 
@@ -130,15 +131,21 @@ FIT_COLUMNS = {
 }
 
 
-def fit_view(rows: Sequence[FitRow], title: str, explain: bool = False) -> Page:
-    """One row per model that fits (largest first); --explain itemises the top one."""
+def fit_view(rows: Sequence[FitRow], where: str, gpus: int = 1, train: str | None = None,
+             explain: bool = False) -> Page:
+    """One row per model that fits ``where`` (largest first); notes on models split over
+    fewer GPUs than given; --explain itemises the top row."""
     flat = [r.model_dump(mode="json", exclude={"terms"}) for r in rows]
-    columns = FIT_COLUMNS | ({"tp": "TP", "dp": "DP"} if rows and rows[0].gpus > 1 else {})
+    columns = FIT_COLUMNS | ({"tp": "TP", "dp": "DP"} if gpus > 1 else {})
+    title = f"Models that fit {where} ({'training ' + train if train else 'inference'}, per GPU, IEC units)"
+    split = list(dict.fromkeys(r.model for r in rows if r.tp < r.gpus))
+    notes = [f"note: {gpus} does not divide the attention heads of {', '.join(split)}: each is split "
+             "over fewer GPUs (TP) with the rest as data-parallel replicas (DP)"] if split else []
+    notes += [] if rows else [f"nothing fits {where} at this context and batch"]
     lines = explanation(rows[0].terms, _memory_title(rows[0])) if explain and rows else []
     data = [r.model_dump(mode="json") for r in rows]
-    return Page(data, flat, jsonl=data,
-                record_columns=list(flat[0]) if flat else list(FIT_COLUMNS),
-                sections=[Section(flat, columns, title)], explanation=lines)
+    return Page(data, flat, jsonl=data, record_columns=list(flat[0]) if flat else list(FIT_COLUMNS),
+                sections=[Section(flat, columns, title)], notes=notes, explanation=lines)
 
 
 # compare and diff ----------------------------------------------------------------------------
@@ -233,10 +240,10 @@ LIST_TABLE_COLUMNS = ("model", "family", "released", "architecture", "attention"
                       "features", "licence")
 
 
-def list_view(rows: Sequence[Mapping[str, Any]]) -> Page:
+def list_view(rows: Sequence[PresetRow]) -> Page:
     """Every key in machine formats; the table shows the main columns."""
-    return Page(list(rows), list(rows),
-                sections=[Section(rows, {k: header(k) for k in LIST_TABLE_COLUMNS})])
+    data = [r.model_dump(mode="json") for r in rows]
+    return Page(data, data, sections=[Section(data, {k: header(k) for k in LIST_TABLE_COLUMNS})])
 
 
 # forward -------------------------------------------------------------------------------------
@@ -274,7 +281,7 @@ def forward_view(result: Any) -> Page:
         Section([{k: _sig(v) for k, v in row.items()} for row in layers], LAYER_COLUMNS, title),
         Section([{"stage": name, "ms": _sig(ms)} for name, ms in result.stages_ms.items()],
                 {"stage": "Stage", "ms": "Time (ms)"}, "Time per stage"),
-        Section([{"token_id": t.token_id, "prob": float(f"{t.prob:.4g}")} for t in result.top_next_tokens],
+        Section([{"token_id": str(t.token_id), "prob": float(f"{t.prob:.4g}")} for t in result.top_next_tokens],
                 {"token_id": "Token ID", "prob": "Probability"}, "Top next tokens"),
     ]
     pictures: list[dict[str, Any]] = []

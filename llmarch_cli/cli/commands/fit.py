@@ -120,11 +120,4 @@ def fit(
             if found.context_too_long and size == batch[0]:
                 note(f"note: {len(found.context_too_long)} models take fewer than {ctx:,} tokens and "
                      f"are left out: {', '.join(found.context_too_long)}")
-    split = list(dict.fromkeys(r.model for r in rows if r.tp < r.gpus))
-    if split:
-        note(f"note: {gpus} does not divide the attention heads of {', '.join(split)}: each is split "
-             "over fewer GPUs (TP) with the rest as data-parallel replicas (DP)")
-    if not rows:
-        note(f"nothing fits {where} at this context and batch")
-    title = f"Models that fit {where} ({'training ' + train if train else 'inference'}, per GPU, IEC units)"
-    emit(fit_view(rows, title, explain), fmt, output)
+    emit(fit_view(rows, where, gpus, train, explain), fmt, output)

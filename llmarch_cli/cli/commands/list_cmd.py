@@ -10,6 +10,7 @@ EXAMPLES = (  # shown under --help
     "llmarch list --family llama -f md",
     "llmarch list -f csv > presets.csv",
 )
+RESULT = ("llmarch_cli.analysis.results", "PresetRow", "list")  # `llmarch schema list`
 
 
 def list_models(
@@ -24,30 +25,10 @@ def list_models(
     JSON, CSV and TSV also carry the name, developer, active parameters (MoE), whether the
     licence is OSI open source (Apache-2.0, MIT) and the languages.
     """
-    from llmarch_cli.analysis.params import count_params
+    from llmarch_cli.analysis.summary import preset_row
     from llmarch_cli.render.output import emit
     from llmarch_cli.render.views import list_view
     from llmarch_cli.specs.loader import load_preset
     from llmarch_cli.specs.selection import select_preset_ids
 
-    specs = [load_preset(pid) for pid in select_preset_ids(family, feature)]
-    counts = {s.id: count_params(s) for s in specs}
-    rows = [
-        {
-            "model": s.id,
-            "family": s.meta.family,
-            "name": s.meta.name,
-            "developer": s.meta.developer,
-            "released": s.meta.released,
-            "architecture": s.architecture,
-            "attention": s.attention.kind,
-            "total_params": counts[s.id].total_params,
-            "active_params": counts[s.id].active_params,
-            "features": list(s.features),
-            "licence": s.meta.licence,
-            "open_licence": s.meta.open_licence,
-            "languages": list(s.meta.languages),
-        }
-        for s in specs
-    ]
-    emit(list_view(rows), fmt, output)
+    emit(list_view([preset_row(load_preset(p)) for p in select_preset_ids(family, feature)]), fmt, output)
