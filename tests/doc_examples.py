@@ -39,10 +39,15 @@ class Example:
     output: list[str] = field(default_factory=list)  # documented lines (console blocks)
     shows_output: bool = False  # a console example (an empty output is documented as empty)
 
+    comment: str = ""  # what follows "  #" on the command line
+
     @property
     def code(self) -> int:
-        """2 when the docs show an error right below, else 0."""
-        return 2 if self.output and self.output[0].startswith("llmarch: error:") else 0
+        """2 when the docs show an error right below, 3 when the comment says ``exit 3``
+        (``inspect --against`` on a mismatch), else 0."""
+        if self.output and self.output[0].startswith("llmarch: error:"):
+            return 2
+        return 3 if "exit 3" in self.comment else 0
 
     @property
     def name(self) -> str:
@@ -58,12 +63,14 @@ def examples(paths: list[Path] = DOCS) -> list[Example]:
                 block, current = (line[3:].strip() if block is None else None), None
                 continue
             if block == "console" and line.startswith("$ "):
-                current = Example(path, index, line[2:].split("  #")[0].strip(), shows_output=True)
+                command, _, comment = line[2:].partition("  #")
+                current = Example(path, index, command.strip(), shows_output=True, comment=comment)
                 found.append(current) if "llmarch" in current.command else None
             elif block == "console" and current is not None:
                 current.output.append(line)
             elif block == "sh" and line.startswith("llmarch "):
-                found.append(Example(path, index, line.split("  #")[0].strip()))
+                command, _, comment = line.partition("  #")
+                found.append(Example(path, index, command.strip(), comment=comment))
     for example in found:
         while example.output and not example.output[-1].strip():
             example.output.pop()
@@ -166,7 +173,9 @@ def matches(documented: list[str], actual: list[str]) -> bool:
 
 @contextlib.contextmanager
 def example_folder() -> Iterator[Path]:
-    """A temporary working folder holding the files examples name: config.json, my-arch.toml."""
+    """A temporary working folder holding the files examples name: config.json, my-arch.toml
+    and the inspect checkpoints (tiny-llama, tiny-llama-q4_k_m.gguf, broken.gguf)."""
+    from checkpoint_files import LLAMA, llama_shapes, write_gguf, write_safetensors
     from conftest import run
 
     old = Path.cwd()
@@ -175,6 +184,9 @@ def example_folder() -> Iterator[Path]:
         shutil.copy(ROOT / "tests" / "data" / "tiny-gqa.json", path / "config.json")
         spec = run("spec", "export", "llama-2-7b", "--gqa", "8")
         (path / "my-arch.toml").write_text(spec.stdout)
+        write_safetensors(path / "tiny-llama", llama_shapes(), LLAMA, shards=2)
+        write_gguf(path / "tiny-llama-q4_k_m.gguf")
+        (path / "broken.gguf").write_bytes(b"GGUX")
         os.chdir(path)
         try:
             yield path

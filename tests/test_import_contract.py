@@ -1,7 +1,8 @@
 """The folder arrows, read from the source: every import of every module, at any depth (ast).
 
-cli -> render -> analysis -> specs; cli -> forward -> kernels -> specs (checkpoints and learn
-use what is below them). rich only in render/, numpy only in kernels/, forward/ and
+cli -> render -> analysis -> specs; cli -> forward -> kernels -> specs; checkpoints and learn
+use what is below them (checkpoints: analysis and specs, for a checkpoint's estimates; render
+draws checkpoints' results too). rich only in render/, numpy only in kernels/, forward/ and
 checkpoints/, typer only in cli/.
 """
 
@@ -18,9 +19,9 @@ BELOW: dict[str, set[str]] = {
     ROOT: set(),
     "specs": set(),
     "analysis": {"specs"},
-    "render": {"analysis", "specs"},
+    "render": {"analysis", "checkpoints", "specs"},
     "kernels": {"specs"},
-    "checkpoints": {"specs"},
+    "checkpoints": {"analysis", "specs"},
     "forward": {"kernels", "checkpoints", "specs"},
     "learn": {"render", "analysis", "forward", "kernels", "checkpoints", "specs"},
     "cli": {"render", "analysis", "forward", "kernels", "checkpoints", "learn", "specs"},

@@ -1,8 +1,8 @@
 """The root ``llmarch`` app: one registration line per command, and exit-code mapping.
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input or output (usage, unknown model, bad spec or
-file, unwritable output, full disk, closed pipe),
-130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr (plus an optional
+file, unwritable output, full disk, closed pipe), 3 a checkpoint that differs from the model
+(``inspect --against``), 130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr (plus an optional
 ``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
 """
 
@@ -22,7 +22,8 @@ from llmarch_cli.errors import ExitCode, LlmarchError
 
 EPILOG = (
     "Exit codes: 0 ok; 1 internal failure; 2 bad input or output (usage, unknown model, bad "
-    "spec or file, unwritable output); 130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
+    "spec or file, unwritable output); 3 checkpoint differs from the model (inspect --against); "
+    "130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
 )
 
 
@@ -63,6 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "forward": ("forward", "forward"),
     "kernel": ("kernel", "kernel"),
     "schema": ("schema", "schema"),
+    "inspect": ("inspect", "inspect"),
 }
 
 
