@@ -5,7 +5,9 @@ lines below it, up to the next ``$`` line or the end of the block) or an ``llmar
 ``sh`` block (run only). A ``cat FILE |``, ``echo TEXT |`` or ``printf TEXT |`` before llmarch
 becomes its stdin; stages after it (``| jq ...``, ``| head -3``) run as programs when they are
 installed; ``> FILE`` is dropped. Output is what a terminal shows: stderr (notes, errors) and
-then stdout. In a documented output a line ``...`` stands for any number of lines.
+then stdout. In a documented output a line ``...`` stands for any number of lines. The exit
+code expected is 2 where the output starts with ``llmarch: error:``, 3 where the command's
+comment says ``# exit 3`` (``inspect --against`` on a mismatch), else 0.
 
 ``python tests/doc_examples.py`` (``make docs``) rewrites every documented output that differs
 from what the example prints now; tests/test_docs.py fails on any difference.
@@ -39,7 +41,7 @@ class Example:
     output: list[str] = field(default_factory=list)  # documented lines (console blocks)
     shows_output: bool = False  # a console example (an empty output is documented as empty)
 
-    comment: str = ""  # what follows "  #" on the command line
+    comment: str = ""  # after "  #" on the command line
 
     @property
     def code(self) -> int:
@@ -63,14 +65,14 @@ def examples(paths: list[Path] = DOCS) -> list[Example]:
                 block, current = (line[3:].strip() if block is None else None), None
                 continue
             if block == "console" and line.startswith("$ "):
-                command, _, comment = line[2:].partition("  #")
-                current = Example(path, index, command.strip(), shows_output=True, comment=comment)
+                text, _, comment = line[2:].partition("  #")
+                current = Example(path, index, text.strip(), shows_output=True, comment=comment)
                 found.append(current) if "llmarch" in current.command else None
             elif block == "console" and current is not None:
                 current.output.append(line)
             elif block == "sh" and line.startswith("llmarch "):
-                command, _, comment = line.partition("  #")
-                found.append(Example(path, index, command.strip(), comment=comment))
+                text, _, comment = line.partition("  #")
+                found.append(Example(path, index, text.strip(), comment=comment))
     for example in found:
         while example.output and not example.output[-1].strip():
             example.output.pop()
@@ -182,11 +184,11 @@ def example_folder() -> Iterator[Path]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder)
         shutil.copy(ROOT / "tests" / "data" / "tiny-gqa.json", path / "config.json")
-        spec = run("spec", "export", "llama-2-7b", "--gqa", "8")
-        (path / "my-arch.toml").write_text(spec.stdout)
         write_safetensors(path / "tiny-llama", llama_shapes(), LLAMA, shards=2)
         write_gguf(path / "tiny-llama-q4_k_m.gguf")
         (path / "broken.gguf").write_bytes(b"GGUX")
+        spec = run("spec", "export", "llama-2-7b", "--gqa", "8")
+        (path / "my-arch.toml").write_text(spec.stdout)
         os.chdir(path)
         try:
             yield path

@@ -2,8 +2,8 @@
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input or output (usage, unknown model, bad spec or
 file, unwritable output, full disk, closed pipe), 3 a checkpoint that differs from the model
-(``inspect --against``), 130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr (plus an optional
-``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
+(``inspect --against``), 130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr
+(plus an optional ``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
 """
 
 from __future__ import annotations

@@ -47,8 +47,8 @@ def inspect(
     from llmarch_cli.checkpoints.inspect import inspect_path
     from llmarch_cli.cli.options import report_notes, resolve
     from llmarch_cli.errors import ExitCode
-    from llmarch_cli.render.formats import to_json, to_jsonl
-    from llmarch_cli.render.output import resolve_format, write_text
+    from llmarch_cli.render.inspect_view import inspect_view
+    from llmarch_cli.render.output import emit
 
     model = resolve(against) if against is not None else None
     spec = model.spec if model is not None else None
@@ -60,18 +60,7 @@ def inspect(
 
             result = result.model_copy(update={"against": compare(ckpt, spec, against)})
         results.append(result)
-    concrete = resolve_format(fmt, output)
-    if concrete in ("json", "jsonl"):
-        data = [r.model_dump(mode="json", exclude={k for k in ("tensors", "against", "estimate")
-                                                   if getattr(r, k) is None}) for r in results]
-        text = (to_json(data[0] if len(data) == 1 else data) if concrete == "json" else to_jsonl(data))
-    else:
-        from llmarch_cli.render.inspect_view import render_inspect
-        from llmarch_cli.render.output import on_terminal
-
-        terminal = on_terminal(concrete, output)
-        text = "\n".join(render_inspect(r, concrete, terminal) for r in results)
-    write_text(text, output)
+    emit(inspect_view(results), fmt, output)
     report_notes([model] if model is not None else [])
     if any(r.against is not None and not r.against.match for r in results):
         raise typer.Exit(ExitCode.MISMATCH)
