@@ -33,7 +33,7 @@ def test_flops_json_is_one_object_per_model_and_context_with_a_breakdown():
 def test_complexity_json_is_an_array_one_object_per_length():
     rows = json.loads(run("complexity", "--seq", "1k,8k,64k", "--json").stdout)
     assert [r["seq_len"] for r in rows] == [1024, 8192, 65536]
-    assert all(r["window"] == 4096 for r in rows)  # Mistral 7B's own window by default
+    assert all(r["sliding_window"] == 4096 for r in rows)  # Mistral 7B's own window by default
 
 
 def test_roofline_json_names_the_bound_and_the_speed():

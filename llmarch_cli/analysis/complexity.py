@@ -94,7 +94,7 @@ def complexity_rows(spec: ArchSpec, lengths: Sequence[int], window: int) -> list
     ffn, overtake, reach = ffn_flops_per_token(spec), overtake_length(spec), receptive_field(spec, window)
     kv = spec.architecture != "encoder"
     return [ComplexityRow(
-        model=spec.id, seq_len=n, window=window,
+        model=spec.id, seq_len=n, sliding_window=window,
         full_attention_flops=_attention_flops(groups, n, None),
         window_attention_flops=_attention_flops(groups, n, window),
         ffn_flops=ffn * n,

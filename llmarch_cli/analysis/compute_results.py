@@ -62,7 +62,7 @@ class ComplexityRow(_Result):
     """Whole-sequence attention cost of ``seq_len`` tokens (batch 1, causal mask).
 
     ``full_attention_flops`` / ``window_attention_flops``: Q·K^T and P·V of every layer as if
-    all were full / all slid a ``window``-token window; ``ffn_flops``: the FFN (or active
+    all were full / all slid a ``sliding_window``-token window; ``ffn_flops``: the FFN (or active
     experts) over the sequence; ``naive_score_bytes``: one layer's fp16 score matrix;
     ``tiled_score_bytes``: what tiled (flash-style) attention keeps instead (fp32 log-sum-exp
     per query and head); ``kv_cache_bytes``: the model's fp16 cache at ``seq_len``;
@@ -72,7 +72,7 @@ class ComplexityRow(_Result):
 
     model: str
     seq_len: int
-    window: int
+    sliding_window: int
     full_attention_flops: int
     window_attention_flops: int
     ffn_flops: int

@@ -72,7 +72,7 @@ def flops_view(rows: Sequence[FlopsRow], explained: Sequence[tuple[str, Sequence
 def complexity_view(rows: Sequence[ComplexityRow], terms: Sequence[ComputeTerm] = ()) -> Page:
     data = [r.model_dump(mode="json") for r in rows]
     first = rows[0]
-    title = (f"Attention of {first.model} over whole sequences, causal (window {first.window:,}; "
+    title = (f"Attention of {first.model} over whole sequences, causal (window {first.sliding_window:,}; "
              f"attention overtakes the FFN at {first.attention_overtakes_ffn_tokens:,} tokens; "
              f"stacked windows reach {first.receptive_field_tokens:,} tokens)")
     return Page(data, data, sections=[Section(data, COMPLEXITY_COLUMNS, title)],

@@ -36,7 +36,7 @@ def complexity_plot(rows: Sequence[ComplexityRow], measured: Sequence[MeasuredKe
     plt.yscale("log")
     xs = [r.seq_len for r in rows]
     plt.plot(xs, [r.full_attention_flops / TERA for r in rows], label="full O(n²)")
-    plt.plot(xs, [r.window_attention_flops / TERA for r in rows], label=f"window {rows[0].window:,} O(nW)")
+    plt.plot(xs, [r.window_attention_flops / TERA for r in rows], label=f"window {rows[0].sliding_window:,} O(nW)")
     plt.plot(xs, [r.ffn_flops / TERA for r in rows], label="FFN O(n)")
     for m in measured:
         curve = ANALYTIC.get(m.kernel, "window_attention_flops")

@@ -26,7 +26,7 @@ EXAMPLES = (  # shown under --help
     "llmarch forward mistral -t 5,6,7,8 --show attention --layer 0 --head 1",
     "llmarch forward ./my-checkpoint --tokens 1,2,3 --json | jq .top_next_tokens",
 )
-RESULT = ("llmarch_cli.forward.results", "ForwardResult", "each")  # `llmarch schema forward`
+RESULT = ("llmarch_cli.forward.results", "ForwardResult", "one")  # `llmarch schema forward`
 
 
 class Dtype(str, Enum):

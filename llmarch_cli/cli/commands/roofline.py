@@ -16,7 +16,7 @@ from llmarch_cli.cli.options import (
     SetOpt,
 )
 
-RESULT = ("llmarch_cli.analysis.compute_results", "RooflineResult", "each")  # `llmarch schema`
+RESULT = ("llmarch_cli.analysis.compute_results", "RooflineResult", "one")  # `llmarch schema`
 EXAMPLES = (  # shown under --help
     "llmarch roofline llama-3-8b --gpu h100",
     "llmarch roofline llama-3-70b --gpu h100x4 --batch 32 -c 8k",
