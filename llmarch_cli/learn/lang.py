@@ -21,7 +21,7 @@ def resolve_lang(requested: str | None) -> str:
     if requested is not None:
         lang = requested.strip().lower()
         if lang not in LANGS:
-            raise LlmarchError(f"unknown language {requested!r}", f"choose one of {', '.join(LANGS)}")
+            raise LlmarchError(f"unknown language {requested!r} (choose one of {', '.join(LANGS)})")
         return lang
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)

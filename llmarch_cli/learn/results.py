@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -68,7 +68,7 @@ class Question(_Result):
     unit: str
     explanation: str
     fact: str
-    subject: dict[str, str | int]
+    subject: dict[str, Any]
 
 
 class GradedQuestion(Question):

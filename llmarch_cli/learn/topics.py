@@ -44,8 +44,8 @@ def resolve_topic(name: str) -> str:
     if key in _aliases():
         return _aliases()[key]
     close = difflib.get_close_matches(key, [*TOPICS, *_aliases()], n=1, cutoff=0.5)
-    hint = f"did you mean {close[0]!r}?" if close else "see 'llmarch explain' for the topics"
-    raise LlmarchError(f"unknown topic {name!r}", hint)
+    hint = f"did you mean {close[0]!r}?" if close else "'llmarch explain' lists the topics"
+    raise LlmarchError(f"unknown topic {name!r} ({hint})")
 
 
 def topic_list(lang: str) -> list[TopicSummary]:
