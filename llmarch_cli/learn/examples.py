@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from llmarch_cli.analysis.kvcache import kv_rows
 from llmarch_cli.analysis.params import count_params
+from llmarch_cli.learn import library
 from llmarch_cli.learn.lang import count_text
 from llmarch_cli.learn.library import FEATURE_TESTS, presets_with
 from llmarch_cli.learn.results import Example
@@ -72,7 +73,7 @@ def _k(tokens: int) -> str:
 
 
 def _first(topic: str, limit: int = 2) -> list[ArchSpec]:
-    return [load_preset(pid) for pid in presets_with(FEATURE_TESTS[topic])[:limit]]
+    return [library.find(pid) for pid in presets_with(FEATURE_TESTS[topic])[:limit]]
 
 
 def transformer(x: _Examples) -> None:
@@ -258,10 +259,10 @@ def lora(x: _Examples) -> None:
           (f"{100 * trained / total:.2f} % of {count_text(total, 'en')}",
            f"{count_text(total, 'ja')}の{100 * trained / total:.2f} %"))
     big = load_preset("llama-65b")
-    x.add("QLoRA of LLaMA-65B (4-bit NF4 base, r=8): memory for one 4K sequence",
-          "LLaMA-65BのQLoRA(4ビットNF4ベース、r=8):4Kシーケンス1本のメモリ",
-          training_memory(big, mode="qlora").total_bytes, "bytes",
-          "llmarch memory llama-65b --train qlora --json")
+    x.add("QLoRA of LLaMA-65B (4-bit NF4 base, r=8): training memory for one 512-token sequence",
+          "LLaMA-65BのQLoRA(4ビットNF4ベース、r=8):512トークンの系列1本の学習メモリ",
+          training_memory(big, mode="qlora", context=512).total_bytes, "bytes",
+          "llmarch memory llama-65b --train qlora -c 512 --json")
 
 
 def compare(x: _Examples) -> None:
@@ -321,8 +322,10 @@ def local_global(x: _Examples) -> None:
     for spec in _first("local-global"):
         types = spec.attention.layer_types or ()
         ctx = 131072 if spec.max_context >= 131072 else spec.max_context
-        x.add(f"{spec.id}: windowed layers of {len(types)}", f"{spec.id}:全{len(types)}層中のウィンドウ層",
-              types.count("sliding"), "number", f"llmarch show {spec.id} --json")
+        local = types.count("sliding")
+        x.add(f"{spec.id}: window of its {local} local layers (of {len(types)})",
+              f"{spec.id}:全{len(types)}層中{local}層のローカル層のウィンドウ",
+              spec.attention.sliding_window, "tokens", f"llmarch show {spec.id} --json")
         x.add(f"{spec.id}: KV cache at {ctx:,} tokens", f"{spec.id}:{ctx:,}トークンでのKVキャッシュ",
               _kv(spec, ctx).total_bytes, "bytes", f"llmarch kvcache {spec.id} -c {_k(ctx)} --json")
         x.add("The same if every layer were global", "全層がグローバルだった場合",

@@ -60,6 +60,11 @@ FEATURE_TESTS: dict[str, Test] = {
 }
 
 
+def find(preset_id: str) -> ArchSpec:
+    """The library's spec with this id."""
+    return next(spec for spec in all_specs() if spec.id == preset_id)
+
+
 def presets_with(test: Test) -> list[str]:
     """Ids of the presets passing ``test``."""
     return [spec.id for spec in all_specs() if test(spec)]

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmarch_cli.errors import LlmarchError
+from llmarch_cli.learn import library
 from llmarch_cli.learn.lang import int_text
-from llmarch_cli.learn.library import FEATURE_TESTS, all_specs
+from llmarch_cli.learn.library import FEATURE_TESTS
 from llmarch_cli.learn.results import Question
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import load_preset
 
 LETTERS = "abcdefgh"
 KV_CONTEXTS = (4096, 32768, 131072)
@@ -82,7 +82,7 @@ class _Draft:
 
 
 def _decoders() -> list[ArchSpec]:
-    return [s for s in all_specs() if s.architecture == "decoder"]
+    return [s for s in library.all_specs() if s.architecture == "decoder"]
 
 
 def _name(spec: ArchSpec) -> str:
@@ -104,7 +104,7 @@ def _same(text: str) -> dict[str, str]:
 # ---- generators: (spec library subject, rng) -> _Draft --------------------------------------
 
 def _kv_heads(s: dict[str, Any], rng: random.Random) -> _Draft:
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     a = spec.attention
     return _Draft(
         question={"en": f"How many key/value heads does {_name(spec)} have per layer?",
@@ -120,7 +120,7 @@ def _kv_heads(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _kv_cache(s: dict[str, Any], rng: random.Random) -> _Draft:
     from llmarch_cli.analysis.kvcache import kv_cache_bytes
 
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     ctx = s["context_tokens"]
     size = kv_cache_bytes(spec, ctx)
     unit = "GiB" if size >= 2**30 else "MiB"
@@ -141,7 +141,7 @@ def _kv_cache(s: dict[str, Any], rng: random.Random) -> _Draft:
 
 
 def _position(s: dict[str, Any], rng: random.Random) -> _Draft:
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     kind = spec.positions.kind
     choices, correct = _mc(rng, POSITION_NAMES[kind], [v for k, v in POSITION_NAMES.items() if k != kind])
     return _Draft(
@@ -154,7 +154,7 @@ def _position(s: dict[str, Any], rng: random.Random) -> _Draft:
 
 def _which(s: dict[str, Any], rng: random.Random) -> _Draft:
     """Which of four presets has a property (encoder-decoder, MoE, MLA, ...)."""
-    right = load_preset(s["model"])
+    right = library.find(s["model"])
     choices, correct = _mc(rng, _same(right.id), [_same(m) for m in s["others"]])
     feature = s["feature"]
     if feature == "encoder-decoder":
@@ -177,7 +177,7 @@ def _which(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _params_question(s: dict[str, Any], active: bool) -> _Draft:
     from llmarch_cli.analysis.params import count_params
 
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     counts = count_params(spec)
     n = counts.active_params if active else counts.total_params
     what = ("active parameters per token", "1トークンあたりのアクティブパラメータ") if active \
@@ -201,7 +201,7 @@ def _total(s: dict[str, Any], rng: random.Random) -> _Draft:
 
 
 def _attention_kind(s: dict[str, Any], rng: random.Random) -> _Draft:
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     a = spec.attention
     kinds = {"MHA": _same("MHA"), "GQA": _same("GQA"), "MQA": _same("MQA")}
     choices, correct = _mc(rng, kinds[a.kind], [v for k, v in kinds.items() if k != a.kind])
@@ -214,7 +214,7 @@ def _attention_kind(s: dict[str, Any], rng: random.Random) -> _Draft:
 
 
 def _norm(s: dict[str, Any], rng: random.Random) -> _Draft:
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     key = (spec.norm.kind, spec.norm.placement)
     choices, correct = _mc(rng, NORM_NAMES[key], [v for k, v in NORM_NAMES.items() if k != key])
     return _Draft(
@@ -226,7 +226,7 @@ def _norm(s: dict[str, Any], rng: random.Random) -> _Draft:
 
 
 def _ffn(s: dict[str, Any], rng: random.Random) -> _Draft:
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     name = ffn_name(spec)
     choices, correct = _mc(rng, _same(name), [_same(v) for v in FFN_NAMES.values() if v != name])
     ratio = spec.ffn.intermediate_size / spec.hidden_size
@@ -239,7 +239,7 @@ def _ffn(s: dict[str, Any], rng: random.Random) -> _Draft:
 
 
 def _ffn_ratio(s: dict[str, Any], rng: random.Random) -> _Draft:
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     ratio = spec.ffn.intermediate_size / spec.hidden_size
     return _Draft(
         question={"en": f"The FFN of {_name(spec)} is how many times wider than its hidden size?",
@@ -252,7 +252,7 @@ def _ffn_ratio(s: dict[str, Any], rng: random.Random) -> _Draft:
 
 
 def _window(s: dict[str, Any], rng: random.Random) -> _Draft:
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     w = spec.attention.sliding_window or 0
     if w:
         types = spec.attention.layer_types
@@ -274,7 +274,7 @@ def _window(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _lora(s: dict[str, Any], rng: random.Random) -> _Draft:
     from llmarch_cli.analysis.training import trainable_params
 
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     n = trainable_params(spec, "lora", LORA_RANK)
     return _Draft(
         question={"en": f"LoRA with rank {LORA_RANK} on every linear layer of {_name(spec)} "
@@ -300,7 +300,7 @@ def _models(specs: list[ArchSpec]) -> list[dict[str, Any]]:
 def _which_subjects(feature: str, test: Callable[[ArchSpec], bool]) -> list[dict[str, Any]]:
     """One subject per preset passing ``test``, with three presets failing it (from other
     families, chosen by a fixed rule so the bank is the same every run)."""
-    specs = all_specs()
+    specs = library.all_specs()
     failing = [s for s in specs if not test(s)]
     subjects = []
     for spec in (s for s in specs if test(s)):
@@ -326,13 +326,13 @@ FACTS: dict[str, _Fact] = {
     "kv_cache": _Fact("gqa", _kv_cache, _kv_subjects),
     "attention_kind": _Fact("gqa", _attention_kind, lambda: _models(_decoders())),
     "position_kind": _Fact("positions", _position,
-                           lambda: _models([s for s in all_specs() if s.positions.kind in POSITION_NAMES])),
+                           lambda: _models([s for s in library.all_specs() if s.positions.kind in POSITION_NAMES])),
     "encoder_decoder": _Fact("encoder-decoder", _which,
                              lambda: _which_subjects("encoder-decoder", FEATURE_TESTS["encoder-decoder"])),
-    "active_params": _Fact("moe", _active, lambda: _models([s for s in all_specs() if s.moe is not None])),
+    "active_params": _Fact("moe", _active, lambda: _models([s for s in library.all_specs() if s.moe is not None])),
     "total_params": _Fact("compare", _total, lambda: _models(_decoders())),
-    "norm": _Fact("norms", _norm, lambda: _models(list(all_specs()))),
-    "ffn_kind": _Fact("ffn", _ffn, lambda: _models([s for s in all_specs() if ffn_name(s) in FFN_NAMES.values()])),
+    "norm": _Fact("norms", _norm, lambda: _models(list(library.all_specs()))),
+    "ffn_kind": _Fact("ffn", _ffn, lambda: _models([s for s in library.all_specs() if ffn_name(s) in FFN_NAMES.values()])),
     "ffn_ratio": _Fact("ffn", _ffn_ratio, lambda: _models([s for s in _decoders() if s.moe is None])),
     "sliding_window": _Fact("mistral", _window, lambda: _models(_windowed_families())),
     "lora_params": _Fact("lora", _lora, lambda: _models([s for s in _decoders() if s.moe is None])),

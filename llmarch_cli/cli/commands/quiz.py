@@ -16,7 +16,7 @@ EXAMPLES = (  # shown under --help
     "llmarch quiz",
     "llmarch quiz --count 10 --topic gqa --lang ja",
     "llmarch quiz --seed 7 --format json",
-    "llmarch quiz --seed 7 --count 3 --answers b,8,a",
+    "llmarch quiz --seed 7 --count 3 --answers a,512,c",
 )
 DEFAULT_COUNT = 5
 
