@@ -206,3 +206,17 @@ def test_japanese_tables_align_with_wide_characters():
     lines = [line for line in text.splitlines() if line.startswith(("┃", "│"))]
     assert any("アテンション" in line for line in lines)
     assert len({cell_len(line) for line in lines}) == 1
+
+
+def test_every_command_to_try_runs():
+    commands = {c for t in TOPICS for c in build_topic(t, "en").try_commands}
+    assert len(commands) >= 40
+    for command in sorted(commands):
+        result = run(*command.split()[1:])
+        assert result.exit_code == 0, (command, result.output)
+
+
+def test_commands_to_try_for_features_not_in_the_library_wait_for_them():
+    tags = {t for s in library.all_specs() for t in s.features}
+    shown = build_topic("mla", "en").try_commands
+    assert ("llmarch list --feature mla" in shown) == ("mla" in tags)

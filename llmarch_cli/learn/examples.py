@@ -145,7 +145,8 @@ def qwen(x: _Examples) -> None:
               f"{model}のKVヘッド数(クエリヘッド{spec.attention.num_heads})",
               spec.attention.num_kv_heads, "number", f"llmarch show {model} --json")
     spec = load_preset("qwen-7b")
-    x.add("Vocabulary of Qwen 1 7B", "Qwen 1 7Bの語彙数", spec.embeddings.vocab_size, "number",
+    x.add("Embedding rows of Qwen 1 7B (151,851 tokens, padded)", "Qwen 1 7Bの埋め込み行数(151,851トークンをパディング)",
+          spec.embeddings.vocab_size, "number",
           "llmarch show qwen-7b --json")
 
 

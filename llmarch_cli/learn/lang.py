@@ -8,7 +8,6 @@ one set, as POSIX orders them) selects Japanese. Counts are written in SI steps 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from llmarch_cli.errors import LlmarchError
 
@@ -30,11 +29,6 @@ def resolve_lang(requested: str | None) -> str:
     return "en"
 
 
-def pick(texts: Mapping[str, str], lang: str) -> str:
-    """The text for ``lang`` from a {"en": ..., "ja": ...} mapping."""
-    return texts[lang]
-
-
 def count_text(n: int | float, lang: str) -> str:
     """A count: '46.70 B' (en) or '467.0億' (ja); small counts whole with separators."""
     if lang == "ja":
@@ -45,8 +39,3 @@ def count_text(n: int | float, lang: str) -> str:
     from llmarch_cli.render.units import format_count
 
     return format_count(n)
-
-
-def int_text(n: int) -> str:
-    """An integer with thousands separators (the same in both languages)."""
-    return f"{n:,}"

@@ -18,7 +18,7 @@ from typing import Any
 
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.learn import library
-from llmarch_cli.learn.lang import int_text
+from llmarch_cli.learn.lang import count_text
 from llmarch_cli.learn.library import FEATURE_TESTS
 from llmarch_cli.learn.results import Question
 from llmarch_cli.specs.model import ArchSpec
@@ -89,12 +89,13 @@ def _name(spec: ArchSpec) -> str:
     return spec.id if spec.meta.name == spec.id else f"{spec.meta.name} ({spec.id})"
 
 
-def _mc(rng: random.Random, right: dict[str, str], wrong: list[dict[str, str]], k: int = 3) -> tuple[list[dict[str, str]], int]:
-    """Shuffled choices: ``right`` among up to ``k`` of ``wrong``; (choices, index of right)."""
-    picked = rng.sample(wrong, min(k, len(wrong)))
-    choices = [right, *picked]
+def _mc(rng: random.Random, names: dict[Any, dict[str, str]], right: Any) -> tuple[list[dict[str, str]], int]:
+    """Shuffled choices: the name of ``right`` among up to three other ``names``;
+    (choices, index of the right one)."""
+    wrong = [name for key, name in names.items() if key != right]
+    choices = [names[right], *rng.sample(wrong, min(3, len(wrong)))]
     rng.shuffle(choices)
-    return choices, choices.index(right)
+    return choices, choices.index(names[right])
 
 
 def _same(text: str) -> dict[str, str]:
@@ -128,9 +129,9 @@ def _kv_cache(s: dict[str, Any], rng: random.Random) -> _Draft:
     window = (" (sliding-window layers keep only their window)", "(スライディングウィンドウ層はウィンドウ分のみ保持)") \
         if spec.attention.sliding_window else ("", "")
     return _Draft(
-        question={"en": f"What is the KV cache of {_name(spec)} for one sequence of {int_text(ctx)} tokens "
+        question={"en": f"What is the KV cache of {_name(spec)} for one sequence of {ctx:,} tokens "
                         f"in fp16{window[0]}, in {unit}?",
-                  "ja": f"{_name(spec)}で{int_text(ctx)}トークンの系列1本をfp16で保持するときのKVキャッシュは"
+                  "ja": f"{_name(spec)}で{ctx:,}トークンの系列1本をfp16で保持するときのKVキャッシュは"
                         f"何{unit}ですか{window[1]}?"},
         explanation={
             "en": f"{size:,} B = {amount:.2f} {unit}: 2 x {spec.num_layers} layers x {spec.attention.num_kv_heads} KV heads x "
@@ -143,7 +144,7 @@ def _kv_cache(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _position(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     kind = spec.positions.kind
-    choices, correct = _mc(rng, POSITION_NAMES[kind], [v for k, v in POSITION_NAMES.items() if k != kind])
+    choices, correct = _mc(rng, POSITION_NAMES, kind)
     return _Draft(
         question={"en": f"Which positional encoding does {_name(spec)} use?",
                   "ja": f"{_name(spec)}が使う位置エンコーディングはどれですか?"},
@@ -155,7 +156,7 @@ def _position(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _which(s: dict[str, Any], rng: random.Random) -> _Draft:
     """Which of four presets has a property (encoder-decoder, MoE, MLA, ...)."""
     right = library.find(s["model"])
-    choices, correct = _mc(rng, _same(right.id), [_same(m) for m in s["others"]])
+    choices, correct = _mc(rng, {m: _same(m) for m in (right.id, *s["others"])}, right.id)
     feature = s["feature"]
     if feature == "encoder-decoder":
         what = {"en": "is an encoder-decoder", "ja": "エンコーダー・デコーダーのモデル"}
@@ -182,13 +183,14 @@ def _params_question(s: dict[str, Any], active: bool) -> _Draft:
     n = counts.active_params if active else counts.total_params
     what = ("active parameters per token", "1トークンあたりのアクティブパラメータ") if active \
         else ("parameters in total", "総パラメータ")
-    extra = {"en": f" of {counts.total_params / 1e9:.2f} B in total", "ja": f"(総数{counts.total_params / 1e8:.1f}億のうち)"} \
+    total = counts.total_params
+    extra = {"en": f" of {count_text(total, 'en')} in total", "ja": f"(総数{count_text(total, 'ja')}のうち)"} \
         if active else {"en": "", "ja": ""}
     return _Draft(
         question={"en": f"How many {what[0]} does {_name(spec)} have, in billions?",
                   "ja": f"{_name(spec)}の{what[1]}は何億ですか?"},
-        explanation={"en": f"{n:,} ({n / 1e9:.2f} B){extra['en']}. Check: llmarch params {spec.id}",
-                     "ja": f"{n:,}({n / 1e8:.1f}億){extra['ja']}です。確認:llmarch params {spec.id}"},
+        explanation={"en": f"{n:,} ({count_text(n, 'en')}){extra['en']}. Check: llmarch params {spec.id}",
+                     "ja": f"{n:,}({count_text(n, 'ja')}){extra['ja']}です。確認:llmarch params {spec.id}"},
         value=n, unit={"en": "B", "ja": "億"}, tolerance=0.02)
 
 
@@ -203,8 +205,7 @@ def _total(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _attention_kind(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     a = spec.attention
-    kinds = {"MHA": _same("MHA"), "GQA": _same("GQA"), "MQA": _same("MQA")}
-    choices, correct = _mc(rng, kinds[a.kind], [v for k, v in kinds.items() if k != a.kind])
+    choices, correct = _mc(rng, {k: _same(k) for k in ("MHA", "GQA", "MQA")}, a.kind)
     return _Draft(
         question={"en": f"Which attention does {_name(spec)} use?",
                   "ja": f"{_name(spec)}のアテンションはどれですか?"},
@@ -216,7 +217,7 @@ def _attention_kind(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _norm(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     key = (spec.norm.kind, spec.norm.placement)
-    choices, correct = _mc(rng, NORM_NAMES[key], [v for k, v in NORM_NAMES.items() if k != key])
+    choices, correct = _mc(rng, NORM_NAMES, key)
     return _Draft(
         question={"en": f"Which normalisation does {_name(spec)} use, and where?",
                   "ja": f"{_name(spec)}の正規化の種類と位置はどれですか?"},
@@ -228,7 +229,7 @@ def _norm(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _ffn(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     name = ffn_name(spec)
-    choices, correct = _mc(rng, _same(name), [_same(v) for v in FFN_NAMES.values() if v != name])
+    choices, correct = _mc(rng, {v: _same(v) for v in FFN_NAMES.values()}, name)
     ratio = spec.ffn.intermediate_size / spec.hidden_size
     return _Draft(
         question={"en": f"Which feed-forward block does {_name(spec)} use?",
@@ -364,7 +365,8 @@ def _question(item: _Item, rng: random.Random, lang: str) -> Question:
     answer: float | int = value if isinstance(value, int) else round(value, 4)
     shown = f"{answer:,}" if isinstance(answer, int) else f"{answer:,.2f}"
     return Question(topic=item.topic, kind="number", question=d.question[lang], choices=None,
-                    answer=answer, answer_text=f"{shown} {unit}".strip(), tolerance=d.tolerance,
+                    answer=answer, answer_text=f"{shown}{' ' if unit.isascii() else ''}{unit}".strip(),
+                    tolerance=d.tolerance,
                     unit=unit, explanation=d.explanation[lang], fact=item.fact, subject=subject)
 
 

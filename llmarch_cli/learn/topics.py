@@ -52,14 +52,16 @@ def topic_list(lang: str) -> list[TopicSummary]:
     return [TopicSummary(id=t, title=read_topic(t)["title"][lang]) for t in TOPICS]
 
 
-def topic_title(topic: str, lang: str) -> str:
-    return read_topic(topic)["title"][lang]
+def _runnable(command: str, tags: set[str]) -> bool:
+    """False for ``llmarch list --feature T`` while no preset has the tag T yet."""
+    words = command.split()
+    return not (words[1:3] == ["list", "--feature"] and words[3] not in tags)
 
 
 def build_topic(topic: str, lang: str) -> Topic:
     """The full topic: prose in ``lang``, examples computed now, presets from the library."""
     from llmarch_cli.learn.examples import examples
-    from llmarch_cli.learn.library import FEATURE_TESTS, presets_with
+    from llmarch_cli.learn.library import FEATURE_TESTS, all_specs, presets_with
 
     data = read_topic(topic)
     return Topic(
@@ -71,5 +73,5 @@ def build_topic(topic: str, lang: str) -> Topic:
         presets=presets_with(FEATURE_TESTS[topic]),
         misconceptions=[Misconception(claim=m["claim"][lang], fact=m["fact"][lang], refs=m["refs"])
                         for m in data.get("misconceptions", [])],
-        try_commands=list(data["try"]),
+        try_commands=[c for c in data["try"] if _runnable(c, {t for s in all_specs() for t in s.features})],
     )
