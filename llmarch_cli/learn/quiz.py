@@ -85,6 +85,13 @@ def _decoders() -> list[ArchSpec]:
     return [s for s in library.all_specs() if s.architecture == "decoder"]
 
 
+def _classic_attention(spec: ArchSpec) -> bool:
+    """Per-head K/V caches on full or sliding layers only (no MLA latent, no recurrent
+    state): the models the KV-head and KV-size questions are about."""
+    return (spec.architecture == "decoder" and not {"mla", "hybrid"} & set(spec.features)
+            and set(spec.attention.layer_types or ()) <= {"full", "sliding"})
+
+
 def _name(spec: ArchSpec) -> str:
     return spec.id if spec.meta.name == spec.id else f"{spec.meta.name} ({spec.id})"
 
@@ -313,8 +320,8 @@ def _which_subjects(feature: str, test: Callable[[ArchSpec], bool]) -> list[dict
 
 
 def _kv_subjects() -> list[dict[str, Any]]:
-    return [{"model": s.id, "context_tokens": c} for s in _decoders() for c in KV_CONTEXTS
-            if c <= s.max_context]
+    return [{"model": s.id, "context_tokens": c} for s in library.all_specs() if _classic_attention(s)
+            for c in KV_CONTEXTS if c <= s.max_context]
 
 
 def _windowed_families() -> list[ArchSpec]:
@@ -323,16 +330,18 @@ def _windowed_families() -> list[ArchSpec]:
 
 
 FACTS: dict[str, _Fact] = {
-    "kv_heads": _Fact("gqa", _kv_heads, lambda: _models(_decoders())),
+    "kv_heads": _Fact("gqa", _kv_heads, lambda: _models([s for s in library.all_specs() if _classic_attention(s)])),
     "kv_cache": _Fact("gqa", _kv_cache, _kv_subjects),
-    "attention_kind": _Fact("gqa", _attention_kind, lambda: _models(_decoders())),
+    "attention_kind": _Fact("gqa", _attention_kind,
+                            lambda: _models([s for s in library.all_specs() if _classic_attention(s)])),
     "position_kind": _Fact("positions", _position,
                            lambda: _models([s for s in library.all_specs() if s.positions.kind in POSITION_NAMES])),
     "encoder_decoder": _Fact("encoder-decoder", _which,
                              lambda: _which_subjects("encoder-decoder", FEATURE_TESTS["encoder-decoder"])),
     "active_params": _Fact("moe", _active, lambda: _models([s for s in library.all_specs() if s.moe is not None])),
     "total_params": _Fact("compare", _total, lambda: _models(_decoders())),
-    "norm": _Fact("norms", _norm, lambda: _models(list(library.all_specs()))),
+    "norm": _Fact("norms", _norm, lambda: _models([s for s in library.all_specs()
+                                                   if (s.norm.kind, s.norm.placement) in NORM_NAMES])),
     "ffn_kind": _Fact("ffn", _ffn, lambda: _models([s for s in library.all_specs() if ffn_name(s) in FFN_NAMES.values()])),
     "ffn_ratio": _Fact("ffn", _ffn_ratio, lambda: _models([s for s in _decoders() if s.moe is None])),
     "sliding_window": _Fact("mistral", _window, lambda: _models(_windowed_families())),

@@ -112,10 +112,9 @@ def quiz(
 
     language = resolve_lang(lang)
     topic_id = resolve_topic(topic) if topic is not None else None
+    drawn = seed is None
     if seed is None:
         seed = random.SystemRandom().randrange(1_000_000)
-        if answers is None and fmt != Format.auto:
-            note(f"seed {seed}")
     elif seed < 0:
         raise LlmarchError(f"--seed must be 0 or more, got {seed}")
     questions = make_quiz(count, seed, topic_id, language)
@@ -123,7 +122,9 @@ def quiz(
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     concrete = "table" if fmt == Format.auto and output is None and interactive else resolve_format(fmt, output)
     if concrete == "table" and graded is None and output is None:
-        raise typer.Exit(_drill(questions, seed, language))
+        raise typer.Exit(_drill(questions, seed, language))  # its first line names the seed
+    if drawn:
+        note(f"seed {seed} (--seed {seed} gives this quiz again)")
     shown = graded if graded is not None else questions
     if concrete in ("json", "jsonl"):
         emit(shown, concrete, output=output)
