@@ -220,3 +220,10 @@ def test_commands_to_try_for_features_not_in_the_library_wait_for_them():
     tags = {t for s in library.all_specs() for t in s.features}
     shown = build_topic("mla", "en").try_commands
     assert ("llmarch list --feature mla" in shown) == ("mla" in tags)
+
+
+def test_figures_are_written_for_the_language():
+    en = json.loads(run("explain", "moe", "--json").stdout)["examples"][0]["text"]
+    ja = json.loads(run("explain", "moe", "--lang", "ja", "--json").stdout)["examples"][0]["text"]
+    assert en == "46.70 B (46,702,792,704)"
+    assert ja == "467.0億 (46,702,792,704)"
