@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from llmarch_cli.cli.app import app
+from llmarch_cli.errors import LlmarchError
 from llmarch_cli.learn import library
 from llmarch_cli.learn.lang import count_text, resolve_lang
 from llmarch_cli.learn.topics import TOPICS, build_topic, read_topic
@@ -157,14 +158,32 @@ def test_presets_are_queried_from_the_spec_library():
     assert build_topic("mla", "en").presets == [s.id for s in specs if "mla" in s.features]
 
 
+def _with_qk_norm(spec):
+    """``spec`` with QK-norm switched on (a flag today, a kind once the families land)."""
+    for value in ("true", '"heads"'):
+        try:
+            return apply_overrides(spec, [f"attention.qk_norm={value}"])
+        except LlmarchError:
+            continue
+    raise AssertionError("attention.qk_norm accepts neither true nor 'heads'")
+
+
 def test_a_new_preset_with_the_feature_is_picked_up_without_code_changes(monkeypatch):
-    base = load_preset("llama-3-8b")
-    qk = apply_overrides(base, ["attention.qk_norm=true"]).model_copy(update={"id": "qk-llama"})
+    qk = _with_qk_norm(load_preset("llama-3-8b")).model_copy(update={"id": "qk-llama"})
     monkeypatch.setattr(library, "all_specs", lambda: (*[load_preset(p) for p in preset_ids()], qk))
     assert "qk-llama" in build_topic("qk-norm", "en").presets
     from llmarch_cli.learn.quiz import bank
 
     assert [i for i in bank("qk-norm") if dict(i.subject)["model"] == "qk-llama"]
+
+
+@pytest.mark.parametrize("topic", ["mla", "qk-norm", "local-global", "hybrid"])
+def test_topics_about_features_missing_from_the_library_still_compute(monkeypatch, topic):
+    without = tuple(s for s in library.all_specs() if not library.FEATURE_TESTS[topic](s))
+    monkeypatch.setattr(library, "all_specs", lambda: without)
+    shown = build_topic(topic, "en")
+    assert shown.presets == []
+    assert shown.examples  # closed forms and neighbouring presets stand in
 
 
 def test_unknown_topic_is_one_line_with_the_closest_topic():

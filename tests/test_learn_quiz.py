@@ -91,7 +91,7 @@ def test_every_answer_of_many_quizzes_rederives_from_the_spec_library(lang):
         for q in make_quiz(12, seed, None, lang):
             rederive(q)
             facts.add(q.fact)
-    assert {"kv_heads", "kv_cache", "position_kind", "encoder_decoder", "active_params"} <= facts
+    assert len(facts) >= 8
 
 
 def test_every_fact_is_rederived_across_the_whole_bank():

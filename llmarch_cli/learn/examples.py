@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from llmarch_cli.analysis.kvcache import kv_rows
 from llmarch_cli.analysis.params import count_params
@@ -72,8 +73,21 @@ def _k(tokens: int) -> str:
     return f"{tokens // 1024}k" if tokens % 1024 == 0 else str(tokens)
 
 
-def _first(topic: str, limit: int = 2) -> list[ArchSpec]:
-    return [library.find(pid) for pid in presets_with(FEATURE_TESTS[topic])[:limit]]
+def _first(topic: str, limit: int = 2, rank: Callable[[ArchSpec], Any] | None = None) -> list[ArchSpec]:
+    """Up to ``limit`` presets with the topic's feature, one per family, highest ``rank``
+    first (then by id)."""
+    specs = [library.find(pid) for pid in presets_with(FEATURE_TESTS[topic])]
+    if rank is not None:
+        specs.sort(key=rank, reverse=True)  # stable: ties stay in id order
+    by_family = {}
+    for spec in specs:
+        by_family.setdefault(spec.meta.family, spec)
+    return list(by_family.values())[:limit]
+
+
+def _local_share(spec: ArchSpec) -> float:
+    types = spec.attention.layer_types or ()
+    return types.count("sliding") / len(types) if types else 0.0
 
 
 def transformer(x: _Examples) -> None:
@@ -286,27 +300,29 @@ def choosing(x: _Examples) -> None:
 
 
 def mla(x: _Examples) -> None:
-    specs = _first("mla", 1)
+    specs = _first("mla", 1, rank=lambda s: (s.id == "deepseek-v3", s.num_layers))  # the issue's example
     for spec in specs:
-        x.add(f"{spec.id}: cache per token, latent (as vLLM and SGLang keep it)",
-              f"{spec.id}:1トークンあたりのキャッシュ(潜在ベクトル、vLLM/SGLang方式)",
-              _kv(spec, 32768).bytes_per_token, "bytes", f"llmarch kvcache {spec.id} -c 32k --json")
-        x.add(f"{spec.id}: cache at 32K tokens, decompressed per-head K and V",
-              f"{spec.id}:32Kトークンのキャッシュ(ヘッドごとのK・Vに展開)",
-              _kv(spec, 32768, "full").total_bytes, "bytes",
-              f"llmarch kvcache {spec.id} -c 32k --engine full --json")
+        latent = _kv(spec, 32768).total_bytes
+        full = _kv(spec, 32768, "full").total_bytes
+        x.add(f"{spec.id}: cache at 32K tokens, latent (as vLLM and SGLang keep it)",
+              f"{spec.id}:32Kトークンのキャッシュ(潜在ベクトル、vLLM/SGLang方式)", latent, "bytes",
+              f"llmarch kvcache {spec.id} -c 32k --json")
+        x.add(f"{spec.id}: the same decompressed into per-head K and V (eager transformers)",
+              f"{spec.id}:ヘッドごとのK・Vに展開した場合(transformersのeager実装)", full, "bytes",
+              f"llmarch kvcache {spec.id} -c 32k --engine full --json",
+              (f"{full / latent:.1f}x the latent", f"潜在ベクトルの{full / latent:.1f}倍"))
     if not specs:  # DeepSeek-V3's published dimensions (paper §2.1, config.json)
-        layers, latent, rope, heads, nope, v = 61, 512, 64, 128, 128, 128
-        x.add("DeepSeek-V3 from its published dimensions: latent per token, 61 x (512 + 64) x 2 B",
-              "DeepSeek-V3の公開次元から:1トークンの潜在キャッシュ 61 × (512 + 64) × 2 B",
-              layers * (latent + rope) * 2, "bytes", None)
-        x.add("Decompressed: 61 x 128 heads x (192 for K + 128 for V) x 2 B",
-              "展開した場合:61 × 128ヘッド × (Kの192 + Vの128) × 2 B",
-              layers * heads * (nope + rope + v) * 2, "bytes", None)
+        layers, latent, rope, heads, nope, v, ctx = 61, 512, 64, 128, 128, 128, 32768
+        x.add("DeepSeek-V3 from its published dimensions: 32K tokens of latent, 61 x (512 + 64) x 2 B each",
+              "DeepSeek-V3の公開次元から:32Kトークン分の潜在キャッシュ(1トークン 61 × (512 + 64) × 2 B)",
+              layers * (latent + rope) * 2 * ctx, "bytes", None)
+        x.add("Decompressed: 61 x 128 heads x (192 for K + 128 for V) x 2 B per token",
+              "展開した場合:1トークン 61 × 128ヘッド × (Kの192 + Vの128) × 2 B",
+              layers * heads * (nope + rope + v) * 2 * ctx, "bytes", None)
     spec = load_preset("llama-3-70b")
-    x.add("For comparison: Llama-3-70B (GQA, 8 KV heads) per token",
-          "比較:Llama-3-70B(GQA、KVヘッド8)の1トークンあたり",
-          _kv(spec, 4096).bytes_per_token, "bytes", "llmarch kvcache llama-3-70b -c 4k --json")
+    x.add("For comparison: Llama-3-70B (GQA, 8 KV heads) at 32K tokens",
+          "比較:Llama-3-70B(GQA、KVヘッド8)の32Kトークン",
+          _kv(spec, 32768).total_bytes, "bytes", "llmarch kvcache llama-3-70b -c 32k --json")
 
 
 def qk_norm(x: _Examples) -> None:
@@ -320,7 +336,7 @@ def qk_norm(x: _Examples) -> None:
 
 
 def local_global(x: _Examples) -> None:
-    for spec in _first("local-global"):
+    for spec in _first("local-global", rank=_local_share):
         types = spec.attention.layer_types or ()
         ctx = 131072 if spec.max_context >= 131072 else spec.max_context
         local = types.count("sliding")
@@ -332,6 +348,15 @@ def local_global(x: _Examples) -> None:
         x.add("The same if every layer were global", "全層がグローバルだった場合",
               _kv(spec, ctx, "full").total_bytes, "bytes",
               f"llmarch kvcache {spec.id} -c {_k(ctx)} --engine full --json")
+    if x.items:
+        return
+    spec = load_preset("mistral-7b-v0.1")  # every layer local: the other end of the pattern
+    ctx, w, per_layer = 131072, spec.attention.sliding_window, _kv(spec, 4096).bytes_per_token // spec.num_layers
+    x.add("Mistral-7B-v0.1 (all 32 layers local, window 4,096): KV cache at 131,072 tokens",
+          "Mistral-7B-v0.1(32層すべてローカル、ウィンドウ4,096):131,072トークンでのKVキャッシュ",
+          _kv(spec, ctx).total_bytes, "bytes", "llmarch kvcache mistral-7b-v0.1 -c 128k --json")
+    x.add("The same layers alternating local and global (1:1)", "同じ層をローカルとグローバルで交互にした場合(1:1)",
+          spec.num_layers // 2 * per_layer * (w + ctx), "bytes", None)
 
 
 def hybrid(x: _Examples) -> None:
