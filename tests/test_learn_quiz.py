@@ -156,6 +156,16 @@ def test_numeric_answers_count_within_the_tolerance():
     assert is_correct(q, parse_answer(q, f"{q.answer} {q.unit}"))
 
 
+def test_answers_typed_with_separators_or_full_width_forms_are_read():
+    from llmarch_cli.learn.quiz import parse_answer
+
+    numeric = next(q for q in make_quiz(20, 3, None, "ja") if q.kind == "number")
+    choice = next(q for q in make_quiz(20, 3, None, "ja") if q.kind == "choice")
+    assert parse_answer(numeric, "１，０２４") == "1024"
+    assert parse_answer(numeric, "4,096 トークン") == "4096"
+    assert parse_answer(choice, "Ｂ") == "b"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--count", "0"], "llmarch: error: --count must be between 1 and"),
     (["--count", "100000"], "llmarch: error: --count must be between 1 and"),

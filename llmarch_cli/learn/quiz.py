@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -394,15 +395,16 @@ def make_quiz(count: int, seed: int, topic: str | None, lang: str) -> list[Quest
 
 
 def parse_answer(question: Question, text: str) -> str:
-    """The answer as typed, normalised (a letter, or a number without separators); ValueError
-    with a short reason when it cannot be an answer to ``question``."""
-    given = text.strip().lower()
+    """The answer as typed, normalised (a letter, or a number without separators; full-width
+    forms from a Japanese input method read as ASCII); ValueError with a short reason when it
+    cannot be an answer to ``question``."""
+    given = unicodedata.normalize("NFKC", text).strip().lower()
     if question.kind == "choice":
         letters = LETTERS[: len(question.choices or ())]
         if len(given) != 1 or given not in letters:
             raise ValueError(f"expected one of {', '.join(letters)}")
         return given
-    match = NUMBER.match(given.replace("_", ""))
+    match = NUMBER.match(given.replace("_", "").replace(",", ""))
     if not match:
         raise ValueError("expected a number")
     return match.group(1)
