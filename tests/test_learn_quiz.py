@@ -200,4 +200,6 @@ def test_the_drill_ends_on_end_of_input_with_the_score_so_far():
 def test_the_drill_asks_again_after_an_answer_it_cannot_read():
     data = json.loads(run("quiz", "--seed", "4", "--count", "1", "--json").stdout)
     result = run("quiz", "--seed", "4", "--count", "1", "-f", "table", stdin=f"??\n{data[0]['answer']}\n")
-    assert "Please answer:" in result.stdout and "Score: 1/1 (100%)" in result.stdout
+    assert "Please answer with" in result.stdout and "Score: 1/1 (100%)" in result.stdout
+    ja = run("quiz", "--seed", "4", "--count", "1", "--lang", "ja", "-f", "table", stdin=f"??\n{data[0]['answer']}\n")
+    assert "で答えてください。" in ja.stdout and "スコア:1問中1問正解(100%)" in ja.stdout

@@ -112,7 +112,9 @@ TEXT: dict[str, dict[str, str]] = {
               "ja": "クイズ:全{n}問(シード {seed})。記号か数値で答えてください。Ctrl-DかCtrl-Cで終了します。"},
     "right": {"en": "Correct.", "ja": "正解です。"},
     "wrong": {"en": "Not quite: the answer is {answer}.", "ja": "不正解です。正解は {answer} です。"},
-    "retry": {"en": "Please answer: {why}.", "ja": "答え方を確認してください:{why}。"},
+    "retry_choice": {"en": "Please answer with one of {letters}.",
+                     "ja": "{letters}のいずれかの記号で答えてください。"},
+    "retry_number": {"en": "Please answer with a number.", "ja": "数値で答えてください。"},
     "score": {"en": "Score: {right}/{total} ({pct}%)", "ja": "スコア:{total}問中{right}問正解({pct}%)"},
     "stopped": {"en": "Stopped after {done} of {n} questions.", "ja": "{n}問中{done}問で終了しました。"},
     "unit": {"en": " (within {tol}%)", "ja": "(誤差{tol}%まで)"},
@@ -135,6 +137,13 @@ def question_text(q: Question, index: int, total: int, lang: str) -> str:
     else:
         lines[0] += say("exact", lang)
     return "\n".join(lines)
+
+
+def retry_text(q: Question, lang: str) -> str:
+    """What to type after an answer that cannot be read."""
+    if q.choices:
+        return say("retry_choice", lang, letters=", ".join(chr(97 + i) for i in range(len(q.choices))))
+    return say("retry_number", lang)
 
 
 def feedback_text(q: Question, right: bool, lang: str) -> str:

@@ -62,8 +62,8 @@ def _drill(questions: list[Question], seed: int, lang: str) -> int:
                 try:
                     value = parse_answer(q, input("> "))
                     break
-                except ValueError as exc:
-                    show(view.say("retry", lang, why=exc))
+                except ValueError:
+                    show(view.retry_text(q, lang))
             correct = is_correct(q, value)
             right, done = right + correct, done + 1
             show(view.feedback_text(q, correct, lang))
