@@ -203,3 +203,15 @@ def test_the_drill_asks_again_after_an_answer_it_cannot_read():
     assert "Please answer with" in result.stdout and "Score: 1/1 (100%)" in result.stdout
     ja = run("quiz", "--seed", "4", "--count", "1", "--lang", "ja", "-f", "table", stdin=f"??\n{data[0]['answer']}\n")
     assert "で答えてください。" in ja.stdout and "スコア:1問中1問正解(100%)" in ja.stdout
+
+
+def test_the_commands_explanations_point_to_run():
+    import re
+
+    commands = set()
+    for q in make_quiz(60, 0, None, "en"):
+        commands |= set(re.findall(r"(?:Check|see): (llmarch [^;]+?)(?:;|$)", q.explanation))
+    assert len(commands) >= 30
+    for command in sorted(commands):
+        result = run(*command.split()[1:])
+        assert result.exit_code == 0, (command, result.output)

@@ -94,7 +94,15 @@ def _classic_attention(spec: ArchSpec) -> bool:
 
 
 def _name(spec: ArchSpec) -> str:
-    return spec.id if spec.meta.name == spec.id else f"{spec.meta.name} ({spec.id})"
+    """The model as a question names it (its id appears in the explanation's command)."""
+    return spec.meta.name
+
+
+def _see(spec: ArchSpec, topic: str, lang: str) -> str:
+    """Where to check the answer and read more."""
+    if lang == "ja":
+        return f"確認:llmarch show {spec.id}、参照:llmarch explain {topic}"
+    return f"Check: llmarch show {spec.id}; see: llmarch explain {topic}"
 
 
 def _mc(rng: random.Random, names: dict[Any, dict[str, str]], right: Any) -> tuple[list[dict[str, str]], int]:
@@ -156,8 +164,8 @@ def _position(s: dict[str, Any], rng: random.Random) -> _Draft:
     return _Draft(
         question={"en": f"Which positional encoding does {_name(spec)} use?",
                   "ja": f"{_name(spec)}が使う位置エンコーディングはどれですか?"},
-        explanation={"en": f"{spec.meta.name}: {POSITION_NAMES[kind]['en']}. See: llmarch explain positions",
-                     "ja": f"{spec.meta.name}は{POSITION_NAMES[kind]['ja']}です。参照:llmarch explain positions"},
+        explanation={"en": f"{spec.meta.name}: {POSITION_NAMES[kind]['en']}. {_see(spec, 'positions', 'en')}",
+                     "ja": f"{spec.meta.name}は{POSITION_NAMES[kind]['ja']}です。{_see(spec, 'positions', 'ja')}"},
         choices=choices, correct=correct)
 
 
@@ -217,8 +225,9 @@ def _attention_kind(s: dict[str, Any], rng: random.Random) -> _Draft:
     return _Draft(
         question={"en": f"Which attention does {_name(spec)} use?",
                   "ja": f"{_name(spec)}のアテンションはどれですか?"},
-        explanation={"en": f"{a.num_heads} query heads and {a.num_kv_heads} KV heads: {a.kind}. See: llmarch explain gqa",
-                     "ja": f"クエリヘッド{a.num_heads}個、KVヘッド{a.num_kv_heads}個なので{a.kind}です。参照:llmarch explain gqa"},
+        explanation={"en": f"{a.num_heads} query heads and {a.num_kv_heads} KV heads: {a.kind}. {_see(spec, 'gqa', 'en')}",
+                     "ja": f"クエリヘッド{a.num_heads}個、KVヘッド{a.num_kv_heads}個なので{a.kind}です。"
+                           f"{_see(spec, 'gqa', 'ja')}"},
         choices=choices, correct=correct)
 
 
@@ -229,8 +238,8 @@ def _norm(s: dict[str, Any], rng: random.Random) -> _Draft:
     return _Draft(
         question={"en": f"Which normalisation does {_name(spec)} use, and where?",
                   "ja": f"{_name(spec)}の正規化の種類と位置はどれですか?"},
-        explanation={"en": f"{NORM_NAMES[key]['en']}. See: llmarch explain norms",
-                     "ja": f"{NORM_NAMES[key]['ja']}です。参照:llmarch explain norms"},
+        explanation={"en": f"{NORM_NAMES[key]['en']}. {_see(spec, 'norms', 'en')}",
+                     "ja": f"{NORM_NAMES[key]['ja']}です。{_see(spec, 'norms', 'ja')}"},
         choices=choices, correct=correct)
 
 
@@ -242,8 +251,8 @@ def _ffn(s: dict[str, Any], rng: random.Random) -> _Draft:
     return _Draft(
         question={"en": f"Which feed-forward block does {_name(spec)} use?",
                   "ja": f"{_name(spec)}のフィードフォワードブロックはどれですか?"},
-        explanation={"en": f"{name}, {spec.ffn.intermediate_size:,} wide ({ratio:.2f} x d). See: llmarch explain ffn",
-                     "ja": f"{name}で、幅は{spec.ffn.intermediate_size:,}({ratio:.2f} × d)です。参照:llmarch explain ffn"},
+        explanation={"en": f"{name}, {spec.ffn.intermediate_size:,} wide ({ratio:.2f} x d). {_see(spec, 'ffn', 'en')}",
+                     "ja": f"{name}で、幅は{spec.ffn.intermediate_size:,}({ratio:.2f} × d)です。{_see(spec, 'ffn', 'ja')}"},
         choices=choices, correct=correct)
 
 
@@ -276,7 +285,7 @@ def _window(s: dict[str, Any], rng: random.Random) -> _Draft:
                         "(0 if it has none)",
                   "ja": f"{_name(spec)}のスライディングウィンドウ層で、1つのクエリが参照するキーは何個ですか?"
                         "(ウィンドウがなければ0)"},
-        explanation={"en": f"{why['en']} See: llmarch explain mistral", "ja": f"{why['ja']}参照:llmarch explain mistral"},
+        explanation={"en": f"{why['en']} {_see(spec, 'mistral', 'en')}", "ja": f"{why['ja']}{_see(spec, 'mistral', 'ja')}"},
         value=w, unit={"en": "tokens", "ja": "トークン"})
 
 
