@@ -2,8 +2,8 @@
 
 The bank is every (fact, subject) pair the library supports today: a fact is one generator
 below (KV heads, KV cache size, positional encoding, ...), a subject the preset(s) it asks
-about. A quiz samples ``count`` of them with ``random.Random(seed)``, so the same seed gives
-the same quiz, and each question's wording, choices and answer come from the specs then.
+about. A quiz draws ``count`` of them with ``random.Random(seed)``, one fact after another so
+that kinds mix, and the same seed gives the same quiz, and each question's wording, choices and answer come from the specs then.
 Questions about features the library lacks today (MLA, QK-norm, hybrid layers) join the bank
 as soon as presets with them exist.
 """
@@ -281,10 +281,10 @@ def _window(s: dict[str, Any], rng: random.Random) -> _Draft:
         why = {"en": "No sliding window: every layer attends to the whole context.",
                "ja": "スライディングウィンドウはなく、全層がコンテキスト全体を参照します。"}
     return _Draft(
-        question={"en": f"How many keys does a query see in the sliding-window layers of {_name(spec)}? "
-                        "(0 if it has none)",
+        question={"en": f"How many keys does a query see in the sliding-window layers of {_name(spec)}, "
+                        "or 0 if it has none?",
                   "ja": f"{_name(spec)}のスライディングウィンドウ層で、1つのクエリが参照するキーは何個ですか?"
-                        "(ウィンドウがなければ0)"},
+                        "ウィンドウがなければ0と答えてください。"},
         explanation={"en": f"{why['en']} {_see(spec, 'mistral', 'en')}", "ja": f"{why['ja']}{_see(spec, 'mistral', 'ja')}"},
         value=w, unit={"en": "tokens", "ja": "トークン"})
 
@@ -390,7 +390,8 @@ def _question(item: _Item, rng: random.Random, lang: str) -> Question:
 
 
 def make_quiz(count: int, seed: int, topic: str | None, lang: str) -> list[Question]:
-    """``count`` questions drawn from the bank with ``seed`` (same seed, same quiz)."""
+    """``count`` questions drawn from the bank with ``seed`` (same seed, same quiz), taking
+    each kind of question in turn."""
     items = bank(topic)
     where = f" about {topic}" if topic else ""
     if not items:
@@ -399,7 +400,16 @@ def make_quiz(count: int, seed: int, topic: str | None, lang: str) -> list[Quest
         raise LlmarchError(f"--count must be between 1 and {len(items)} (the questions{where} in the bank), "
                            f"got {count}")
     rng = random.Random(seed)
-    chosen = rng.sample(items, count)
+    by_fact: dict[str, list[_Item]] = {}
+    for item in items:
+        by_fact.setdefault(item.fact, []).append(item)
+    for group in by_fact.values():
+        rng.shuffle(group)
+    facts = sorted(by_fact)
+    rng.shuffle(facts)
+    chosen: list[_Item] = []
+    while len(chosen) < count:  # one question per kind in turn, so a quiz mixes them
+        chosen += [by_fact[f].pop() for f in facts if by_fact[f]][: count - len(chosen)]
     return [_question(item, random.Random(f"{seed}:{i}"), lang) for i, item in enumerate(chosen)]
 
 

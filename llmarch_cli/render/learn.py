@@ -154,3 +154,18 @@ def feedback_text(q: Question, right: bool, lang: str) -> str:
 def score_text(right: int, total: int, lang: str) -> str:
     pct = round(100 * right / total) if total else 0
     return say("score", lang, right=right, total=total, pct=pct)
+
+
+def quiz_text(questions: list[Any], lang: str) -> str:
+    """Questions as text; graded ones (``GradedQuestion``) with the answer given, the
+    verdict and explanation, and the score at the end."""
+    graded = bool(questions) and hasattr(questions[0], "given")
+    blocks = []
+    for index, q in enumerate(questions, start=1):
+        block = question_text(q, index, len(questions), lang)
+        if graded:
+            block += "\n" + say("given", lang, given=q.given) + "\n" + feedback_text(q, q.correct, lang)
+        blocks.append(block)
+    if graded:
+        blocks.append(score_text(sum(q.correct for q in questions), len(questions), lang))
+    return "\n\n".join(blocks) + "\n"

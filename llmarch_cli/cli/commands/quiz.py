@@ -16,7 +16,7 @@ EXAMPLES = (  # shown under --help
     "llmarch quiz",
     "llmarch quiz --count 10 --topic gqa --lang ja",
     "llmarch quiz --seed 7 --format json",
-    "llmarch quiz --seed 7 --count 3 --answers a,512,c",
+    "llmarch quiz --seed 7 --count 3 --answers a,a,128",
 )
 DEFAULT_COUNT = 5
 
@@ -132,16 +132,7 @@ def quiz(
         rows, columns = view.question_rows(shown, language)
         emit(rows, concrete, columns=columns, output=output)
     else:  # a graded report, or the questions as text for a file
-        blocks = []
-        for index, q in enumerate(shown, start=1):
-            block = view.question_text(q, index, len(shown), language)
-            if graded is not None:
-                block += "\n" + view.say("given", language, given=q.given)
-                block += "\n" + view.feedback_text(q, q.correct, language)
-            blocks.append(block)
-        if graded is not None:
-            blocks.append(view.score_text(sum(q.correct for q in graded), len(graded), language))
-        write_text("\n\n".join(blocks) + "\n", output)
+        write_text(view.quiz_text(shown, language), output)
         return
     if graded is not None:  # machine formats: the score beside the data, on stderr
         note(view.score_text(sum(q.correct for q in graded), len(graded), language))
