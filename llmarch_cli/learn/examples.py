@@ -257,9 +257,10 @@ def gqa(x: _Examples) -> None:
 def moe(x: _Examples) -> None:
     _total_active(x, "mixtral-8x7b")
     dense = _params("mistral-7b-v0.1").total_params
-    x.add("For comparison: one Mistral 7B (8 copies would be far more than Mixtral)",
-          "比較:Mistral 7B単体(8個分はMixtralよりはるかに大きい)", dense, "params",
-          "llmarch params mistral-7b-v0.1 --json")
+    x.add("For comparison: one Mistral 7B, whose attention Mixtral shares across its 8 experts",
+          "比較:Mistral 7B単体(Mixtralは8個のエキスパートでアテンションを共有)", dense, "params",
+          "llmarch params mistral-7b-v0.1 --json",
+          (f"8 copies: {count_text(8 * dense, 'en')}", f"8個分:{count_text(8 * dense, 'ja')}"))
 
 
 def lora(x: _Examples) -> None:
