@@ -8,16 +8,15 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from llmarch_cli.cli.app import app
-from llmarch_cli.errors import LlmarchError
 from llmarch_cli.learn import library
 from llmarch_cli.learn.lang import count_text, resolve_lang
 from llmarch_cli.learn.topics import TOPICS, build_topic, read_topic
-from llmarch_cli.specs.overrides import apply_overrides
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.model import ArchSpec
 
 FACTCHECK = Path(__file__).parent / "data" / "seed-factcheck.md"
 runner = CliRunner()
@@ -152,26 +151,29 @@ def test_moe_example_is_mixtral_total_and_active():
 
 
 def test_presets_are_queried_from_the_spec_library():
-    specs = [load_preset(p) for p in preset_ids()]
+    specs = library.all_specs()
     assert build_topic("gqa", "en").presets == [s.id for s in specs if s.attention.num_kv_heads < s.attention.num_heads]
     assert build_topic("moe", "en").presets == [s.id for s in specs if s.moe is not None]
     assert build_topic("mistral", "en").presets == [s.id for s in specs if s.meta.family in ("mistral", "mixtral")]
     assert build_topic("mla", "en").presets == [s.id for s in specs if "mla" in s.features]
 
 
-def _with_qk_norm(spec):
-    """``spec`` with QK-norm switched on (a flag today, a kind once the families land)."""
-    for value in ("true", '"heads"'):
+def _with_qk_norm(spec, new_id):
+    """``spec`` renamed, with QK-norm switched on (a flag today, a kind once the families land)."""
+    data = spec.model_dump()
+    for value in (True, "heads"):
         try:
-            return apply_overrides(spec, [f"attention.qk_norm={value}"])
-        except LlmarchError:
+            return ArchSpec.model_validate({**data, "id": new_id,
+                                            "attention": {**data["attention"], "qk_norm": value}})
+        except ValidationError:
             continue
     raise AssertionError("attention.qk_norm accepts neither true nor 'heads'")
 
 
 def test_a_new_preset_with_the_feature_is_picked_up_without_code_changes(monkeypatch):
-    qk = _with_qk_norm(load_preset("llama-3-8b")).model_copy(update={"id": "qk-llama"})
-    monkeypatch.setattr(library, "all_specs", lambda: (*[load_preset(p) for p in preset_ids()], qk))
+    specs = library.all_specs()
+    qk = _with_qk_norm(library.find("llama-3-8b"), "qk-llama")
+    monkeypatch.setattr(library, "all_specs", lambda: (*specs, qk))
     assert "qk-llama" in build_topic("qk-norm", "en").presets
     from llmarch_cli.learn.quiz import bank
 

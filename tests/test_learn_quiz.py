@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from llmarch_cli.analysis.lora import lora_params
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.cli.app import app
-from llmarch_cli.learn.quiz import LETTERS, bank, make_quiz
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.learn import library
+from llmarch_cli.learn.quiz import LETTERS, bank, is_correct, make_quiz, parse_answer
 
 runner = CliRunner()
 SCALE = {"B": 1e9, "億": 1e8, "M": 1e6, "万": 1e4, "GiB": 2**30, "MiB": 2**20}
@@ -40,7 +40,7 @@ def chosen(q) -> str:
 def rederive(q) -> None:
     """Check one question's answer against the spec library, without the quiz's code."""
     s = q.subject
-    spec = load_preset(s["model"])
+    spec = library.find(s["model"])
     a = spec.attention
     scaled = float(q.answer) * SCALE.get(q.unit, 1) if q.kind == "number" else None
     if q.fact == "kv_heads":
@@ -79,7 +79,7 @@ def rederive(q) -> None:
                or {"full", "sliding"} <= set(x.attention.layer_types or ()),
                }.get(q.fact, lambda x: q.fact[6:] in x.features)
         assert sorted(q.choices) == sorted([s["model"], *s["others"]])
-        assert [c for c in q.choices if has(load_preset(c))] == [chosen(q)] == [s["model"]]
+        assert [c for c in q.choices if has(library.find(c))] == [chosen(q)] == [s["model"]]
     else:
         raise AssertionError(f"no independent derivation for {q.fact}")
 
@@ -149,16 +149,12 @@ def test_numeric_answers_count_within_the_tolerance():
     near = float(q.answer) * 1.015
     result = run("quiz", "--seed", "0", "--count", "1", "--topic", "gqa", "--json")
     assert result.exit_code == 0
-    from llmarch_cli.learn.quiz import is_correct, parse_answer
-
     assert is_correct(q, parse_answer(q, f"{near}"))
     assert not is_correct(q, parse_answer(q, f"{float(q.answer) * 1.05}"))
     assert is_correct(q, parse_answer(q, f"{q.answer} {q.unit}"))
 
 
 def test_answers_typed_with_separators_or_full_width_forms_are_read():
-    from llmarch_cli.learn.quiz import parse_answer
-
     numeric = next(q for q in make_quiz(20, 3, None, "ja") if q.kind == "number")
     choice = next(q for q in make_quiz(20, 3, None, "ja") if q.kind == "choice")
     assert parse_answer(numeric, "１，０２４") == "1024"

@@ -20,7 +20,6 @@ from llmarch_cli.learn.lang import count_text
 from llmarch_cli.learn.library import FEATURE_TESTS, presets_with
 from llmarch_cli.learn.results import Example
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import load_preset
 
 
 def figure_text(value: int | float, unit: str, lang: str) -> str:
@@ -56,7 +55,7 @@ class _Examples:
 
 
 def _params(model: str):
-    return count_params(load_preset(model))
+    return count_params(library.find(model))
 
 
 def _component(model: str, component: str):
@@ -105,7 +104,7 @@ def attention(x: _Examples) -> None:
     x.add("Query projection of one Llama-2-7B layer (4096 x 4096)",
           "Llama-2-7Bの1層あたりのクエリ射影(4096 × 4096)", q.per_layer, "params",
           "llmarch params llama-2-7b --json")
-    spec = load_preset("gpt2")
+    spec = library.find("gpt2")
     x.add("Head dimension of GPT-2: 768 / 12 heads", "GPT-2のヘッド次元:768 / 12ヘッド",
           spec.attention.head_dim, "number", "llmarch show gpt2 --json")
     n = 4096
@@ -117,7 +116,7 @@ def positions(x: _Examples) -> None:
     from llmarch_cli.kernels.positions import alibi_slopes, rope_inv_freq
     from llmarch_cli.specs.model import Rope
 
-    spec = load_preset("llama-2-7b")
+    spec = library.find("llama-2-7b")
     rope = spec.positions.rope
     d = spec.attention.head_dim
     inv, _ = rope_inv_freq(Rope(theta=rope.theta, rotary_dim=d), max_positions=8)
@@ -135,7 +134,7 @@ def positions(x: _Examples) -> None:
     x.add("GPT-2's learned position table (1,024 positions x 768)",
           "GPT-2の学習可能な位置埋め込み表(1,024位置 × 768)", table.total, "params",
           "llmarch params gpt2 --json")
-    scaling = load_preset("llama-3.1-8b").positions.rope.scaling
+    scaling = library.find("llama-3.1-8b").positions.rope.scaling
     x.add("RoPE scaling factor Llama 3.1 needs to reach 128K tokens",
           "Llama 3.1が128Kトークンに届くためのRoPEスケーリング係数", scaling.factor, "number",
           "llmarch show llama-3.1-8b --json")
@@ -145,7 +144,7 @@ def llama(x: _Examples) -> None:
     for model in ("llama-7b", "llama-2-70b", "llama-3-8b"):
         x.add(f"Parameters of {model}", f"{model}のパラメータ数", _params(model).total_params,
               "params", f"llmarch params {model} --json")
-    spec = load_preset("llama-2-7b")
+    spec = library.find("llama-2-7b")
     ratio = spec.ffn.intermediate_size / spec.hidden_size
     x.add("SwiGLU width of Llama-2-7B (about 8/3 of 4,096)", "Llama-2-7BのSwiGLU幅(4,096の約8/3)",
           spec.ffn.intermediate_size, "number", "llmarch show llama-2-7b --json",
@@ -154,18 +153,18 @@ def llama(x: _Examples) -> None:
 
 def qwen(x: _Examples) -> None:
     for model in ("qwen-7b", "qwen2-7b", "qwen2.5-7b"):
-        spec = load_preset(model)
+        spec = library.find(model)
         x.add(f"KV heads of {model} ({spec.attention.num_heads} query heads)",
               f"{model}のKVヘッド数(クエリヘッド{spec.attention.num_heads})",
               spec.attention.num_kv_heads, "number", f"llmarch show {model} --json")
-    spec = load_preset("qwen-7b")
+    spec = library.find("qwen-7b")
     x.add("Embedding rows of Qwen 1 7B (151,851 tokens, padded)", "Qwen 1 7Bの埋め込み行数(151,851トークンをパディング)",
           spec.embeddings.vocab_size, "number",
           "llmarch show qwen-7b --json")
 
 
 def mistral(x: _Examples) -> None:
-    spec = load_preset("mistral-7b-v0.1")
+    spec = library.find("mistral-7b-v0.1")
     ctx = 32768
     rolling = _kv(spec, ctx).total_bytes
     full = _kv(spec, ctx, "full").total_bytes
@@ -183,7 +182,7 @@ def mistral(x: _Examples) -> None:
           None, (f"{pairs_full / pairs_window:.2f}x fewer", f"{pairs_full / pairs_window:.2f}分の1"))
     x.add("Reach after 32 layers of 4,096-token windows (in theory)",
           "4,096トークンのウィンドウを32層重ねた到達距離(理論値)", spec.num_layers * w, "tokens", None)
-    v3 = load_preset("mistral-7b-v0.3")
+    v3 = library.find("mistral-7b-v0.3")
     x.add("Mistral-7B-v0.3 (no window) KV cache at 32K tokens",
           "Mistral-7B-v0.3(ウィンドウなし)の32KトークンでのKVキャッシュ", _kv(v3, ctx).total_bytes,
           "bytes", "llmarch kvcache mistral-7b-v0.3 -c 32k --json")
@@ -200,14 +199,14 @@ def _total_active(x: _Examples, model: str) -> None:
 def gpt_oss(x: _Examples) -> None:
     _total_active(x, "gpt-oss-20b")
     _total_active(x, "gpt-oss-120b")
-    spec = load_preset("gpt-oss-20b")
+    spec = library.find("gpt-oss-20b")
     x.add("gpt-oss-20b KV cache at 128K tokens (sliding layers keep 128)",
           "gpt-oss-20bの128KトークンでのKVキャッシュ(スライディング層は128のみ保持)",
           _kv(spec, 131072).total_bytes, "bytes", "llmarch kvcache gpt-oss-20b -c 128k --json")
 
 
 def encoder_decoder(x: _Examples) -> None:
-    spec = load_preset("t5-base")
+    spec = library.find("t5-base")
     x.add("T5 base: decoder KV cache at 512 tokens, cross-attention included",
           "T5 base:512トークンでのデコーダーKVキャッシュ(クロスアテンションを含む)",
           _kv(spec, 512).total_bytes, "bytes", "llmarch kvcache t5-base -c 512 --json")
@@ -218,7 +217,7 @@ def encoder_decoder(x: _Examples) -> None:
 
 def ffn(x: _Examples) -> None:
     for model in ("transformer-base", "gpt2", "llama-2-7b", "mistral-7b-v0.1"):
-        spec = load_preset(model)
+        spec = library.find(model)
         ratio = spec.ffn.intermediate_size / spec.hidden_size
         x.add(f"FFN width of {model} ({spec.ffn.label}, d = {spec.hidden_size:,})",
               f"{model}のFFN幅({spec.ffn.label}、d = {spec.hidden_size:,})",
@@ -237,10 +236,9 @@ def norms(x: _Examples) -> None:
 
 
 def gqa(x: _Examples) -> None:
-    from llmarch_cli.specs.overrides import apply_overrides
-
-    spec = load_preset("llama-2-70b")
-    mha = apply_overrides(spec, [], spec.attention.num_heads)
+    spec = library.find("llama-2-70b")
+    heads = spec.attention.num_heads  # the --mha what-if: one KV head per query head
+    mha = spec.model_copy(update={"attention": spec.attention.model_copy(update={"num_kv_heads": heads})})
     with_gqa = _kv(spec, 4096).total_bytes
     without = _kv(mha, 4096).total_bytes
     x.add("Llama-2-70B KV cache at 4K tokens, GQA (8 KV heads)",
@@ -249,7 +247,7 @@ def gqa(x: _Examples) -> None:
     x.add("The same without GQA (64 KV heads)", "GQAなし(KVヘッド64)の場合", without, "bytes",
           "llmarch kvcache llama-2-70b -c 4k --mha --json")
     x.add("Saving", "削減率", without / with_gqa, "ratio", None)
-    spec = load_preset("llama-3-70b")
+    spec = library.find("llama-3-70b")
     x.add("KV heads of Llama-3-70B", "Llama-3-70BのKVヘッド数", spec.attention.num_kv_heads, "number",
           "llmarch show llama-3-70b --json")
 
@@ -266,7 +264,7 @@ def moe(x: _Examples) -> None:
 def lora(x: _Examples) -> None:
     from llmarch_cli.analysis.training import trainable_params, training_memory
 
-    spec = load_preset("llama-2-7b")
+    spec = library.find("llama-2-7b")
     trained = trainable_params(spec, "lora")
     total = count_params(spec).total_params
     x.add("LoRA r=8 on every linear layer of Llama-2-7B: trainable parameters",
@@ -274,7 +272,7 @@ def lora(x: _Examples) -> None:
           "llmarch memory llama-2-7b --train lora --json",
           (f"{100 * trained / total:.2f} % of {count_text(total, 'en')}",
            f"{count_text(total, 'ja')}の{100 * trained / total:.2f} %"))
-    big = load_preset("llama-65b")
+    big = library.find("llama-65b")
     x.add("QLoRA of LLaMA-65B (4-bit NF4 base, r=8): training memory for one 512-token sequence",
           "LLaMA-65BのQLoRA(4ビットNF4ベース、r=8):512トークンの系列1本の学習メモリ",
           training_memory(big, mode="qlora", context=512).total_bytes, "bytes",
@@ -283,7 +281,7 @@ def lora(x: _Examples) -> None:
 
 def compare(x: _Examples) -> None:
     for model in ("llama-2-7b", "qwen2.5-7b", "mistral-7b-v0.1", "bloom", "gpt-oss-20b"):
-        spec = load_preset(model)
+        spec = library.find(model)
         x.add(f"KV cache per token of {model} (fp16)", f"{model}の1トークンあたりKVキャッシュ(fp16)",
               _kv(spec, 4096).bytes_per_token, "bytes", f"llmarch kvcache {model} -c 4k --json")
 
@@ -291,7 +289,7 @@ def compare(x: _Examples) -> None:
 def choosing(x: _Examples) -> None:
     from llmarch_cli.analysis.memory import inference_memory
 
-    spec = load_preset("mixtral-8x7b")
+    spec = library.find("mixtral-8x7b")
     x.add("Mixtral 8x7B weights in bf16: every expert stays in memory",
           "Mixtral 8x7Bのbf16重み:全エキスパートがメモリに載る",
           inference_memory(spec).weights_bytes, "bytes", "llmarch memory mixtral-8x7b --json")
@@ -320,14 +318,14 @@ def mla(x: _Examples) -> None:
         x.add("Decompressed: 61 x 128 heads x (192 for K + 128 for V) x 2 B per token",
               "展開した場合:1トークン 61 × 128ヘッド × (Kの192 + Vの128) × 2 B",
               layers * heads * (nope + rope + v) * 2 * ctx, "bytes", None)
-    spec = load_preset("llama-3-70b")
+    spec = library.find("llama-3-70b")
     x.add("For comparison: Llama-3-70B (GQA, 8 KV heads) at 32K tokens",
           "比較:Llama-3-70B(GQA、KVヘッド8)の32Kトークン",
           _kv(spec, 32768).total_bytes, "bytes", "llmarch kvcache llama-3-70b -c 32k --json")
 
 
 def qk_norm(x: _Examples) -> None:
-    specs = _first("qk-norm", 1) or [load_preset("llama-3-8b")]
+    specs = _first("qk-norm", 1) or [library.find("llama-3-8b")]
     spec = specs[0]
     d = spec.attention.head_dim
     x.add(f"Head dimension of {spec.id}", f"{spec.id}のヘッド次元", d, "number",
@@ -351,7 +349,7 @@ def local_global(x: _Examples) -> None:
               f"llmarch kvcache {spec.id} -c {_k(ctx)} --engine full --json")
     if x.items:
         return
-    spec = load_preset("mistral-7b-v0.1")  # every layer local: the other end of the pattern
+    spec = library.find("mistral-7b-v0.1")  # every layer local: the other end of the pattern
     ctx, w, per_layer = 131072, spec.attention.sliding_window, _kv(spec, 4096).bytes_per_token // spec.num_layers
     x.add("Mistral-7B-v0.1 (all 32 layers local, window 4,096): KV cache at 131,072 tokens",
           "Mistral-7B-v0.1(32層すべてローカル、ウィンドウ4,096):131,072トークンでのKVキャッシュ",
@@ -367,7 +365,7 @@ def hybrid(x: _Examples) -> None:
               _kv(spec, 32768).total_bytes, "bytes", f"llmarch kvcache {spec.id} -c 32k --json")
     if specs:
         return
-    spec = load_preset("llama-3-8b")
+    spec = library.find("llama-3-8b")
     per_token = _kv(spec, 4096).bytes_per_token
     x.add("Llama-3-8B, attention in all 32 layers: KV per token",
           "Llama-3-8B(32層すべてアテンション):1トークンあたりKV", per_token, "bytes",
