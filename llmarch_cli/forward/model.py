@@ -1,4 +1,4 @@
-"""A transformer assembled from an ArchSpec, canonical weights (``forward.layout``) and kernels.
+"""A transformer assembled from an ArchSpec, its weights (``forward.layout``) and kernels.
 
 ``Model(spec, weights).run(tokens)`` returns a ``Trace``: the logits ``[T, V]`` plus what the
 ``forward`` command shows — the residual stream's statistics after every layer, the attention
@@ -48,14 +48,16 @@ class Quirks:
 
     inverse_layer_scale: bool = False  # GPT-2 scale_attn_by_inverse_layer_idx: scale / (l + 1)
     residual_from_normed: bool = False  # BLOOM apply_residual_connection_post_layernorm
-    logits_bias: bool = False  # BART final_logits_bias: a buffer added to the logits, head.b [V]
+    logits_bias: bool = False  # BART final_logits_bias: a buffer added to the logits [V]
+
+LOGITS_BIAS = "model.lm_head.bias"
 
 
 def expected_shapes(spec: ArchSpec, quirks: Quirks = Quirks()) -> dict[str, tuple[int, ...]]:
     """``layout.model_shapes(spec)`` plus the tensors a quirk adds (BART's logits bias)."""
     shapes = model_shapes(spec)
     if quirks.logits_bias:
-        shapes["head.b"] = (spec.embeddings.vocab_size,)
+        shapes[LOGITS_BIAS] = (spec.embeddings.vocab_size,)
     return shapes
 
 
@@ -131,27 +133,40 @@ class Model:
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         """x [T, in] @ W [in, out] + b -> [T, out]."""
-        return self.r(linear(x, self.w[f"{name}.w"], self.w.get(f"{name}.b")))
+        return self.r(linear(x, self.w[f"{name}.weight"], self.w.get(f"{name}.bias")))
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         eps = self.spec.norm.eps
         if self.spec.norm.kind == "rmsnorm":
-            return self.r(rms_norm(x, self.w[f"{name}.w"], eps))
-        return self.r(layer_norm(x, self.w[f"{name}.w"], self.w.get(f"{name}.b"), eps))
+            return self.r(rms_norm(x, self.w[f"{name}.weight"], eps))
+        return self.r(layer_norm(x, self.w[f"{name}.weight"], self.w.get(f"{name}.bias"), eps))
 
     def _heads(self, x: np.ndarray, n: int) -> np.ndarray:
         """[T, n*hd] -> [n, T, hd]."""
         return x.reshape(x.shape[0], n, -1).transpose(1, 0, 2)
 
+    def _project(self, x: np.ndarray, p: str, part: str) -> np.ndarray:
+        """Projection ``part`` (q, k or v) of attention prefix ``p``: from its own matrix, or
+        its column block of a fused ``qkv [H, q | k | v]``. x [T, H] -> [T, out]."""
+        w = self.w
+        if f"{p}qkv.weight" not in w:
+            return self._linear(x, f"{p}{part}")
+        a = self.spec.attention
+        q, kv = a.num_heads * a.head_dim, self.spec.kv_dim
+        start, width = {"q": (0, q), "k": (q, kv), "v": (q + kv, kv)}[part]
+        bias = w.get(f"{p}qkv.bias")
+        return self.r(linear(x, w[f"{p}qkv.weight"][:, start:start + width],
+                             None if bias is None else bias[start:start + width]))
+
     def _attention(self, p: str, layer: int, x: np.ndarray, ctx: dict, kv_source=None,
                    cross: bool = False):
         """Self- (or cross-) attention of layer prefix ``p``: x [T, H] -> ([T, H], probs)."""
         a = self.spec.attention
-        n = "x" if cross else ""
+        n = f"{p}cross." if cross else f"{p}attn."
         src = x if kv_source is None else kv_source
-        q = self._heads(self._linear(x, f"{p}{n}q"), a.num_heads)  # [nh, T, hd]
-        k = self._heads(self._linear(src, f"{p}{n}k"), a.num_kv_heads)  # [nkv, S, hd]
-        v = self._heads(self._linear(src, f"{p}{n}v"), a.num_kv_heads)  # [nkv, S, hd]
+        q = self._heads(self._project(x, n, "q"), a.num_heads)  # [nh, T, hd]
+        k = self._heads(self._project(src, n, "k"), a.num_kv_heads)  # [nkv, S, hd]
+        v = self._heads(self._project(src, n, "v"), a.num_kv_heads)  # [nkv, S, hd]
         if not cross and "cos" in ctx:
             rope = self.spec.positions.rope
             q = apply_rope(q, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing)
@@ -159,7 +174,7 @@ class Model:
         scale = a.scale if a.scale is not None else a.head_dim**-0.5
         if self.quirks.inverse_layer_scale:
             scale /= layer + 1
-        sinks = self.w.get(f"{p}sinks")
+        sinks = self.w.get(f"{p}attn.sinks")
         window = None if cross else ctx["windows"][layer]
         T = x.shape[0]
         if window is not None and T >= BLOCKED_WINDOW_FROM:
@@ -169,28 +184,30 @@ class Model:
             bias = None if cross else ctx["biases"][window]
             out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks)
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
-        return self._linear(out, f"{p}{n}o"), probs
+        return self._linear(out, f"{n}o"), probs
 
     def _dense_ffn(self, x: np.ndarray, p: str) -> np.ndarray:
         """plain: down(act(up x)); gated: down(act(gate x) * up x). x [T, H] -> [T, H]."""
-        w, f = self.w, self.spec.ffn
+        w, f, p = self.w, self.spec.ffn, f"{p}ffn."
         if f.kind == "gated":
-            y = gated_ffn(x, w[f"{p}gate.w"], w[f"{p}up.w"], w[f"{p}down.w"], f.activation,
-                          w.get(f"{p}gate.b"), w.get(f"{p}up.b"), w.get(f"{p}down.b"))
+            y = gated_ffn(x, w[f"{p}gate.weight"], w[f"{p}up.weight"], w[f"{p}down.weight"],
+                          f.activation, w.get(f"{p}gate.bias"), w.get(f"{p}up.bias"),
+                          w.get(f"{p}down.bias"))
         else:
-            y = plain_ffn(x, w[f"{p}up.w"], w[f"{p}down.w"], f.activation,
-                          w.get(f"{p}up.b"), w.get(f"{p}down.b"))
+            y = plain_ffn(x, w[f"{p}up.weight"], w[f"{p}down.weight"], f.activation,
+                          w.get(f"{p}up.bias"), w.get(f"{p}down.bias"))
         return self.r(y)
 
     def _expert(self, p: str, e: int, x: np.ndarray) -> np.ndarray:
         """Expert ``e`` on the tokens routed to it: x [n, H] -> [n, H]."""
         w, f = self.w, self.spec.ffn
-
-        def part(name: str):
-            bias = w.get(f"{p}experts.{name}.b")
-            return w[f"{p}experts.{name}.w"][e], None if bias is None else bias[e]
-
-        (wg, bg), (wu, bu), (wd, bd) = part("gate"), part("up"), part("down")
+        i = f.intermediate_size
+        gate_up, down = w[f"{p}experts.gate_up"][e], w[f"{p}experts.down"][e]  # [H, 2I], [I, H]
+        wg, wu, wd = gate_up[:, :i], gate_up[:, i:], down
+        bg = bu = bd = None
+        if f"{p}experts.gate_up_bias" in w:
+            b = w[f"{p}experts.gate_up_bias"][e]  # [2I]
+            bg, bu, bd = b[:i], b[i:], w[f"{p}experts.down_bias"][e]
         if f.glu_limit is None:
             return self.r(gated_ffn(x, wg, wu, wd, f.activation, bg, bu, bd))
         limit, alpha = f.glu_limit, f.glu_alpha or 1.702
@@ -211,28 +228,27 @@ class Model:
 
     def _embed(self, stack: str, ids: np.ndarray) -> np.ndarray:
         spec, w = self.spec, self.w
-        h = w["embed"][ids]  # [T, H]
+        h = w["model.embed.weight"][ids]  # [T, H]
         if spec.embeddings.scale is not None:
             h = self.r(h * np.float32(spec.embeddings.scale))
         pos = spec.positions
         if pos.kind == "learned":
-            h = self.r(h + w[f"{stack}.pos"][np.arange(len(ids)) + pos.offset])
+            h = self.r(h + w[f"{stack}.pos.weight"][np.arange(len(ids)) + pos.offset])
         elif pos.kind == "sinusoidal":
             h = self.r(h + sinusoidal_table(len(ids), spec.hidden_size))
-        if "token_type" in w:
-            h = self.r(h + w["token_type"][0])
+        if "model.token_type.weight" in w:
+            h = self.r(h + w["model.token_type.weight"][0])
         if spec.norm.embedding_norm:
             h = self._norm(h, f"{stack}.embed_norm")
         return h
 
-    def _context(self, stack: str, layers: int, T: int) -> dict:
+    def _context(self, stack: str, causal: bool, layers: int, T: int) -> dict:
         """Per-window additive score bias (mask + ALiBi/T5 bias) and RoPE tables of a stack.
 
         Built once per forward and shared by the stack's layers: ``biases[window]`` is a float
         [T, T] (or [nh, T, T]) array, or None for an encoder without position bias.
         """
         spec, a = self.spec, self.spec.attention
-        causal = stack == "dec"
         windows = [a.layer_window(i) if causal else None for i in range(layers)]
         position_bias = None
         ctx: dict = {"windows": windows}
@@ -243,7 +259,7 @@ class Model:
         elif pos.kind == "alibi":
             position_bias = alibi_bias(alibi_slopes(a.num_heads), T)
         elif pos.kind == "relative_buckets":
-            table = self.w[f"{stack}.rel_bias"]
+            table = self.w[f"{stack}.0.attn.relative_bias.weight"]  # held by layer 0
             position_bias = t5_relative_bias(table, T, T, not causal, pos.relative.max_distance)
         biases = {}
         for wdw in set(windows):
@@ -256,10 +272,10 @@ class Model:
         ctx["biases"] = biases
         return ctx
 
-    def _stack(self, stack: str, layers: int, h: np.ndarray, trace: Trace, keep: set,
+    def _stack(self, stack: str, label: str, layers: int, h: np.ndarray, trace: Trace, keep: set,
                memory: np.ndarray | None = None) -> np.ndarray:
         spec = self.spec
-        ctx = self._context(stack, layers, h.shape[0])
+        ctx = self._context(stack, label == "dec", layers, h.shape[0])
         post = spec.norm.placement == "post"
         for layer in range(layers):
             p = f"{stack}.{layer}."
@@ -280,7 +296,7 @@ class Model:
             else:
                 f_in = h if post else self._norm(h, f"{p}ffn_norm")
             load = None
-            if is_moe_layer(spec, stack, layer):
+            if is_moe_layer(spec, layer):
                 ffn, load = self._moe(f_in, p)
             else:
                 ffn = self._dense_ffn(f_in, p)
@@ -291,10 +307,10 @@ class Model:
             else:
                 h = self.r((f_in if self.quirks.residual_from_normed else h) + ffn)
             t2 = time.perf_counter()
-            if (stack, layer) in keep and probs is not None:
-                trace.attention[(stack, layer)] = probs
+            if (label, layer) in keep and probs is not None:
+                trace.attention[(label, layer)] = probs
             trace.layers.append(LayerTrace(
-                stack, layer, ctx["windows"][layer], float(h.mean()), float(h.std()),
+                label, layer, ctx["windows"][layer], float(h.mean()), float(h.std()),
                 float(np.abs(h).max()), None if probs is None else _entropy(probs), load,
                 t1 - t0, t2 - t1,
             ))
@@ -306,12 +322,13 @@ class Model:
         """Final hidden [T, H] -> logits [T, V]."""
         spec, w = self.spec, self.w
         if spec.head.transform:
-            h = self._norm(self.r(self.act(self._linear(h, "head.transform"))), "head.transform_norm")
+            h = self._norm(self.r(self.act(self._linear(h, "model.head.transform"))),
+                           "model.head.transform_norm")
         if spec.head.output_scale is not None:
             h = self.r(h * np.float32(spec.head.output_scale))
-        logits = h @ (w["embed"].T if spec.head.tied else w["head.w"])
-        if "head.b" in w:
-            logits = logits + w["head.b"]
+        logits = h @ (w["model.embed.weight"].T if spec.head.tied else w["model.lm_head.weight"])
+        if LOGITS_BIAS in w:
+            logits = logits + w[LOGITS_BIAS]
         return self.r(logits).astype(np.float32, copy=False)
 
     def run(self, tokens: list[int], keep_attention: set[tuple[str, int]] = frozenset()) -> Trace:
@@ -319,14 +336,14 @@ class Model:
         ids = check_tokens(self.spec, tokens)
         trace = Trace(logits=np.empty(0, np.float32))
         memory = None
-        for stack, layers in stacks(self.spec):
+        for stack, label, layers in stacks(self.spec):
             t0 = time.perf_counter()
             h = self._embed(stack, ids)
-            trace.stages[f"{stack}.embed"] = time.perf_counter() - t0
-            h = self._stack(stack, layers, h, trace, keep_attention, memory)
+            trace.stages[f"{label}.embed"] = time.perf_counter() - t0
+            h = self._stack(stack, label, layers, h, trace, keep_attention, memory)
             memory = h
-            trace.stages[f"{stack}.layers"] = sum(
-                lt.attention_seconds + lt.ffn_seconds for lt in trace.layers if lt.stack == stack
+            trace.stages[f"{label}.layers"] = sum(
+                lt.attention_seconds + lt.ffn_seconds for lt in trace.layers if lt.stack == label
             )
         t0 = time.perf_counter()
         trace.logits = self._head(memory)

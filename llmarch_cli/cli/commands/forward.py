@@ -91,7 +91,7 @@ def forward(
     ids = parse_tokens(tokens)
     concrete = resolve_format(fmt, output)
     spec = runtime_spec(model, scale.value)  # --layer/--head checked before any weight is read
-    stack, layers = stacks(spec)[-1]
+    _, stack, layers = stacks(spec)[-1]
     if show is not None:
         if layer >= layers:
             raise LlmarchError(f"--layer {layer} is out of range: {spec.id} has {layers} layers")
