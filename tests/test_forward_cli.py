@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
-
-from llmarch_cli.cli.app import app
+from conftest import WIDE, run
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(app, ["forward", *args], env={"COLUMNS": "200"})
+    return run("forward", *args, env=WIDE)
 
 
 def test_json_holds_logits_per_token_and_vocab_entry_beside_the_statistics():
@@ -39,7 +37,7 @@ def test_piped_output_is_one_tsv_row_per_layer():
     result = invoke("gpt2", "-t", "1,2", "--seed", "3")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("stack\tlayer\twindow\tmean") and len(lines) == 1 + 4
+    assert lines[0].startswith("stack\tlayer\tsliding_window\tmean") and len(lines) == 1 + 4
 
 
 @pytest.mark.parametrize(

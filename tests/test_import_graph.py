@@ -45,6 +45,9 @@ def loaded_packages(*args: str) -> set[str]:
     ["explain", "--json"],
     ["explain", "gqa", "--json"],
     ["quiz", "--seed", "1", "--json"],
+    ["params", "--all", "--format", "tsv"],
+    ["kvcache", "llama-2-7b", "mistral-7b-v0.1", "-c", "4k,32k", "--json"],
+    ["schema", "kvcache"],
 ])
 def test_json_and_plain_paths_import_neither_numpy_nor_rich(args):
     loaded = loaded_packages(*args)

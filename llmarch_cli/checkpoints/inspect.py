@@ -100,6 +100,7 @@ def _spec_figures(spec: ArchSpec, total: int, fmt: str | None) -> dict:
     from llmarch_cli.analysis.kvcache import kv_bytes_per_token
     from llmarch_cli.analysis.memory import default_context, inference_memory
     from llmarch_cli.analysis.params import count_params
+    from llmarch_cli.analysis.quant_formats import weight_format
 
     counted = count_params(spec).total_params
     figures = {"spec_params": counted, "params_match": counted == total,
@@ -107,7 +108,8 @@ def _spec_figures(spec: ArchSpec, total: int, fmt: str | None) -> dict:
     if fmt is not None:
         context = default_context(spec)
         figures.update(weight_format=fmt, context=context,
-                       memory_bytes=inference_memory(spec, quant=fmt, context=context).total_bytes)
+                       memory_bytes=inference_memory(spec, quant=weight_format(fmt),
+                                                    context=context).total_bytes)
     return figures
 
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from llmarch_cli.analysis.kvcache import kv_rows
+from llmarch_cli.analysis.kvcache import Engine, kv_rows
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.learn import library
 from llmarch_cli.learn.lang import count_text
@@ -64,7 +64,8 @@ def _component(model: str, component: str):
 
 
 def _kv(spec: ArchSpec, context: int, engine: str = "minimal"):
-    return kv_rows(spec, [context], engine=engine)[0]
+    """The KV cache row ``llmarch kvcache`` prints for one fp16 sequence of ``context`` tokens."""
+    return kv_rows(spec, [context], engine=Engine(engine))[0]
 
 
 def _k(tokens: int) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+from llmarch_cli.specs.loader import load_preset
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES, load_preset, preset_ids
+from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES, preset_ids
 
 Test = Callable[[ArchSpec], bool]
 

@@ -1,11 +1,13 @@
 """Views of learning mode: a topic as text (Rich on a terminal, plain when piped, Markdown),
-quiz questions, feedback and scores. Everything shown is already computed in ``learn``."""
+quiz questions, feedback and scores. Everything shown is already computed in ``learn``; its
+results (``learn.results``: TopicSummary, Topic, Question, GradedQuestion) come in duck-typed,
+as render imports nothing above it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from llmarch_cli.learn.results import Question, Topic
+from llmarch_cli.render.page import Page, Section
 
 LABELS: dict[str, dict[str, str]] = {
     "id": {"en": "ID", "ja": "ID"},
@@ -37,11 +39,20 @@ def label(key: str, lang: str) -> str:
     return LABELS[key][lang]
 
 
-def list_columns(lang: str) -> dict[str, str]:
-    return {"id": label("id", lang), "title": label("title", lang)}
+def topic_list_view(topics: list[Any], lang: str) -> Page:
+    """The topics: an array of {id, title}; a table with headers in ``lang``."""
+    data = [t.model_dump() for t in topics]
+    return Page(data, data, sections=[Section(data, {"id": label("id", lang), "title": label("title", lang)})])
 
 
-def topic_renderable(topic: Topic, lang: str) -> Any:
+def topic_view(topic: Any) -> Page:
+    """A topic for json (one object) and jsonl/csv/tsv (its examples, one per row); its text
+    forms are ``topic_renderable`` and ``topic_markdown``."""
+    examples = [e.model_dump() for e in topic.examples]
+    return Page(topic.model_dump(), examples)
+
+
+def topic_renderable(topic: Any, lang: str) -> Any:
     """The topic as a Rich renderable: title, body, formula, examples table, presets,
     misconceptions table, commands to try."""
     from rich.console import Group
@@ -73,7 +84,7 @@ def topic_renderable(topic: Topic, lang: str) -> Any:
     return Group(*parts)
 
 
-def topic_markdown(topic: Topic, lang: str) -> str:
+def topic_markdown(topic: Any, lang: str) -> str:
     """The topic as GitHub Markdown."""
     lines = [f"# {topic.title}", "", topic.body, "", f"## {label('formula', lang)}", "",
              f"`{topic.formula}`", "", f"## {label('examples', lang)}", "",
@@ -91,9 +102,15 @@ def topic_markdown(topic: Topic, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def question_rows(questions: list[Question], lang: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Flashcard rows for csv/tsv/md: choices joined, the answer as text; graded questions add
-    the given answer and whether it was right."""
+def quiz_view(questions: list[Any], lang: str) -> Page:
+    """JSON and jsonl: the questions (graded ones with ``given`` and ``correct``); csv, tsv
+    and md: flashcard rows, choices joined and the answer as text."""
+    data = [q.model_dump() for q in questions]
+    rows, columns = _question_rows(questions, lang)
+    return Page(data, rows, sections=[Section(rows, columns)], jsonl=data)
+
+
+def _question_rows(questions: list[Any], lang: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
     rows = []
     for q in questions:
         row = {"topic": q.topic, "question": q.question,
@@ -127,7 +144,7 @@ def say(key: str, lang: str, **values: Any) -> str:
     return TEXT[key][lang].format(**values)
 
 
-def question_text(q: Question, index: int, total: int, lang: str) -> str:
+def question_text(q: Any, index: int, total: int, lang: str) -> str:
     """One question as printed in the drill: number, topic, wording, choices or unit."""
     lines = [f"Q{index}/{total} [{q.topic}] {q.question}"]
     if q.choices:
@@ -139,14 +156,14 @@ def question_text(q: Question, index: int, total: int, lang: str) -> str:
     return "\n".join(lines)
 
 
-def retry_text(q: Question, lang: str) -> str:
+def retry_text(q: Any, lang: str) -> str:
     """What to type after an answer that cannot be read."""
     if q.choices:
         return say("retry_choice", lang, letters=", ".join(chr(97 + i) for i in range(len(q.choices))))
     return say("retry_number", lang)
 
 
-def feedback_text(q: Question, right: bool, lang: str) -> str:
+def feedback_text(q: Any, right: bool, lang: str) -> str:
     verdict = say("right", lang) if right else say("wrong", lang, answer=q.answer_text)
     return f"{verdict} {q.explanation}"
 

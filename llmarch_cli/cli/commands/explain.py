@@ -53,15 +53,13 @@ def explain(
 
     language = resolve_lang(lang)
     if topic is None:
-        emit(topic_list(language), fmt, columns=view.list_columns(language), output=output)
+        emit(view.topic_list_view(topic_list(language), language), fmt, output)
         return
     result = build_topic(resolve_topic(topic), language)
     # auto: prose on a terminal and in a pipe alike (a topic is text, not rows)
     concrete = "table" if fmt == Format.auto and output is None else resolve_format(fmt, output)
-    if concrete == "json":
-        emit(result, "json", output=output)
-    elif concrete in ("jsonl", "csv", "tsv"):
-        emit(result.examples, concrete, output=output)
+    if concrete in ("json", "jsonl", "csv", "tsv"):
+        emit(view.topic_view(result), concrete, output)
     elif concrete == "md":
         write_text(view.topic_markdown(result, language), output)
     else:

@@ -46,13 +46,14 @@ def inspect(
     """
     from llmarch_cli.checkpoints.inspect import inspect_path
     from llmarch_cli.errors import ExitCode
-    from llmarch_cli.render.output import render_text, resolve_format, write_text
+    from llmarch_cli.render.inspect_view import inspect_view
+    from llmarch_cli.render.output import emit
 
     spec = None
     if against is not None:
-        from llmarch_cli.cli.options import load_spec
+        from llmarch_cli.cli.options import resolve
 
-        spec = load_spec(against)
+        spec = resolve(against).spec
     results = []
     for path in paths:
         result, ckpt = inspect_path(path, tensors=tensors)
@@ -61,17 +62,6 @@ def inspect(
 
             result = result.model_copy(update={"against": compare(ckpt, spec, against)})
         results.append(result)
-    concrete = resolve_format(fmt, output)
-    if concrete in ("json", "jsonl"):
-        data = [r.model_dump(mode="json", exclude={k for k in ("tensors", "against", "estimate")
-                                                   if getattr(r, k) is None}) for r in results]
-        text = render_text(data[0] if len(data) == 1 and concrete == "json" else data, concrete)
-    else:
-        from llmarch_cli.render.inspect_view import render_inspect
-        from llmarch_cli.render.output import on_terminal
-
-        terminal = on_terminal(concrete, output)
-        text = "\n".join(render_inspect(r, concrete, terminal) for r in results)
-    write_text(text, output)
+    emit(inspect_view(results), fmt, output)
     if any(r.against is not None and not r.against.match for r in results):
         raise typer.Exit(ExitCode.MISMATCH)

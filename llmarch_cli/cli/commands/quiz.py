@@ -18,6 +18,7 @@ EXAMPLES = (  # shown under --help
     "llmarch quiz --seed 7 --format json",
     "llmarch quiz --seed 7 --count 3 --answers a,a,128",
 )
+RESULT = ("llmarch_cli.learn.results", "Question", "list")  # `llmarch schema quiz`
 DEFAULT_COUNT = 5
 
 
@@ -126,11 +127,8 @@ def quiz(
     if drawn:
         note(f"seed {seed} (--seed {seed} gives this quiz again)")
     shown = graded if graded is not None else questions
-    if concrete in ("json", "jsonl"):
-        emit(shown, concrete, output=output)
-    elif concrete in ("csv", "tsv", "md"):
-        rows, columns = view.question_rows(shown, language)
-        emit(rows, concrete, columns=columns, output=output)
+    if concrete != "table":
+        emit(view.quiz_view(shown, language), concrete, output)
     else:  # a graded report, or the questions as text for a file
         write_text(view.quiz_text(shown, language), output)
         return
