@@ -65,13 +65,12 @@ def topic_renderable(topic: Any, lang: str) -> Any:
     parts: list[Any] = [Text(topic.title, style="bold")]
     parts += [Text("\n" + para) for para in topic.body.split("\n\n")]
     parts += [heading("formula"), Text(topic.formula, style="cyan")]
-    table = Table(header_style="bold", expand=False)
-    table.add_column(label("example", lang), overflow="fold")
-    table.add_column(label("result", lang), justify="right", overflow="fold")
+    lines = []  # one figure per item, its command whole on the next line (copy-paste)
     for ex in topic.examples:
         how = f"$ {ex.command}" if ex.command else label("computed", lang)
-        table.add_row(Text.assemble(ex.label, "\n", (how, "dim")), ex.text)
-    parts += [heading("examples"), table]
+        sep = ":" if lang == "ja" else ": "
+        lines.append(Text.assemble("• ", ex.label, sep, (ex.text, "bold"), "\n  ", (how, "dim")))
+    parts += [heading("examples"), *lines]
     parts += [heading("presets"), Text(", ".join(topic.presets) or label("no_presets", lang))]
     if topic.misconceptions:
         wrong = Table(header_style="bold", show_lines=True)
