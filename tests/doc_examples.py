@@ -124,7 +124,27 @@ def prepare(stages: list[list[str]]) -> Prepared | str:
         local = arg.startswith(("./", "/")) or arg.endswith(FILE_SUFFIXES)
         if local and previous not in ("-o", "--output") and not Path(arg).exists():
             return f"needs {arg}"
+        if needs_the_hub(arg, remote_files=argv[0] == "inspect"):
+            return f"needs the Hub for {arg} (tests/test_hub_*.py run Hub ids offline)"
     return Prepared(argv, stdin, stages[start + 1:])
+
+
+def needs_the_hub(arg: str, remote_files: bool = False) -> bool:
+    """A Hugging Face id that no preset, fine-tune or file answers (any id, when the command
+    reads the repository's files: inspect)."""
+    from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.specs.hub import HUB_ID
+    from llmarch_cli.specs.registry import resolve_id
+
+    if HUB_ID.fullmatch(arg) is None or Path(arg).exists():
+        return False
+    if remote_files:
+        return True
+    try:
+        resolve_id(arg)
+    except LlmarchError:
+        return True
+    return False
 
 
 @dataclass

@@ -24,15 +24,33 @@ from llmarch_cli.checkpoints.results import (
     TensorGroup,
     TensorRow,
 )
+from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.model import ArchSpec
 
 SAFETENSORS_FORMATS = {"BF16": "bf16", "F16": "fp16", "F32": "fp32"}
 NUMBER = re.compile(r"(?<=\.)\d+(?=\.|$)")
 
 
-def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Checkpoint]:
-    """Inspect the checkpoint at ``path``; also return it (for ``--against``)."""
-    ckpt = open_checkpoint(path)
+def open_target(target: str, file: str | None = None) -> Checkpoint:
+    """A local file or folder, or else a Hugging Face id (``org/name[@revision]``; ``file``
+    names a GGUF file in it) read remotely, headers only."""
+    from llmarch_cli.specs.hub import looks_like_hub_id
+
+    path = Path(target)
+    if not path.exists() and looks_like_hub_id(target):
+        from llmarch_cli.checkpoints.remote import open_remote
+
+        return open_remote(target, file)
+    if file is not None:
+        raise LlmarchError("--file names a file in a Hugging Face repository",
+                           f"for a local file pass its path instead of {target}")
+    return open_checkpoint(path)
+
+
+def inspect_path(path: Path | str, tensors: bool = False,
+                 file: str | None = None) -> tuple[InspectResult, Checkpoint]:
+    """Inspect the checkpoint at ``path`` (or Hub id); also return it (for ``--against``)."""
+    ckpt = open_target(str(path), file)
     params = [t for t in ckpt.tensors if not ckpt.is_buffer(t)]
     dtypes: dict[str, int] = defaultdict(int)
     nbytes: dict[str, int] = defaultdict(int)

@@ -21,6 +21,9 @@ from llmarch_cli.cli.options import NoColorOpt
 from llmarch_cli.errors import ExitCode, LlmarchError
 
 EPILOG = (
+    "Hugging Face ids (org/name or org/name@revision) that no preset answers are read through the "
+    "Hugging Face cache; add --offline to any command (or set HF_HUB_OFFLINE=1) to use the cache "
+    "only. "
     "Exit codes: 0 ok; 1 internal failure; 2 bad input or output (usage, unknown model, bad "
     "spec or file, unwritable output); 3 checkpoint differs from the model (inspect --against); "
     "130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
@@ -28,11 +31,15 @@ EPILOG = (
 
 
 def _expand_aliases(args: Sequence[str]) -> list[str]:
-    """``--json`` -> ``--format json`` (before any ``--``)."""
+    """``--json`` -> ``--format json``, and ``--offline`` (on any command) sets
+    ``HF_HUB_OFFLINE=1`` for this process (both before any ``--``)."""
     out: list[str] = []
     for index, arg in enumerate(args):
         if arg == "--":
             return out + list(args[index:])
+        if arg == "--offline":
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            continue
         out.extend(("--format", "json") if arg == "--json" else (arg,))
     return out
 

@@ -100,7 +100,9 @@ def parse_engine(text: Any):
 
 _MODEL_HELP = (
     "Preset id, alias, Hugging Face id (fine-tunes of a preset included) or family name; a "
-    "config.json, a folder holding one, an llmarch spec file (TOML/JSON), or '-' for stdin."
+    "config.json, a folder holding one, an llmarch spec file (TOML/JSON), or '-' for stdin. "
+    "Any other Hugging Face id (org/name or org/name@revision) is read through the Hugging Face "
+    "cache (--offline: the cache only)."
 )
 
 ModelArg = Annotated[str, typer.Argument(metavar="MODEL", help=_MODEL_HELP,

@@ -183,15 +183,39 @@ def resolve_model(ref: str, what_if: WhatIf | None = None) -> ResolvedModel:
             folder = _weights_folder(ref)
             note = f"{ref} -> {Path(ref) / 'config.json'}"
     else:
-        preset_id, note = resolve_id(ref)
-        tune = FINE_TUNES.get(ref.strip().lower())
-        spec = load_fine_tune(tune) if tune else load_preset(preset_id)
+        try:
+            preset_id, note = resolve_id(ref)
+        except LlmarchError:
+            from llmarch_cli.specs.hub import looks_like_hub_id
+
+            if not looks_like_hub_id(ref):
+                raise
+            spec, config, note = load_hub_model(ref)
+        else:
+            tune = FINE_TUNES.get(ref.strip().lower())
+            spec = load_fine_tune(tune) if tune else load_preset(preset_id)
     baseline = spec
     if what_if:
         from llmarch_cli.specs.overrides import apply_what_if
 
         spec = apply_what_if(spec, what_if)
     return ResolvedModel(ref, spec, baseline, config, folder, note)
+
+
+def load_hub_model(ref: str) -> tuple[ArchSpec, dict[str, Any], str]:
+    """(spec, config.json, note) of a Hugging Face id, offline-first (see ``specs.hub``)."""
+    from llmarch_cli.specs.hub import fetch_config
+
+    fetched = fetch_config(ref)
+    origin = f"{fetched.ref}: config.json"
+    data = parse_text(fetched.text, origin)
+    if "model_type" not in data:
+        raise LlmarchError(f"{origin} has no model_type", "write an llmarch spec file for it instead")
+    spec = spec_from_mapping(data, str(fetched.ref), origin)
+    meta = spec.meta.model_copy(update={
+        "name": fetched.ref.repo, "hf_id": fetched.ref.repo, "source": fetched.source_url,
+    })
+    return spec.model_copy(update={"meta": meta}), data, fetched.note
 
 
 def load_model(ref: str) -> ArchSpec:
@@ -226,3 +250,4 @@ def preset_config(preset_id: str) -> dict[str, Any] | None:
     """The official config.json a preset carries, or None for a native spec."""
     text = read_preset(preset_id).get("config_json")
     return None if text is None else json.loads(text)
+

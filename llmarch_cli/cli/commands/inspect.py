@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,12 +14,15 @@ EXAMPLES = (  # shown under --help
     "llmarch inspect qwen2.5-7b-instruct-q4_k_m.gguf",
     "llmarch inspect DeepSeek-R1-Q4_K_M-00001-of-00009.gguf --tensors",
     "llmarch inspect ./gpt2 --against gpt2 && echo complete",
+    "llmarch inspect Qwen/Qwen2.5-7B-Instruct",
+    "llmarch inspect bartowski/Llama-3.2-1B-Instruct-GGUF --file Llama-3.2-1B-Instruct-Q4_K_M.gguf",
 )
 
-PathsArg = Annotated[list[Path], typer.Argument(
+PathsArg = Annotated[list[str], typer.Argument(
     metavar="PATH", show_default=False,
     help="A .safetensors file, a model.safetensors.index.json, a Hugging Face model folder, "
-         "or a .gguf file (any split of NAME-00001-of-0000N.gguf).")]
+         "a .gguf file (any split of NAME-00001-of-0000N.gguf), or a Hugging Face id "
+         "(org/name or org/name@revision) whose headers are read with range requests.")]
 
 
 def inspect(
@@ -31,6 +33,9 @@ def inspect(
         "--against", metavar="MODEL", show_default=False,
         help="Compare with MODEL's tensors (preset, config or spec): missing, extra, misshaped. "
              "Exit 3 when they differ.")] = None,
+    file: Annotated[str | None, typer.Option(
+        "--file", metavar="NAME.gguf", show_default=False,
+        help="With a Hugging Face id: the GGUF file of the repository to read.")] = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -56,7 +61,7 @@ def inspect(
         spec = resolve(against).spec
     results = []
     for path in paths:
-        result, ckpt = inspect_path(path, tensors=tensors)
+        result, ckpt = inspect_path(path, tensors=tensors, file=file)
         if spec is not None:
             from llmarch_cli.checkpoints.against import compare
 
