@@ -88,8 +88,8 @@ def _decoders() -> list[ArchSpec]:
 
 def _classic_attention(spec: ArchSpec) -> bool:
     """Per-head K/V caches on full or sliding layers only (no MLA latent, no recurrent
-    state): the models the KV-head and KV-size questions are about."""
-    return (spec.architecture == "decoder" and not {"mla", "hybrid"} & set(spec.features)
+    state): the models the KV-head, KV-size and LoRA questions are about."""
+    return (spec.architecture == "decoder" and not {"mla", "hybrid", "ssm"} & set(spec.features)
             and set(spec.attention.layer_types or ()) <= {"full", "sliding"})
 
 
@@ -355,7 +355,8 @@ FACTS: dict[str, _Fact] = {
     "ffn_kind": _Fact("ffn", _ffn, lambda: _models([s for s in library.all_specs() if ffn_name(s) in FFN_NAMES.values()])),
     "ffn_ratio": _Fact("ffn", _ffn_ratio, lambda: _models([s for s in _decoders() if s.moe is None])),
     "sliding_window": _Fact("mistral", _window, lambda: _models(_windowed_families())),
-    "lora_params": _Fact("lora", _lora, lambda: _models([s for s in _decoders() if s.moe is None])),
+    "lora_params": _Fact("lora", _lora, lambda: _models([s for s in library.all_specs()
+                                                         if _classic_attention(s) and s.moe is None])),
     **{f"which_{topic}": _Fact(topic, _which, lambda topic=topic: _which_subjects(topic, FEATURE_TESTS[topic]))
        for topic in FEATURE_NAMES},
 }

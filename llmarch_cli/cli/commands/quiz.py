@@ -16,7 +16,7 @@ EXAMPLES = (  # shown under --help
     "llmarch quiz",
     "llmarch quiz --count 10 --topic gqa --lang ja",
     "llmarch quiz --seed 7 --format json",
-    "llmarch quiz --seed 7 --count 3 --answers a,a,128",
+    "llmarch quiz --seed 7 --count 3 --topic positions --answers a,b,c",
 )
 RESULT = ("llmarch_cli.learn.results", "Question", "list")  # `llmarch schema quiz`
 DEFAULT_COUNT = 5
