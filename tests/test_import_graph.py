@@ -45,6 +45,9 @@ def loaded_packages(*args: str) -> set[str]:
     ["flops", "llama-3.1-8b", "mixtral", "-c", "4k,32k", "--json"],
     ["complexity", "--json"],
     ["roofline", "mixtral", "--gpu", "h100x2", "--batch", "8", "--json"],
+    ["explain", "--json"],
+    ["explain", "gqa", "--json"],
+    ["quiz", "--seed", "1", "--json"],
     ["params", "--all", "--format", "tsv"],
     ["kvcache", "llama-2-7b", "mistral-7b-v0.1", "-c", "4k,32k", "--json"],
     ["schema", "kvcache"],
@@ -62,6 +65,7 @@ def test_json_and_plain_paths_import_neither_numpy_nor_rich(args):
     ["flops", "t5-base", "--format", "table", "--explain"],
     ["complexity", "--format", "table", "--explain"],
     ["roofline", "llama-3-8b", "--gpu", "h100", "--format", "table", "--explain"],
+    ["explain", "gqa", "--format", "table"],
 ])
 def test_table_paths_do_not_import_numpy(args):
     assert "numpy" not in loaded_packages(*args)

@@ -73,6 +73,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "flops": ("flops", "flops"),
     "complexity": ("complexity", "complexity"),
     "roofline": ("roofline", "roofline"),
+    "explain": ("explain", "explain"),
+    "quiz": ("quiz", "quiz"),
     "schema": ("schema", "schema"),
     "inspect": ("inspect", "inspect"),
 }
