@@ -42,6 +42,9 @@ def loaded_packages(*args: str) -> set[str]:
     ["kvcache", "--gqa", "8", "--json"],
     ["memory", "llama-2-7b", "--train", "lora", "--json"],
     ["fit", "--gpu", "rtx4090", "--json"],
+    ["flops", "llama-3.1-8b", "mixtral", "-c", "4k,32k", "--json"],
+    ["complexity", "--json"],
+    ["roofline", "mixtral", "--gpu", "h100x2", "--batch", "8", "--json"],
     ["explain", "--json"],
     ["explain", "gqa", "--json"],
     ["quiz", "--seed", "1", "--json"],
@@ -59,6 +62,9 @@ def test_json_and_plain_paths_import_neither_numpy_nor_rich(args):
     ["params", "llama-2-7b", "--format", "table", "--breakdown"],
     ["compare", "llama", "mistral", "--format", "table"],
     ["show", "gpt2", "--format", "md"],
+    ["flops", "t5-base", "--format", "table", "--explain"],
+    ["complexity", "--format", "table", "--explain"],
+    ["roofline", "llama-3-8b", "--gpu", "h100", "--format", "table", "--explain"],
     ["explain", "gqa", "--format", "table"],
 ])
 def test_table_paths_do_not_import_numpy(args):

@@ -149,3 +149,26 @@ def test_bool_mask_and_its_additive_form_give_the_same_attention():
     by_bias = attention(q, k, v, scale=0.5, bias=additive_mask(allowed))
     np.testing.assert_array_equal(by_bool[0], by_bias[0])
     assert additive_mask(allowed)[0, 1] == np.finfo(np.float32).min
+
+
+def test_chunked_attention_equals_full_attention_under_a_block_diagonal_causal_mask():
+    from llmarch_cli.kernels.attention_variants import chunked_attention
+
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((4, 10, 8), dtype=np.float32)
+    k, v = (rng.standard_normal((2, 10, 8), dtype=np.float32) for _ in range(2))
+    pos = np.arange(10)
+    mask = (pos[None, :] <= pos[:, None]) & (pos[None, :] // 4 == pos[:, None] // 4)
+    expected, _ = attention(q, k, v, scale=0.3, mask=mask)
+    np.testing.assert_allclose(chunked_attention(q, k, v, chunk=4, scale=0.3), expected, atol=1e-6)
+
+
+def test_linear_attention_equals_its_quadratic_definition():
+    from llmarch_cli.kernels.attention_variants import elu_feature, linear_attention
+
+    rng = np.random.default_rng(1)
+    q = rng.standard_normal((2, 9, 4), dtype=np.float32)
+    k, v = (rng.standard_normal((1, 9, 4), dtype=np.float32) for _ in range(2))
+    weights = np.tril(elu_feature(q) @ elu_feature(k).transpose(0, 2, 1))  # [2, 9, 9] causal
+    expected = (weights @ v) / weights.sum(-1, keepdims=True)
+    np.testing.assert_allclose(linear_attention(q, k, v, block=4), expected, rtol=1e-5)

@@ -20,6 +20,7 @@ import numpy as np
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.layout import is_moe_layer, model_shapes, stacks
 from llmarch_cli.forward.precision import rounder
+from llmarch_cli.kernels import counting
 from llmarch_cli.kernels.activations import ACTIVATIONS
 from llmarch_cli.kernels.attention import attention, windowed_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
@@ -321,6 +322,8 @@ class Model:
     def _head(self, h: np.ndarray) -> np.ndarray:
         """Final hidden [T, H] -> logits [T, V]."""
         spec, w = self.spec, self.w
+        if counting.ACTIVE is not None:  # the output matmul below is not a `linear` call
+            counting.add_matmul(h, w["model.embed.weight"].T if spec.head.tied else w["model.lm_head.weight"])
         if spec.head.transform:
             h = self._norm(self.r(self.act(self._linear(h, "model.head.transform"))),
                            "model.head.transform_norm")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from llmarch_cli.kernels import counting
 from llmarch_cli.kernels.masks import additive_mask, band_mask
 
 
@@ -91,6 +92,9 @@ def attention(
     if mask is not None:
         scores += additive_mask(mask, scores.dtype)
     probs = _softmax_(scores, sinks)  # [nh, T, S]
+    if counting.ACTIVE is not None:
+        allowed = mask if mask is not None else bias if bias is not None else q.shape[1] * k.shape[1]
+        counting.add_attention(q.shape[0], q.shape[-1], v.shape[-1], allowed)
     return _weighted_values(probs, v), probs  # [nh, T, hd], [nh, T, S]
 
 
@@ -128,5 +132,7 @@ def windowed_attention(
         allowed = band_mask(np.arange(q0, q1), np.arange(k0, q1), window)  # [b, q1-k0]
         scores = _scores(q[:, q0:q1], k[:, k0:q1], scale)  # [nh, b, q1-k0]
         scores += additive_mask(allowed, scores.dtype)
+        if counting.ACTIVE is not None:
+            counting.add_attention(nh, hd, v.shape[-1], allowed)
         out[:, q0:q1] = _weighted_values(_softmax_(scores, sinks), v[:, k0:q1])  # [nh, b, hd]
     return out

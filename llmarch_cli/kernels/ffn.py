@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from llmarch_cli.kernels import counting
 from llmarch_cli.kernels.activations import ACTIVATIONS, sigmoid
 
 
 def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """x @ w + b: [..., in] @ [in, out] -> [..., out]."""
     y = x @ w  # [..., out]
+    if counting.ACTIVE is not None:
+        counting.add_matmul(x, w)
     return y if b is None else y + b
 
 

@@ -17,7 +17,8 @@ from typing import Any
 from llmarch_cli.render.units import format_bytes, format_count, format_flops
 
 _ACRONYMS = {"kv": "KV", "id": "ID", "ffn": "FFN", "moe": "MoE", "hf": "HF", "qkv": "QKV",
-             "rope": "RoPE", "fp16": "fp16", "lm": "LM", "mlp": "MLP", "gqa": "GQA"}
+             "rope": "RoPE", "fp16": "fp16", "lm": "LM", "mlp": "MLP", "gqa": "GQA", "gpu": "GPU",
+             "gpus": "GPUs", "tp": "TP"}
 _PREFIXES = ("non",)  # 'non_embedding' -> 'Non-embedding'
 
 
