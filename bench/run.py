@@ -82,6 +82,12 @@ register(  # issue 4: numpy forward of a llama-shaped model vs transformers on C
     metric="seconds",
 )
 
+_DECODE_SPEED = [PYTHON, str(Path(__file__).with_name("decode_speed.py"))]
+register(  # issue 10: seconds per decoded token, numpy vs transformers generate: >= 2x tokens/s
+    "decode-numpy-vs-torch", [*_DECODE_SPEED, "numpy"], [*_DECODE_SPEED, "torch"], goal=0.5,
+    metric="seconds",
+)
+
 
 def wall_time(command: list[str]) -> float:
     """Seconds one run of ``command`` takes, start to exit (output discarded)."""

@@ -18,22 +18,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from llmarch_cli.errors import LlmarchError
+from llmarch_cli.forward.cache import DecodeCache
 from llmarch_cli.forward.layout import is_moe_layer, model_shapes, stacks
 from llmarch_cli.forward.precision import rounder
 from llmarch_cli.kernels.activations import ACTIVATIONS
 from llmarch_cli.kernels.attention import attention, windowed_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
-from llmarch_cli.kernels.masks import additive_mask, causal_mask, sliding_window_mask
+from llmarch_cli.kernels.masks import additive_mask, band_mask
 from llmarch_cli.kernels.moe import moe_dispatch, route
 from llmarch_cli.kernels.norms import layer_norm, rms_norm
 from llmarch_cli.kernels.positions import (
-    alibi_bias,
+    alibi_bias_at,
     alibi_slopes,
     apply_rope,
     rope_cos_sin,
     rope_inv_freq,
     sinusoidal_table,
-    t5_relative_bias,
+    t5_relative_bias_at,
 )
 from llmarch_cli.specs.model import ArchSpec
 
@@ -143,30 +144,41 @@ class Model:
         """[T, n*hd] -> [n, T, hd]."""
         return x.reshape(x.shape[0], n, -1).transpose(1, 0, 2)
 
-    def _attention(self, p: str, layer: int, x: np.ndarray, ctx: dict, kv_source=None,
-                   cross: bool = False):
-        """Self- (or cross-) attention of layer prefix ``p``: x [T, H] -> ([T, H], probs)."""
+    def _attention(self, p: str, layer: int, x: np.ndarray, ctx: dict, cache=None,
+                   memory: np.ndarray | None = None):
+        """Self-attention of layer prefix ``p`` (or cross-attention to the encoder ``memory``):
+        x [T, H] -> ([T, H], probs). ``cache`` (``forward.cache``) holds earlier tokens' K/V."""
         a = self.spec.attention
+        cross = memory is not None
         n = "x" if cross else ""
-        src = x if kv_source is None else kv_source
         q = self._heads(self._linear(x, f"{p}{n}q"), a.num_heads)  # [nh, T, hd]
-        k = self._heads(self._linear(src, f"{p}{n}k"), a.num_kv_heads)  # [nkv, S, hd]
-        v = self._heads(self._linear(src, f"{p}{n}v"), a.num_kv_heads)  # [nkv, S, hd]
+        kv = cache.get() if cross and cache is not None else None
+        if kv is None:
+            src = memory if cross else x
+            k = self._heads(self._linear(src, f"{p}{n}k"), a.num_kv_heads)  # [nkv, S, hd]
+            v = self._heads(self._linear(src, f"{p}{n}v"), a.num_kv_heads)  # [nkv, S, hd]
+        else:
+            k, v = kv
         if not cross and "cos" in ctx:
             rope = self.spec.positions.rope
-            q = apply_rope(q, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing)
-            k = apply_rope(k, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing)
+            q = self.r(apply_rope(q, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing))
+            k = self.r(apply_rope(k, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing))
+        key_pos = ctx["qpos"]
+        if cross and kv is None and cache is not None:
+            cache.set(k, v)
+        elif not cross and cache is not None:
+            k, v, key_pos = cache.update(k, v, ctx["qpos"])  # [nkv, S, hd] x2, [S]
         scale = a.scale if a.scale is not None else a.head_dim**-0.5
         if self.quirks.inverse_layer_scale:
             scale /= layer + 1
         sinks = self.w.get(f"{p}sinks")
         window = None if cross else ctx["windows"][layer]
         T = x.shape[0]
-        if window is not None and T >= BLOCKED_WINDOW_FROM:
+        if window is not None and T >= BLOCKED_WINDOW_FROM and len(key_pos) == T:
             out = windowed_attention(q, k, v, window=window, scale=scale, sinks=sinks)
             probs = None
         else:
-            bias = None if cross else ctx["biases"][window]
+            bias = None if cross else self._bias(ctx, window, key_pos)
             out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks)
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
         return self._linear(out, f"{p}{n}o"), probs
@@ -209,70 +221,81 @@ class Model:
 
     # -- stacks ----------------------------------------------------------------------------
 
-    def _embed(self, stack: str, ids: np.ndarray) -> np.ndarray:
+    def _embed(self, stack: str, ids: np.ndarray, start: int = 0) -> np.ndarray:
+        """Token ids [T] at positions start..start+T-1 -> hidden [T, H]."""
         spec, w = self.spec, self.w
         h = w["embed"][ids]  # [T, H]
         if spec.embeddings.scale is not None:
             h = self.r(h * np.float32(spec.embeddings.scale))
         pos = spec.positions
         if pos.kind == "learned":
-            h = self.r(h + w[f"{stack}.pos"][np.arange(len(ids)) + pos.offset])
+            h = self.r(h + w[f"{stack}.pos"][np.arange(start, start + len(ids)) + pos.offset])
         elif pos.kind == "sinusoidal":
-            h = self.r(h + sinusoidal_table(len(ids), spec.hidden_size))
+            h = self.r(h + sinusoidal_table(start + len(ids), spec.hidden_size)[start:])
         if "token_type" in w:
             h = self.r(h + w["token_type"][0])
         if spec.norm.embedding_norm:
             h = self._norm(h, f"{stack}.embed_norm")
         return h
 
-    def _context(self, stack: str, layers: int, T: int) -> dict:
-        """Per-window additive score bias (mask + ALiBi/T5 bias) and RoPE tables of a stack.
-
-        Built once per forward and shared by the stack's layers: ``biases[window]`` is a float
-        [T, T] (or [nh, T, T]) array, or None for an encoder without position bias.
-        """
+    def _context(self, stack: str, layers: int, qpos: np.ndarray) -> dict:
+        """What a stack's layers share for queries at positions ``qpos`` [T]: windows per layer,
+        RoPE tables, and a memo of score biases per window (``_bias``)."""
         spec, a = self.spec, self.spec.attention
         causal = stack == "dec"
-        windows = [a.layer_window(i) if causal else None for i in range(layers)]
-        position_bias = None
-        ctx: dict = {"windows": windows}
+        ctx: dict = {"stack": stack, "causal": causal, "qpos": qpos, "biases": {},
+                     "windows": [a.layer_window(i) if causal else None for i in range(layers)]}
         pos = spec.positions
-        if pos.kind == "rope":
-            inv, factor = rope_inv_freq(pos.rope, spec.max_context, T)
-            ctx["cos"], ctx["sin"] = rope_cos_sin(np.arange(T), inv, factor)
-        elif pos.kind == "alibi":
-            position_bias = alibi_bias(alibi_slopes(a.num_heads), T)
-        elif pos.kind == "relative_buckets":
-            table = self.w[f"{stack}.rel_bias"]
-            position_bias = t5_relative_bias(table, T, T, not causal, pos.relative.max_distance)
-        biases = {}
-        for wdw in set(windows):
-            bias = None
-            if causal:
-                bias = additive_mask(sliding_window_mask(T, wdw) if wdw else causal_mask(T))
-            if position_bias is not None:
-                bias = position_bias if bias is None else position_bias + bias
-            biases[wdw] = None if bias is None else bias.astype(np.float32, copy=False)
-        ctx["biases"] = biases
+        if pos.kind == "rope":  # dynamic NTK and longrope depend on the length seen so far
+            inv, factor = rope_inv_freq(pos.rope, spec.max_context, int(qpos[-1]) + 1)
+            ctx["cos"], ctx["sin"] = rope_cos_sin(qpos, inv, factor)
         return ctx
 
-    def _stack(self, stack: str, layers: int, h: np.ndarray, trace: Trace, keep: set,
-               memory: np.ndarray | None = None) -> np.ndarray:
+    def _bias(self, ctx: dict, window: int | None, key_pos: np.ndarray) -> np.ndarray | None:
+        """Additive score bias [T, S] or [nh, T, S] for keys at ``key_pos`` [S]: the causal (and
+        window) mask plus ALiBi or T5 buckets; None when nothing is masked or added. Layers with
+        the same window see the same keys, so it is built once per window and shared."""
+        if window in ctx["biases"]:
+            return ctx["biases"][window]
+        qpos, pos, bias = ctx["qpos"], self.spec.positions, None
+        if ctx["causal"]:
+            allowed = band_mask(qpos, key_pos, window)  # [T, S]
+            if not allowed.all():
+                bias = additive_mask(allowed)
+        position_bias = None
+        if pos.kind == "alibi":
+            position_bias = alibi_bias_at(alibi_slopes(self.spec.attention.num_heads), qpos, key_pos)
+        elif pos.kind == "relative_buckets":
+            position_bias = t5_relative_bias_at(self.w[f"{ctx['stack']}.rel_bias"], qpos, key_pos,
+                                                not ctx["causal"], pos.relative.max_distance)
+        if position_bias is not None:
+            bias = position_bias if bias is None else position_bias + bias
+        bias = None if bias is None else bias.astype(np.float32, copy=False)
+        ctx["biases"][window] = bias
+        return bias
+
+    def _stack(self, stack: str, layers: int, h: np.ndarray, trace: Trace | None, keep: set,
+               memory: np.ndarray | None = None, cache: DecodeCache | None = None) -> np.ndarray:
+        """Run a stack's layers on h [T, H]; with ``cache`` the tokens follow those it holds.
+        ``trace`` (None: nothing recorded) collects per-layer statistics."""
         spec = self.spec
-        ctx = self._context(stack, layers, h.shape[0])
+        start = cache.position if cache is not None else 0
+        ctx = self._context(stack, layers, np.arange(start, start + h.shape[0]))
         post = spec.norm.placement == "post"
         for layer in range(layers):
             p = f"{stack}.{layer}."
             t0 = time.perf_counter()
             a_in = h if post else self._norm(h, f"{p}attn_norm")
-            attn, probs = self._attention(p, layer, a_in, ctx)
+            attn, probs = self._attention(p, layer, a_in, ctx,
+                                          None if cache is None else cache.layers[layer])
             if post:
                 h = self._norm(self.r(h + attn), f"{p}attn_norm")
             elif spec.residual == "sequential":
                 h = self.r((a_in if self.quirks.residual_from_normed else h) + attn)
             if memory is not None:
                 c_in = h if post else self._norm(h, f"{p}cross_norm")
-                cross, _ = self._attention(p, layer, c_in, ctx, kv_source=memory, cross=True)
+                cross, _ = self._attention(p, layer, c_in, ctx,
+                                           None if cache is None else cache.cross[layer], memory)
                 h = self._norm(self.r(h + cross), f"{p}cross_norm") if post else self.r(h + cross)
             t1 = time.perf_counter()
             if spec.residual == "parallel":
@@ -291,6 +314,8 @@ class Model:
             else:
                 h = self.r((f_in if self.quirks.residual_from_normed else h) + ffn)
             t2 = time.perf_counter()
+            if trace is None:
+                continue
             if (stack, layer) in keep and probs is not None:
                 trace.attention[(stack, layer)] = probs
             trace.layers.append(LayerTrace(
@@ -298,6 +323,8 @@ class Model:
                 float(np.abs(h).max()), None if probs is None else _entropy(probs), load,
                 t1 - t0, t2 - t1,
             ))
+        if cache is not None:
+            cache.position = start + h.shape[0]
         if spec.norm.final_norm:
             h = self._norm(h, f"{stack}.norm")
         return h
@@ -314,21 +341,40 @@ class Model:
             logits = logits + w["head.b"]
         return self.r(logits).astype(np.float32, copy=False)
 
-    def run(self, tokens: list[int], keep_attention: set[tuple[str, int]] = frozenset()) -> Trace:
-        """Forward pass over ``tokens``; keeps the attention weights of the listed layers."""
+    def run(self, tokens: list[int], keep_attention: set[tuple[str, int]] = frozenset(), *,
+            decoder_tokens: list[int] | None = None, cache: DecodeCache | None = None) -> Trace:
+        """Forward pass over ``tokens``; keeps the attention weights of the listed layers.
+
+        An encoder-decoder encodes ``tokens`` and decodes ``decoder_tokens`` (default: the same
+        tokens). With an empty ``cache`` (``forward.cache.new_cache``) this is the prefill of
+        step-by-step decoding: the caches keep what ``step`` continues from.
+        """
         ids = check_tokens(self.spec, tokens)
         trace = Trace(logits=np.empty(0, np.float32))
-        memory = None
+        h = memory = None
         for stack, layers in stacks(self.spec):
             t0 = time.perf_counter()
-            h = self._embed(stack, ids)
+            dec_ids = stack == "dec" and decoder_tokens is not None
+            h = self._embed(stack, check_tokens(self.spec, decoder_tokens) if dec_ids else ids)
             trace.stages[f"{stack}.embed"] = time.perf_counter() - t0
-            h = self._stack(stack, layers, h, trace, keep_attention, memory)
-            memory = h
+            h = self._stack(stack, layers, h, trace, keep_attention, memory,
+                            cache if stack == "dec" else None)
+            if stack == "enc":
+                memory = h
             trace.stages[f"{stack}.layers"] = sum(
                 lt.attention_seconds + lt.ffn_seconds for lt in trace.layers if lt.stack == stack
             )
+        if cache is not None:
+            cache.memory = memory
         t0 = time.perf_counter()
-        trace.logits = self._head(memory)
+        trace.logits = self._head(h)
         trace.stages["head"] = time.perf_counter() - t0
         return trace
+
+    def step(self, tokens: list[int], cache: DecodeCache) -> np.ndarray:
+        """Decoder tokens that follow those ``cache`` holds (after a ``run`` with it) -> their
+        logits [T, V]; the caches grow by these tokens. No statistics are kept."""
+        stack, layers = stacks(self.spec)[-1]
+        h = self._embed(stack, np.asarray(tokens, dtype=np.int64), cache.position)
+        h = self._stack(stack, layers, h, None, frozenset(), cache.memory, cache)
+        return self._head(h)

@@ -15,6 +15,7 @@ import numpy as np
 
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.checkpoint import INDEX, SINGLE
+from llmarch_cli.forward.decoding import Generation
 from llmarch_cli.forward.model import Model, Trace, check_tokens
 from llmarch_cli.forward.replica import check_fits, random_weights, tiny_spec
 from llmarch_cli.kernels.activations import softmax
@@ -60,6 +61,22 @@ def build_model(ref: str, tokens: list[int], *, scale: str = "tiny", seed: int =
     if scale == "full":
         check_fits(spec)
     return Model(spec, random_weights(spec, seed, progress), dtype=dtype)
+
+
+def decoder_start_token(ref: str) -> int:
+    """The token an encoder-decoder's decoder starts from: ``decoder_start_token_id`` of the
+    folder's (or file's) config.json, else 0 (T5's pad token)."""
+    import json
+
+    path = Path(ref)
+    path = path / "config.json" if path.is_dir() else path
+    if path.name != "config.json" or not path.is_file():
+        return 0
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("decoder_start_token_id")
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return value if isinstance(value, int) else 0
 
 
 def parse_tokens(text: str) -> list[int]:
@@ -113,4 +130,20 @@ def report(model: Model, trace: Trace, tokens: list[int], *, seed: int | None) -
         "stages_ms": {name: seconds * 1e3 for name, seconds in trace.stages.items()},
         "top_next_tokens": top_next(trace.logits),
         "logits": trace.logits.tolist(),
+    }
+
+
+def generation_report(gen: Generation, text=None) -> dict[str, Any]:
+    """--generate as plain data: the new tokens, one row per token, timings; with a
+    ``forward.tokenizer.Text``, the new tokens decoded."""
+    per_token = gen.decode_seconds_per_token
+    return {
+        "tokens": gen.tokens,
+        "generated_text": None if text is None else text.decode(gen.tokens),
+        "prefill_ms": gen.steps[0].seconds * 1e3 if gen.steps else None,
+        "decode_ms_per_token": None if per_token is None else per_token * 1e3,
+        "decode_tokens_per_second": None if not per_token else 1 / per_token,
+        "steps": [{"step": s.step, "input_tokens": s.input_tokens, "token_id": s.token,
+                   "position": s.position, "cache_bytes": s.cache_bytes, "ms": s.seconds * 1e3}
+                  for s in gen.steps],
     }

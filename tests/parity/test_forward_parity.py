@@ -262,3 +262,45 @@ def test_bert_masked_lm_logits_match_transformers(tmp_path):
         intermediate_size=40, max_position_embeddings=32, type_vocab_size=2,
         layer_norm_eps=1e-3), seed=11, folder=tmp_path)
     _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _reference(model))
+
+
+# Step-by-step decoding: N greedy tokens through llmarch's KV cache equal transformers'
+# ``generate`` (greedy, eager attention, its own cache) on the same checkpoints.
+NEW_TOKENS = 10
+
+
+def _hf_greedy(model, decoder_start: int | None = None) -> list[int]:
+    model.generation_config.forced_eos_token_id = None  # BART's would replace the last token
+    config = transformers.GenerationConfig(
+        max_new_tokens=NEW_TOKENS, min_new_tokens=0, do_sample=False, num_beams=1,
+        eos_token_id=None, pad_token_id=0, forced_bos_token_id=None, forced_eos_token_id=None,
+        decoder_start_token_id=decoder_start)
+    ids = torch.tensor([TOKENS])  # token 0 is the pad id: without a mask generate would hide it
+    extra = {}
+    if decoder_start is not None:  # caches that grow per layer: transformers sizes its default
+        extra["past_key_values"] = transformers.EncoderDecoderCache(  # by the encoder's layers
+            transformers.DynamicCache(), transformers.DynamicCache())
+    with torch.no_grad():
+        out = model.generate(ids, attention_mask=torch.ones_like(ids), generation_config=config,
+                             **extra)[0].tolist()
+    return out[1:] if decoder_start is not None else out[len(TOKENS):]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_greedy_decoding_through_the_cache_equals_transformers_generate(case, tmp_path):
+    from llmarch_cli.forward.decoding import generate
+
+    model = _build(case, tmp_path)
+    ours = generate(load_hf_model(tmp_path), TOKENS, NEW_TOKENS).tokens
+    assert ours == _hf_greedy(model)
+
+
+@pytest.mark.parametrize("case", sorted(SEQ2SEQ_CASES))
+def test_encoder_decoder_greedy_decoding_equals_transformers_generate(case, tmp_path):
+    from llmarch_cli.forward.decoding import generate
+    from llmarch_cli.forward.runner import decoder_start_token
+
+    model = _build_any(*SEQ2SEQ_CASES[case], seed=sum(map(ord, case)), folder=tmp_path)
+    start = decoder_start_token(str(tmp_path))
+    ours = generate(load_hf_model(tmp_path), TOKENS, NEW_TOKENS, start_token=start).tokens
+    assert ours == _hf_greedy(model, start)
