@@ -149,3 +149,30 @@ def test_bool_mask_and_its_additive_form_give_the_same_attention():
     by_bias = attention(q, k, v, scale=0.5, bias=additive_mask(allowed))
     np.testing.assert_array_equal(by_bool[0], by_bias[0])
     assert additive_mask(allowed)[0, 1] == np.finfo(np.float32).min
+
+
+def test_latent_attention_absorbed_equals_naive_and_caches_far_less():
+    from llmarch_cli.kernels.demo import mla_demo
+    from llmarch_cli.kernels.mla import mla_absorbed, mla_naive
+
+    rng = np.random.default_rng(5)
+    nh, T, r, dn, dr, dv = 3, 7, 10, 6, 4, 5
+    args = (rng.standard_normal((nh, T, dn)), rng.standard_normal((nh, T, dr)),
+            rng.standard_normal((T, r)), rng.standard_normal((T, dr)),
+            rng.standard_normal((nh, r, dn)), rng.standard_normal((nh, r, dv)))
+    args = tuple(a.astype(np.float32) for a in args)
+    naive = mla_naive(*args, scale=0.3)
+    np.testing.assert_allclose(mla_absorbed(*args, scale=0.3), naive, atol=1e-5)
+    demo = mla_demo(8, 4)
+    assert demo.data["max_abs_diff"] < 1e-5
+    # DeepSeek-V3: 128 x (128 + 64 + 128) values per token naive, 512 + 64 absorbed.
+    assert [f["deepseek_v3_values_per_token"] for f in demo.data["forms"]] == [40960, 576]
+
+
+def test_soft_cap_bounds_scores_and_keeps_small_ones():
+    from llmarch_cli.kernels.attention import soft_cap
+
+    x = np.array([-1000.0, -1.0, 0.0, 0.01, 1000.0], np.float32)
+    capped = soft_cap(x.copy(), 30.0)
+    assert np.all(np.abs(capped) < 30.0 + 1e-4) and capped[2] == 0
+    np.testing.assert_allclose(capped[3], 0.01, rtol=1e-6)  # tanh(x) ~ x near 0

@@ -14,9 +14,10 @@ EXAMPLES = (  # shown under --help
     "llmarch kernel rope --len 16",
     "llmarch kernel quant -f tsv",
     "llmarch kernel alibi --heads 6 --json | jq -c .slopes",
+    "llmarch kernel mla --heads 8 --len 6",
 )
 
-KERNELS = ("attention", "rope", "alibi", "norm", "activation", "moe", "lora", "quant")
+KERNELS = ("attention", "rope", "alibi", "norm", "activation", "moe", "lora", "quant", "mla")
 MAX_SIZE = 4096  # any size option above this is a typo, not a demo
 FLOAT32_MAX = 3.4028234663852886e38
 MAX_LEN = 256  # attention, rope and alibi print T x T matrices
@@ -59,7 +60,7 @@ class _Options:
         from llmarch_cli.specs.model import ROUTINGS
 
         name = self.name
-        if name in ("attention", "rope", "alibi") and self.length > MAX_LEN:
+        if name in ("attention", "rope", "alibi", "mla") and self.length > MAX_LEN:
             raise LlmarchError(f"--len {self.length} is too large for {name} (at most {MAX_LEN})")
         if name == "attention" and self.heads % self.kv_heads:
             raise LlmarchError(f"--kv-heads {self.kv_heads} must divide --heads {self.heads}",
@@ -78,8 +79,8 @@ def kernel(
     name: Annotated[str, typer.Argument(metavar="NAME", autocompletion=complete_kernel,
                                         help=f"One of: {', '.join(KERNELS)}.", show_default=False)],
     length: Annotated[int | None, _size("--len", "-n", text="Sequence length (attention, rope, "
-                                       "alibi: 8); tokens (moe: 8); grid points (activation: 9).")] = None,
-    heads: Annotated[int | None, _size("--heads", text="Query heads (attention: 4, alibi: 8).")] = None,
+                                       "alibi, mla: 8); tokens (moe: 8); grid points (activation: 9).")] = None,
+    heads: Annotated[int | None, _size("--heads", text="Query heads (attention, mla: 4; alibi: 8).")] = None,
     kv_heads: Annotated[int, _size("--kv-heads", text="Key/value heads (attention: 2).")] = 2,
     window: Annotated[int, _size("--window", text="Sliding window: keys per query, itself "
                                 "included (attention: 3).")] = 3,
@@ -113,6 +114,9 @@ def kernel(
     norm: LayerNorm vs RMSNorm on one vector. activation: ReLU, GELU, SiLU, SwiGLU side by side.
 
     moe: routing table and expert load. lora: merged equals unmerged. quant: error per format.
+
+    mla: DeepSeek's latent attention naive and absorbed: same output, the shapes, and the cache
+    each keeps per token.
 
     The table format draws heatmaps and bars; --json carries every number.
     """
@@ -148,8 +152,10 @@ def kernel(
         result = d.moe_demo(o.length, experts, top_k, routing, seed=seed)
     elif name == "lora":
         result = d.lora_demo(o.dim, o.dim, rank, alpha, seed=seed)
-    else:
+    elif name == "quant":
         result = d.quant_demo(o.dim, o.dim, group_size, seed=seed)
+    else:
+        result = d.mla_demo(o.length, o.heads, seed=seed)
 
     from llmarch_cli.render.output import emit, render_table, resolve_format, write_text
 
