@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmarch_cli.analysis.lora import lora_params, select_targets, valid_targets
+from llmarch_cli.analysis.lora import lora_params, module_path, select_targets, valid_targets
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.overrides import apply_overrides
 from llmarch_cli.specs.registry import load_preset
@@ -46,12 +46,14 @@ def test_qwen_7b_c_attn_equals_q_v_shorts_the_fused_matrix_once():
 def test_qwen_7b_c_proj_names_both_the_attention_output_and_the_mlp_down():
     spec = load_preset("qwen-7b")
     assert lora_params(spec, 4, ["c_proj"]) == 4 * LAYERS * (ATTN_C_PROJ + MLP_C_PROJ)
-    assert [m.path for m in select_targets(spec, ["gate", "up"])] == ["mlp.w2", "mlp.w1"]
+    paths = [module_path(m) for m in select_targets(spec, ["gate", "up"])]
+    assert paths == ["transformer.h.{i}.mlp.w2", "transformer.h.{i}.mlp.w1"]
 
 
 def test_fusion_follows_the_spec_not_the_family():
     spec = apply_overrides(load_preset("llama-2-7b"), ["attention.fused_qkv=true"])
     fused = [m for m in select_targets(spec, ["all-linear"]) if m.shorts == ("q", "k", "v")]
-    assert [(m.path, m.out_features) for m in fused] == [("self_attn.qkv_proj", 3 * 4096)]
+    assert [(module_path(m), m.in_out) for m in fused] == [
+        ("model.layers.{i}.self_attn.qkv_proj", (4096, 3 * 4096))]
     with pytest.raises(LlmarchError, match="q_proj"):
         select_targets(spec, ["q_proj"])

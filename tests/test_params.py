@@ -8,6 +8,7 @@ import pytest
 
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.specs.hf import spec_from_hf_config
+from llmarch_cli.specs.inventory import inventory
 from llmarch_cli.specs.registry import load_preset
 
 # gpt-oss-20b's official config.json; the 120b differs only in depth and expert count.
@@ -44,7 +45,9 @@ def _group_total(result, prefix: str) -> int:
     ],
 )
 def test_preset_total_matches_published_exact_count(preset_id: str, total: int) -> None:
-    assert count_params(load_preset(preset_id)).total_params == total
+    spec = load_preset(preset_id)
+    assert count_params(spec).total_params == total
+    assert sum(w.params for w in inventory(spec)) == total
 
 
 def test_mixtral_8x7b_is_46_7b_total_and_12_9b_active_as_in_the_mixtral_paper() -> None:

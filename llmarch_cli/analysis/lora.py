@@ -19,50 +19,74 @@ parameter ``[E, out, in]`` at rank r trains ``r x E x (in + out)``; gate_up_proj
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from llmarch_cli.analysis.linears import SHORT_NAMES, Linear, linears
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.families import family
+from llmarch_cli.specs.inventory import SHORT_NAMES, Weight, inventory
 from llmarch_cli.specs.model import ArchSpec
 
 ALL_LINEAR = "all-linear"
+SHORT_ROLES = ("attention", "cross_attention", "ffn", "shared_experts")
 
 
-def _matches(lin: Linear, target: str) -> bool:
+def module_path(w: Weight) -> str:
+    """The module a Linear weight belongs to, as PEFT names it (``{i}`` for the layer)."""
+    return w.hf.removesuffix(".weight")
+
+
+def _modules(spec: ArchSpec) -> list[Weight]:
+    """The weights of the spec's Linear (and Conv1D) modules, one per module.
+
+    A tied head is absent from the inventory (its matrix is the embedding's) but is still a
+    Linear module that a named target can adapt.
+    """
+    weights = inventory(spec)
+    mods = [w for w in weights if w.linear]
+    if spec.head.tied:
+        embed = next(w for w in weights if w.name == "embed.weight")
+        mods.append(replace(embed, name="lm_head.weight", role="head", component="head",
+                            hf=f"{family(spec.model_type).head}.weight", linear=True))
+    return mods
+
+
+def _matches(w: Weight, target: str) -> bool:
     if target in SHORT_NAMES:
-        return target in lin.shorts and lin.role in ("attention", "cross_attention", "ffn")
-    return lin.path == target or lin.path.endswith("." + target) or lin.name == target
+        return target in w.shorts and w.role in SHORT_ROLES
+    path = module_path(w)
+    return path == target or path.endswith("." + target)
 
 
 def valid_targets(spec: ArchSpec) -> list[str]:
     """The module names ``--targets`` accepts for this spec (LoRA-able Linear modules)."""
-    mods = [lin for lin in linears(spec) if lin.is_linear]
-    shorts = [s for s in SHORT_NAMES if any(_matches(lin, s) for lin in mods)]
+    mods = _modules(spec)
+    shorts = [s for s in SHORT_NAMES if any(_matches(w, s) for w in mods)]
     moe = family(spec.model_type).peft_moe_targets
-    return list(dict.fromkeys([*(lin.name for lin in mods), *shorts, *moe, ALL_LINEAR]))
+    names = (module_path(w).rsplit(".", 1)[-1] for w in mods)
+    return list(dict.fromkeys([*names, *shorts, *moe, ALL_LINEAR]))
 
 
 def _split(targets: Sequence[str]) -> list[str]:
     return [t.strip() for item in targets for t in item.split(",") if t.strip()]
 
 
-def select_targets(spec: ArchSpec, targets: Sequence[str]) -> list[Linear]:
-    """The Linear modules ``targets`` selects; LlmarchError when a name selects nothing."""
-    mods = [lin for lin in linears(spec) if lin.is_linear]
+def select_targets(spec: ArchSpec, targets: Sequence[str]) -> list[Weight]:
+    """The Linear modules' weights ``targets`` selects; LlmarchError when a name selects nothing."""
+    mods = _modules(spec)
     names = _split(targets)
     if not names:
         raise LlmarchError(f"--targets is empty (valid: {', '.join(valid_targets(spec))})")
     if ALL_LINEAR in (n.lower() for n in names):
-        return [lin for lin in mods if lin.role != "head"]
+        return [w for w in mods if w.role != "head"]
     moe = family(spec.model_type).peft_moe_targets
-    chosen: list[Linear] = []
+    chosen: list[Weight] = []
     for name in names:
-        hits = [lin for lin in mods if _matches(lin, name)]
+        hits = [w for w in mods if _matches(w, name)]
         if not hits and name not in moe:
             raise LlmarchError(
                 f"--targets {name!r} names no module of {spec.id} (valid: {', '.join(valid_targets(spec))})"
             )
-        chosen += [lin for lin in hits if lin not in chosen]
+        chosen += [w for w in hits if w not in chosen]
     return chosen
 
 
@@ -88,8 +112,8 @@ def _peft_moe_params(spec: ArchSpec, rank: int, targets: Sequence[str]) -> int:
 
 
 def lora_params(spec: ArchSpec, rank: int, targets: Sequence[str]) -> int:
-    """Trainable LoRA parameters: sum over selected modules of r x (in + out) x count."""
+    """Trainable LoRA parameters: sum over selected modules of r x (in + out) x layers."""
     if rank <= 0:
         raise LlmarchError(f"--rank must be positive, got {rank}")
-    linear = sum(rank * (m.in_features + m.out_features) * m.count for m in select_targets(spec, targets))
+    linear = sum(rank * sum(w.in_out) * w.copies for w in select_targets(spec, targets))
     return linear + _peft_moe_params(spec, rank, targets)

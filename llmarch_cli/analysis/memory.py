@@ -21,12 +21,12 @@ from llmarch_cli.analysis.kvcache import (
     kv_cache_bytes,
     kv_dtype,
 )
-from llmarch_cli.analysis.linears import linears
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.analysis.quant_formats import UNQUANTISED_BITS, QuantFormat, weight_format
 from llmarch_cli.analysis.results import MemoryResult, MemoryTerm
 from llmarch_cli.analysis.units import GIB, ceil_div
 from llmarch_cli.errors import LlmarchError, check_positive
+from llmarch_cli.specs.inventory import inventory
 from llmarch_cli.specs.model import ArchSpec
 
 # Tokens per sequence when none is given (capped at the model's maximum): see default_context.
@@ -34,7 +34,7 @@ DEFAULT_CONTEXT = 4096
 # CUDA context, cuBLAS and attention workspaces, allocator slack: a stated flat assumption.
 RUNTIME_OVERHEAD_BYTES = 1 * GIB
 ACT_BYTES = 2  # bf16/fp16 activations
-QUANTISED_ROLES = ("attention", "cross_attention", "ffn", "experts")
+QUANTISED_ROLES = ("attention", "cross_attention", "ffn", "experts", "shared_experts")
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,16 @@ class WeightLayout:
 
 @cache
 def weight_layout(spec: ArchSpec) -> WeightLayout:
-    lins = linears(spec)
-    mats = [lin for lin in lins if lin.role in QUANTISED_ROLES]
+    """Sums over ``specs.inventory``; an expert's gate_up counts as two matrices (gate, up)."""
+    weights = inventory(spec)
+    mats = [w for w in weights if w.matmul and w.role in QUANTISED_ROLES]
     return WeightLayout(
         total=count_params(spec).total_params,
-        quantised=sum(lin.weight_params for lin in mats),
-        rows=sum(lin.out_features * lin.count for lin in mats),
-        matrices=sum(lin.count for lin in mats),
-        kv_proj=sum(lin.weight_params for lin in lins
-                    if lin.role in ("attention", "cross_attention") and lin.shorts in (("k",), ("v",))),
+        quantised=sum(w.params for w in mats),
+        rows=sum(w.in_out[1] * w.copies * max(w.experts, 1) for w in mats),
+        matrices=sum(w.copies * max(w.experts, 1) * (2 if w.name == "experts.gate_up" else 1)
+                     for w in mats),
+        kv_proj=sum(w.params for w in weights if w.shorts in (("k",), ("v",))),
     )
 
 

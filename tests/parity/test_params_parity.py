@@ -36,8 +36,8 @@ def _qwen1_as_qwen2(cfg: dict) -> dict:
     }
 
 
-def transformers_param_count(config: dict) -> int:
-    """sum(p.numel()) of the transformers model built from ``config`` on the meta device."""
+def meta_model(config: dict):
+    """The transformers model built from ``config`` on the meta device (Qwen 1 as Qwen2)."""
     cfg = dict(config)
     if cfg["model_type"] == "qwen":
         cfg = _qwen1_as_qwen2(cfg)
@@ -55,8 +55,14 @@ def transformers_param_count(config: dict) -> int:
             model = classes[model_type](hf_config)
         else:
             model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    return model
+
+
+def transformers_param_count(config: dict) -> int:
+    """sum(p.numel()) of the transformers model built from ``config`` on the meta device."""
+    model = meta_model(config)
     total = sum(p.numel() for p in model.parameters())
-    if model_type == "t5" and config.get("tie_word_embeddings") is False:
+    if config["model_type"] == "t5" and config.get("tie_word_embeddings") is False:
         # transformers 5 builds every T5 with lm_head tied to `shared`, but v1.1 checkpoints
         # (tie_word_embeddings: false) ship a separate lm_head.weight: count it.
         assert model.lm_head.weight is model.shared.weight
