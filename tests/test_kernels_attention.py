@@ -176,3 +176,12 @@ def test_soft_cap_bounds_scores_and_keeps_small_ones():
     capped = soft_cap(x.copy(), 30.0)
     assert np.all(np.abs(capped) < 30.0 + 1e-4) and capped[2] == 0
     np.testing.assert_allclose(capped[3], 0.01, rtol=1e-6)  # tanh(x) ~ x near 0
+
+
+def test_chunk_mask_restarts_at_every_chunk_boundary():
+    from llmarch_cli.kernels.masks import chunk_mask
+
+    allowed = chunk_mask(np.arange(6), np.arange(6), 3)
+    expected = np.array([[1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0],
+                         [0, 0, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0], [0, 0, 0, 1, 1, 1]], bool)
+    np.testing.assert_array_equal(allowed, expected)

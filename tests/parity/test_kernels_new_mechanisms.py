@@ -157,3 +157,29 @@ def test_gated_delta_rule_matches_qwen3_next(reference):
     out, state = gated_delta_rule(q, k, v, g, beta, state0.copy())
     np.testing.assert_allclose(out, _np(expected)[0], atol=2e-5, rtol=0)
     np.testing.assert_allclose(state, _np(final)[0], atol=2e-5, rtol=0)
+
+
+def test_sigmoid_group_routing_matches_deepseek_v3s_router():
+    from transformers.models.deepseek_v3.modeling_deepseek_v3 import DeepseekV3TopkRouter
+
+    from llmarch_cli.kernels.moe import sigmoid_group_route
+
+    config = transformers.DeepseekV3Config(hidden_size=24, n_routed_experts=16, n_group=4,
+                                           topk_group=2, num_experts_per_tok=3,
+                                           routed_scaling_factor=2.5, norm_topk_prob=True)
+    router = DeepseekV3TopkRouter(config)
+    with torch.no_grad():
+        router.weight.copy_(_t(_randn(16, 24, scale=0.5)))
+        router.e_score_correction_bias.copy_(_t(_randn(16, scale=0.3)))
+    x = _randn(20, 24)
+    logits, weights, ids = router(_t(x))
+    order = np.argsort(_np(ids), axis=-1)  # torch's top-k is unsorted
+    ours_ids, ours_w = sigmoid_group_route(_np(logits), 3, 4, 2, _np(router.e_score_correction_bias),
+                                           normalize=True, scaling=2.5)
+    ours_order = np.argsort(ours_ids, axis=-1)
+    np.testing.assert_array_equal(np.take_along_axis(ours_ids, ours_order, -1),
+                                  np.take_along_axis(_np(ids), order, -1))
+    np.testing.assert_allclose(np.take_along_axis(ours_w, ours_order, -1),
+                               np.take_along_axis(_np(weights), order, -1), atol=1e-6, rtol=0)
+    groups = ours_ids // 4  # experts of at most topk_groups groups per token
+    assert max(len(set(row)) for row in groups.tolist()) <= 2
