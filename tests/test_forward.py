@@ -144,9 +144,11 @@ def test_checkpoint_folder_loads_real_weights_in_gpt2_conv1d_layout(tmp_path):
     pytest.importorskip("safetensors")
     tensors = _gpt2_tensors(np.random.default_rng(0))
     model = build_model(str(_folder(tmp_path, tensors)), [1, 2])
-    w = tensors["transformer.h.0.attn.c_attn.weight"]
-    np.testing.assert_array_equal(model.w["dec.0.k.w"], w[:, 8:16])  # [q | k | v] columns
-    np.testing.assert_array_equal(model.w["embed"], tensors["transformer.wte.weight"])
+    w, b = tensors["transformer.h.0.attn.c_attn.weight"], tensors["transformer.h.0.attn.c_attn.bias"]
+    x = np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32)
+    k = model._project(x, "model.0.attn.", "k")  # Conv1D [in, out]: [q | k | v] columns
+    np.testing.assert_allclose(k, x @ w[:, 8:16] + b[8:16], rtol=1e-6)
+    np.testing.assert_array_equal(model.w["model.embed.weight"], tensors["transformer.wte.weight"])
     assert model.run([1, 2, 3]).logits.shape == (3, 11)
 
 

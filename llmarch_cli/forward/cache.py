@@ -147,7 +147,7 @@ def new_cache(spec: ArchSpec, capacity: int, dtype: str) -> DecodeCache:
     if spec.architecture == "encoder":
         raise LlmarchError(f"{spec.id} is encoder-only: it generates no tokens and keeps no KV cache")
     a = spec.attention
-    _, layers = stacks(spec)[-1]
+    *_, layers = stacks(spec)[-1]
     caches = []
     for i in range(layers):
         window = a.layer_window(i)

@@ -1,4 +1,4 @@
-"""A transformer assembled from an ArchSpec, canonical weights (``forward.layout``) and kernels.
+"""A transformer assembled from an ArchSpec, its weights (``forward.layout``) and kernels.
 
 ``Model(spec, weights).run(tokens)`` returns a ``Trace``: the logits ``[T, V]`` plus what the
 ``forward`` command shows — the residual stream's statistics after every layer, the attention
@@ -49,14 +49,16 @@ class Quirks:
 
     inverse_layer_scale: bool = False  # GPT-2 scale_attn_by_inverse_layer_idx: scale / (l + 1)
     residual_from_normed: bool = False  # BLOOM apply_residual_connection_post_layernorm
-    logits_bias: bool = False  # BART final_logits_bias: a buffer added to the logits, head.b [V]
+    logits_bias: bool = False  # BART final_logits_bias: a buffer added to the logits [V]
+
+LOGITS_BIAS = "model.lm_head.bias"
 
 
 def expected_shapes(spec: ArchSpec, quirks: Quirks = Quirks()) -> dict[str, tuple[int, ...]]:
     """``layout.model_shapes(spec)`` plus the tensors a quirk adds (BART's logits bias)."""
     shapes = model_shapes(spec)
     if quirks.logits_bias:
-        shapes["head.b"] = (spec.embeddings.vocab_size,)
+        shapes[LOGITS_BIAS] = (spec.embeddings.vocab_size,)
     return shapes
 
 
@@ -134,17 +136,30 @@ class Model:
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         """x [T, in] @ W [in, out] + b -> [T, out]."""
-        return self.r(linear(x, self.w[f"{name}.w"], self.w.get(f"{name}.b")))
+        return self.r(linear(x, self.w[f"{name}.weight"], self.w.get(f"{name}.bias")))
 
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         eps = self.spec.norm.eps
         if self.spec.norm.kind == "rmsnorm":
-            return self.r(rms_norm(x, self.w[f"{name}.w"], eps))
-        return self.r(layer_norm(x, self.w[f"{name}.w"], self.w.get(f"{name}.b"), eps))
+            return self.r(rms_norm(x, self.w[f"{name}.weight"], eps))
+        return self.r(layer_norm(x, self.w[f"{name}.weight"], self.w.get(f"{name}.bias"), eps))
 
     def _heads(self, x: np.ndarray, n: int) -> np.ndarray:
         """[T, n*hd] -> [n, T, hd]."""
         return x.reshape(x.shape[0], n, -1).transpose(1, 0, 2)
+
+    def _project(self, x: np.ndarray, p: str, part: str) -> np.ndarray:
+        """Projection ``part`` (q, k or v) of attention prefix ``p``: from its own matrix, or
+        its column block of a fused ``qkv [H, q | k | v]``. x [T, H] -> [T, out]."""
+        w = self.w
+        if f"{p}qkv.weight" not in w:
+            return self._linear(x, f"{p}{part}")
+        a = self.spec.attention
+        q, kv = a.num_heads * a.head_dim, self.spec.kv_dim
+        start, width = {"q": (0, q), "k": (q, kv), "v": (q + kv, kv)}[part]
+        bias = w.get(f"{p}qkv.bias")
+        return self.r(linear(x, w[f"{p}qkv.weight"][:, start:start + width],
+                             None if bias is None else bias[start:start + width]))
 
     def _attention(self, p: str, layer: int, x: np.ndarray, ctx: dict, cache=None,
                    memory: np.ndarray | None = None):
@@ -152,13 +167,13 @@ class Model:
         x [T, H] -> ([T, H], probs). ``cache`` (``forward.cache``) holds earlier tokens' K/V."""
         a = self.spec.attention
         cross = memory is not None
-        n = "x" if cross else ""
-        q = self._heads(self._linear(x, f"{p}{n}q"), a.num_heads)  # [nh, T, hd]
+        n = f"{p}cross." if cross else f"{p}attn."
+        q = self._heads(self._project(x, n, "q"), a.num_heads)  # [nh, T, hd]
         kv = cache.get() if cross and cache is not None else None
         if kv is None:
             src = memory if cross else x
-            k = self._heads(self._linear(src, f"{p}{n}k"), a.num_kv_heads)  # [nkv, S, hd]
-            v = self._heads(self._linear(src, f"{p}{n}v"), a.num_kv_heads)  # [nkv, S, hd]
+            k = self._heads(self._project(src, n, "k"), a.num_kv_heads)  # [nkv, S, hd]
+            v = self._heads(self._project(src, n, "v"), a.num_kv_heads)  # [nkv, S, hd]
         else:
             k, v = kv
         if not cross and "cos" in ctx:
@@ -173,7 +188,7 @@ class Model:
         scale = a.scale if a.scale is not None else a.head_dim**-0.5
         if self.quirks.inverse_layer_scale:
             scale /= layer + 1
-        sinks = self.w.get(f"{p}sinks")
+        sinks = self.w.get(f"{p}attn.sinks")
         window = None if cross else ctx["windows"][layer]
         T = x.shape[0]
         if window is not None and T >= BLOCKED_WINDOW_FROM and len(key_pos) == T:
@@ -183,28 +198,30 @@ class Model:
             bias = None if cross else self._bias(ctx, window, key_pos)
             out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks)
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
-        return self._linear(out, f"{p}{n}o"), probs
+        return self._linear(out, f"{n}o"), probs
 
     def _dense_ffn(self, x: np.ndarray, p: str) -> np.ndarray:
         """plain: down(act(up x)); gated: down(act(gate x) * up x). x [T, H] -> [T, H]."""
-        w, f = self.w, self.spec.ffn
+        w, f, p = self.w, self.spec.ffn, f"{p}ffn."
         if f.kind == "gated":
-            y = gated_ffn(x, w[f"{p}gate.w"], w[f"{p}up.w"], w[f"{p}down.w"], f.activation,
-                          w.get(f"{p}gate.b"), w.get(f"{p}up.b"), w.get(f"{p}down.b"))
+            y = gated_ffn(x, w[f"{p}gate.weight"], w[f"{p}up.weight"], w[f"{p}down.weight"],
+                          f.activation, w.get(f"{p}gate.bias"), w.get(f"{p}up.bias"),
+                          w.get(f"{p}down.bias"))
         else:
-            y = plain_ffn(x, w[f"{p}up.w"], w[f"{p}down.w"], f.activation,
-                          w.get(f"{p}up.b"), w.get(f"{p}down.b"))
+            y = plain_ffn(x, w[f"{p}up.weight"], w[f"{p}down.weight"], f.activation,
+                          w.get(f"{p}up.bias"), w.get(f"{p}down.bias"))
         return self.r(y)
 
     def _expert(self, p: str, e: int, x: np.ndarray) -> np.ndarray:
         """Expert ``e`` on the tokens routed to it: x [n, H] -> [n, H]."""
         w, f = self.w, self.spec.ffn
-
-        def part(name: str):
-            bias = w.get(f"{p}experts.{name}.b")
-            return w[f"{p}experts.{name}.w"][e], None if bias is None else bias[e]
-
-        (wg, bg), (wu, bu), (wd, bd) = part("gate"), part("up"), part("down")
+        i = f.intermediate_size
+        gate_up, down = w[f"{p}experts.gate_up"][e], w[f"{p}experts.down"][e]  # [H, 2I], [I, H]
+        wg, wu, wd = gate_up[:, :i], gate_up[:, i:], down
+        bg = bu = bd = None
+        if f"{p}experts.gate_up_bias" in w:
+            b = w[f"{p}experts.gate_up_bias"][e]  # [2I]
+            bg, bu, bd = b[:i], b[i:], w[f"{p}experts.down_bias"][e]
         if f.glu_limit is None:
             return self.r(gated_ffn(x, wg, wu, wd, f.activation, bg, bu, bd))
         limit, alpha = f.glu_limit, f.glu_alpha or 1.702
@@ -226,25 +243,24 @@ class Model:
     def _embed(self, stack: str, ids: np.ndarray, start: int = 0) -> np.ndarray:
         """Token ids [T] at positions start..start+T-1 -> hidden [T, H]."""
         spec, w = self.spec, self.w
-        h = w["embed"][ids]  # [T, H]
+        h = w["model.embed.weight"][ids]  # [T, H]
         if spec.embeddings.scale is not None:
             h = self.r(h * np.float32(spec.embeddings.scale))
         pos = spec.positions
         if pos.kind == "learned":
-            h = self.r(h + w[f"{stack}.pos"][np.arange(start, start + len(ids)) + pos.offset])
+            h = self.r(h + w[f"{stack}.pos.weight"][np.arange(start, start + len(ids)) + pos.offset])
         elif pos.kind == "sinusoidal":
             h = self.r(h + sinusoidal_table(start + len(ids), spec.hidden_size)[start:])
-        if "token_type" in w:
-            h = self.r(h + w["token_type"][0])
+        if "model.token_type.weight" in w:
+            h = self.r(h + w["model.token_type.weight"][0])
         if spec.norm.embedding_norm:
             h = self._norm(h, f"{stack}.embed_norm")
         return h
 
-    def _context(self, stack: str, layers: int, qpos: np.ndarray) -> dict:
+    def _context(self, stack: str, causal: bool, layers: int, qpos: np.ndarray) -> dict:
         """What a stack's layers share for queries at positions ``qpos`` [T]: windows per layer,
         RoPE tables, and a memo of score biases per window (``_bias``)."""
         spec, a = self.spec, self.spec.attention
-        causal = stack == "dec"
         ctx: dict = {"stack": stack, "causal": causal, "qpos": qpos, "biases": {},
                      "windows": [a.layer_window(i) if causal else None for i in range(layers)]}
         pos = spec.positions
@@ -268,21 +284,23 @@ class Model:
         if pos.kind == "alibi":
             position_bias = alibi_bias_at(alibi_slopes(self.spec.attention.num_heads), qpos, key_pos)
         elif pos.kind == "relative_buckets":
-            position_bias = t5_relative_bias_at(self.w[f"{ctx['stack']}.rel_bias"], qpos, key_pos,
-                                                not ctx["causal"], pos.relative.max_distance)
+            table = self.w[f"{ctx['stack']}.0.attn.relative_bias.weight"]  # held by layer 0
+            position_bias = t5_relative_bias_at(table, qpos, key_pos, not ctx["causal"],
+                                                pos.relative.max_distance)
         if position_bias is not None:
             bias = position_bias if bias is None else position_bias + bias
         bias = None if bias is None else bias.astype(np.float32, copy=False)
         ctx["biases"][window] = bias
         return bias
 
-    def _stack(self, stack: str, layers: int, h: np.ndarray, trace: Trace | None, keep: set,
-               memory: np.ndarray | None = None, cache: DecodeCache | None = None) -> np.ndarray:
+    def _stack(self, stack: str, label: str, layers: int, h: np.ndarray, trace: Trace | None,
+               keep: set, memory: np.ndarray | None = None,
+               cache: DecodeCache | None = None) -> np.ndarray:
         """Run a stack's layers on h [T, H]; with ``cache`` the tokens follow those it holds.
         ``trace`` (None: nothing recorded) collects per-layer statistics."""
         spec = self.spec
         start = cache.position if cache is not None else 0
-        ctx = self._context(stack, layers, np.arange(start, start + h.shape[0]))
+        ctx = self._context(stack, label == "dec", layers, np.arange(start, start + h.shape[0]))
         post = spec.norm.placement == "post"
         for layer in range(layers):
             p = f"{stack}.{layer}."
@@ -305,7 +323,7 @@ class Model:
             else:
                 f_in = h if post else self._norm(h, f"{p}ffn_norm")
             load = None
-            if is_moe_layer(spec, stack, layer):
+            if is_moe_layer(spec, layer):
                 ffn, load = self._moe(f_in, p)
             else:
                 ffn = self._dense_ffn(f_in, p)
@@ -318,10 +336,10 @@ class Model:
             t2 = time.perf_counter()
             if trace is None:
                 continue
-            if (stack, layer) in keep and probs is not None:
-                trace.attention[(stack, layer)] = probs
+            if (label, layer) in keep and probs is not None:
+                trace.attention[(label, layer)] = probs
             trace.layers.append(LayerTrace(
-                stack, layer, ctx["windows"][layer], float(h.mean()), float(h.std()),
+                label, layer, ctx["windows"][layer], float(h.mean()), float(h.std()),
                 float(np.abs(h).max()), None if probs is None else _entropy(probs), load,
                 t1 - t0, t2 - t1,
             ))
@@ -335,13 +353,15 @@ class Model:
         """Final hidden [T, H] -> logits [T, V]."""
         spec, w = self.spec, self.w
         if spec.head.transform:
-            h = self._norm(self.r(self.act(self._linear(h, "head.transform"))), "head.transform_norm")
+            h = self._norm(self.r(self.act(self._linear(h, "model.head.transform"))),
+                           "model.head.transform_norm")
         if spec.head.output_scale is not None:
             h = self.r(h * np.float32(spec.head.output_scale))
         # tied: embed [V, H] @ h^T rather than h @ embed.T, whose transposed view is slow
-        logits = (w["embed"] @ h.T).T if spec.head.tied else h @ w["head.w"]
-        if "head.b" in w:
-            logits = logits + w["head.b"]
+        logits = ((w["model.embed.weight"] @ h.T).T if spec.head.tied
+                  else h @ w["model.lm_head.weight"])
+        if LOGITS_BIAS in w:
+            logits = logits + w[LOGITS_BIAS]
         return self.r(logits).astype(np.float32, copy=False)
 
     def run(self, tokens: list[int], keep_attention: set[tuple[str, int]] = frozenset(), *,
@@ -355,17 +375,17 @@ class Model:
         ids = check_tokens(self.spec, tokens)
         trace = Trace(logits=np.empty(0, np.float32))
         h = memory = None
-        for stack, layers in stacks(self.spec):
+        for stack, label, layers in stacks(self.spec):
             t0 = time.perf_counter()
-            dec_ids = stack == "dec" and decoder_tokens is not None
+            dec_ids = stack == "decoder" and decoder_tokens is not None
             h = self._embed(stack, check_tokens(self.spec, decoder_tokens) if dec_ids else ids)
-            trace.stages[f"{stack}.embed"] = time.perf_counter() - t0
-            h = self._stack(stack, layers, h, trace, keep_attention, memory,
-                            cache if stack == "dec" else None)
-            if stack == "enc":
+            trace.stages[f"{label}.embed"] = time.perf_counter() - t0
+            h = self._stack(stack, label, layers, h, trace, keep_attention, memory,
+                            cache if label == "dec" else None)
+            if stack == "encoder":
                 memory = h
-            trace.stages[f"{stack}.layers"] = sum(
-                lt.attention_seconds + lt.ffn_seconds for lt in trace.layers if lt.stack == stack
+            trace.stages[f"{label}.layers"] = sum(
+                lt.attention_seconds + lt.ffn_seconds for lt in trace.layers if lt.stack == label
             )
         if cache is not None:
             cache.memory = memory
@@ -377,7 +397,7 @@ class Model:
     def step(self, tokens: list[int], cache: DecodeCache) -> np.ndarray:
         """Decoder tokens that follow those ``cache`` holds (after a ``run`` with it) -> their
         logits [T, V]; the caches grow by these tokens. No statistics are kept."""
-        stack, layers = stacks(self.spec)[-1]
+        stack, label, layers = stacks(self.spec)[-1]
         h = self._embed(stack, np.asarray(tokens, dtype=np.int64), cache.position)
-        h = self._stack(stack, layers, h, None, frozenset(), cache.memory, cache)
+        h = self._stack(stack, label, layers, h, None, frozenset(), cache.memory, cache)
         return self._head(h)

@@ -16,9 +16,9 @@ parallel residual, tied head, MoE experts, top-k and routing) and shrinks only s
 * vocabulary ``min(V, 1024)``, learned position rows ``min(P, 1024)``, sliding window
   ``min(W, 4)`` so windows bind on short inputs.
 
-Seeded weights: matrices ``normal(0, 1/sqrt(fan_in))``, embeddings ``normal(0, 1)``, norm
-weights ``1 + normal(0, 0.1)``, biases and sinks ``normal(0, 0.1)``/``normal(0, 1)``; all
-float32, drawn in canonical-name order from ``numpy.random.default_rng(seed)``.
+Seeded weights: matrices ``normal(0, 1/sqrt(fan_in))``, embeddings, position tables and sinks
+``normal(0, 1)``, norm weights ``1 + normal(0, 0.1)``, biases ``normal(0, 0.1)``; all float32,
+drawn in inventory order from ``numpy.random.default_rng(seed)``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.forward.layout import model_shapes
+from llmarch_cli.forward.layout import entries, forward_shape, model_shapes
 from llmarch_cli.specs.model import ArchSpec
 
 TINY_HEAD_DIM = 16
@@ -141,19 +141,16 @@ def random_weights(spec: ArchSpec, seed: int,
     rng = np.random.default_rng(seed)
     weights = {}
     total, done = weight_bytes(spec), 0
-    for name, shape in model_shapes(spec).items():
-        kind = name.rsplit(".", 1)[-1]
-        if name in ("embed", "token_type") or name.endswith(".pos"):
-            w = rng.standard_normal(shape, dtype=np.float32)
-        elif name.endswith("norm.w"):
-            w = 1 + 0.1 * rng.standard_normal(shape, dtype=np.float32)
-        elif kind == "b":
-            w = 0.1 * rng.standard_normal(shape, dtype=np.float32)
-        elif kind in ("sinks", "rel_bias"):
-            w = rng.standard_normal(shape, dtype=np.float32)
-        else:  # a matrix [.., in, out]
-            w = rng.standard_normal(shape, dtype=np.float32) / np.float32(math.sqrt(shape[-2]))
-        weights[name] = w
+    for key, entry, _ in entries(spec):
+        shape = forward_shape(entry)
+        w = rng.standard_normal(shape, dtype=np.float32)
+        if entry.role == "norm" and entry.name.endswith(".weight"):
+            w = 1 + 0.1 * w
+        elif entry.name.endswith("bias"):
+            w *= np.float32(0.1)
+        elif entry.matmul and entry.role != "embedding":  # a matrix [.., in, out]
+            w /= np.float32(math.sqrt(shape[-2]))
+        weights[key] = w
         done += w.nbytes
         if progress is not None:
             progress(done, total)

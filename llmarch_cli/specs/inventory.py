@@ -14,6 +14,7 @@ per tensor kind, tied weights once:
 * fused q, k, v are one tensor ``attn.qkv.*`` (component ``attention.qkv``, split by width into
   q, k and v by ``analysis.params``); GPT-2's Conv1D matrices are stored ``[in, out]``,
   ``nn.Linear`` ``[out, in]``;
+* a matmul weight states its ``in_out`` features and whether it is stored ``[in, out]``;
 * routed experts are transformers 5's 3-D parameters: ``experts.gate_up`` (gate and up of every
   expert; ``[E, 2I, H]``, gpt-oss ``[E, H, 2I]``) and ``experts.down``, biases ``*_bias``;
 * T5's relative-bias table sits in layer 0 of each stack (``layers == (0,)``).
@@ -51,6 +52,7 @@ class Weight:
     shorts: tuple[str, ...] = ()  # LoRA short names it serves (q, k, v, o, gate, up, down)
     linear: bool = False  # an nn.Linear (or GPT-2 Conv1D) module's weight: PEFT all-linear reaches it
     in_out: tuple[int, int] | None = None  # (in, out) features of one matrix of a matmul weight
+    stored_in_out: bool = False  # stored [.., in, out] (GPT-2 Conv1D, gpt-oss experts), not [.., out, in]
 
     @property
     def numel(self) -> int:
@@ -92,7 +94,7 @@ class _Builder:
         fan_in, fan_out = fan
         shape = (fan_in, fan_out) if conv1d else (fan_out, fan_in)
         self.add(stack, layers, f"{name}.weight", shape, role, component, f"{hf}.weight", True,
-                 shorts=shorts, linear=True, in_out=fan)
+                 shorts=shorts, linear=True, in_out=fan, stored_in_out=conv1d)
         if bias:
             self.add(stack, layers, f"{name}.bias", (fan_out,), role, component, f"{hf}.bias", False)
 
@@ -143,7 +145,7 @@ class _Builder:
             shape = (e, *fan) if fam.experts_in_out else (e, *reversed(fan))
             hf = f"{block}{fam.experts}.{part}_proj"
             self.add(stack, layers, f"experts.{part}", shape, "experts", "moe.experts", hf, True,
-                     experts=e, in_out=fan)
+                     experts=e, in_out=fan, stored_in_out=fam.experts_in_out)
             if spec.ffn.bias:
                 self.add(stack, layers, f"experts.{part}_bias", (e, fan[1]), "experts", "moe.experts",
                          f"{hf}_bias", False, experts=e)

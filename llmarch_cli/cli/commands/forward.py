@@ -136,7 +136,7 @@ def forward(
         ids = codec.encode(text)
     else:
         ids = parse_tokens(tokens)
-    stack, layers = stacks(spec)[-1]
+    _, stack, layers = stacks(spec)[-1]
     if show is not None:
         if layer >= layers:
             raise LlmarchError(f"--layer {layer} is out of range: {spec.id} has {layers} layers")
