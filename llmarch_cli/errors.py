@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     OK = 0
     INTERNAL = 1
     BAD_INPUT = 2
+    MISMATCH = 3  # inspect --against: the checkpoint differs from the model
     INTERRUPTED = 130
 
 

@@ -7,6 +7,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llmarch_cli.checkpoints.safetensors import read_header
 from llmarch_cli.errors import LlmarchError
@@ -72,3 +74,20 @@ def test_hostile_header_is_one_line_error(tmp_path, build, message):
     with pytest.raises(LlmarchError, match=message) as info:
         read_header(path)
     assert "\n" not in info.value.message
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_corruption_of_a_header_is_parsed_or_one_llmarch_error(tmp_path, data):
+    header = json.dumps({"a": _entry(), "b": _entry(dtype="F16", shape=(2, 2), begin=8, end=16),
+                         "__metadata__": {"format": "pt"}}).encode()
+    raw = bytearray(struct.pack("<Q", len(header)) + header + b"\0" * 16)
+    for _ in range(data.draw(st.integers(1, 4))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(raw)))
+    path = tmp_path / "fuzz.safetensors"
+    path.write_bytes(bytes(raw[:cut] if data.draw(st.booleans()) else raw))
+    try:
+        read_header(path)
+    except LlmarchError as exc:
+        assert "\n" not in exc.message

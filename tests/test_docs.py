@@ -2,7 +2,8 @@
 
 Examples are the ``$ llmarch ...`` lines of README.md and docs/commands/*.md, the ``llmarch``
 lines of their ``sh`` blocks, and every command's --help EXAMPLES. Each runs in-process with
-its output discarded: exit 0, or exit 2 where the docs show an ``llmarch: error:`` line next.
+its output discarded: exit 0, or exit 2 where the docs show an ``llmarch: error:`` line next,
+or exit 3 where the command's comment says ``# exit 3`` (``inspect --against`` on a mismatch).
 A ``cat FILE |`` or ``echo TEXT |`` before llmarch becomes stdin; pipes after it and ``>``
 redirections are dropped. Lines naming a file that is not at hand are skipped.
 """
@@ -41,8 +42,9 @@ def doc_examples() -> list[tuple[str, str, int]]:
             if command is None:
                 continue
             after = lines[index + 1] if index + 1 < len(lines) else ""
-            found.append((path.name, command.split("  #")[0].strip(),
-                          2 if after.startswith("llmarch: error:") else 0))
+            text, _, comment = command.partition("  #")
+            code = 2 if after.startswith("llmarch: error:") else 3 if "exit 3" in comment else 0
+            found.append((path.name, text.strip(), code))
     return found
 
 
@@ -99,9 +101,15 @@ def prepare(stages: list[list[str]]) -> tuple[list[str], str | None] | None:
 @pytest.fixture(scope="module")
 def shared_dir(tmp_path_factory):
     """One directory for all examples, so a file one example writes is there for the next;
-    it starts with the files the examples name: config.json and my-arch.toml."""
+    it starts with the files the examples name: config.json, my-arch.toml and the inspect
+    checkpoints (tiny-llama, tiny-llama-q4_k_m.gguf, broken.gguf)."""
+    from checkpoint_files import LLAMA, llama_shapes, write_gguf, write_safetensors
+
     path = tmp_path_factory.mktemp("examples")
     shutil.copy(ROOT / "tests" / "data" / "tiny-gqa.json", path / "config.json")
+    write_safetensors(path / "tiny-llama", llama_shapes(), LLAMA, shards=2)
+    write_gguf(path / "tiny-llama-q4_k_m.gguf")
+    (path / "broken.gguf").write_bytes(b"GGUX")
     spec = CliRunner().invoke(app, ["spec", "export", "llama-2-7b", "--gqa", "8"])
     assert spec.exit_code == 0, spec.output
     (path / "my-arch.toml").write_text(spec.stdout)

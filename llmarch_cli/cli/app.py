@@ -1,7 +1,7 @@
 """The root ``llmarch`` app: one registration line per command, and exit-code mapping.
 
 Exit codes: 0 ok, 1 internal failure, 2 bad input (usage, unknown model, bad spec or file),
-130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr (plus an optional
+3 a checkpoint that differs from the model (``inspect --against``), 130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr (plus an optional
 ``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
 """
 
@@ -21,7 +21,7 @@ from llmarch_cli.errors import ExitCode, LlmarchError
 
 EPILOG = (
     "Exit codes: 0 ok; 1 internal failure; 2 bad input (usage, unknown model, bad spec or "
-    "file); 130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
+    "file); 3 checkpoint differs from the model (inspect --against); 130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
 )
 
 
@@ -61,6 +61,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("fit", "fit"),
     "forward": ("forward", "forward"),
     "kernel": ("kernel", "kernel"),
+    "inspect": ("inspect", "inspect"),
 }
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from llmarch_cli.checkpoints.safetensors import INDEX, SINGLE
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.forward.checkpoint import INDEX, SINGLE
 from llmarch_cli.forward.decoding import Generation
 from llmarch_cli.forward.model import Model, Trace, check_tokens
 from llmarch_cli.forward.replica import check_fits, random_weights, tiny_spec
