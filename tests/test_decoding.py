@@ -85,6 +85,7 @@ def test_encoder_only_model_cannot_generate():
 
 @pytest.mark.parametrize(("n", "temperature", "top_k", "message"), [
     (-1, 0.0, None, "--generate -1 is out of range"),
+    (0, 0.0, None, "--generate 0 is out of range"),
     (10**9, 0.0, None, "out of range"),
     (2, -0.5, None, "--temperature must be a finite number >= 0"),
     (2, float("nan"), None, "--temperature"),

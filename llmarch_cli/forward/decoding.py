@@ -52,8 +52,8 @@ class Generation:
 
 def check_sampling(n: int, temperature: float, top_k: int | None) -> None:
     """LlmarchError for a token count, temperature or top-k that cannot be honoured."""
-    if not 0 <= n <= MAX_NEW_TOKENS:
-        raise LlmarchError(f"--generate {n} is out of range (0..{MAX_NEW_TOKENS} new tokens)")
+    if not 1 <= n <= MAX_NEW_TOKENS:
+        raise LlmarchError(f"--generate {n} is out of range (1..{MAX_NEW_TOKENS} new tokens)")
     if not temperature >= 0 or temperature == float("inf"):
         raise LlmarchError(f"--temperature must be a finite number >= 0, got {temperature:g}")
     if top_k is not None and temperature == 0:
@@ -86,12 +86,12 @@ def check_room(model: Model, prompt: list[int], n: int) -> None:
 def generate(model: Model, prompt: list[int], n: int, *, temperature: float = 0.0,
              top_k: int | None = None, seed: int = 0, start_token: int = 0,
              keep_logits: bool = False, keep_attention: frozenset = frozenset()) -> Generation:
-    """Prefill ``prompt`` then decode until ``n`` new tokens exist (``n`` = 0: prefill only)."""
+    """Prefill ``prompt`` then decode until ``n`` (at least 1) new tokens exist."""
     check_sampling(n, temperature, top_k)
     check_room(model, prompt, n)
     seq2seq = model.spec.architecture == "encoder-decoder"
     decoder_in = [start_token] if seq2seq else list(prompt)
-    cache = new_cache(model.spec, len(decoder_in) + max(n - 1, 0), model.dtype)
+    cache = new_cache(model.spec, len(decoder_in) + n - 1, model.dtype)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     trace = model.run(prompt, keep_attention, decoder_tokens=decoder_in if seq2seq else None,
