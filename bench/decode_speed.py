@@ -43,8 +43,9 @@ def per_token(generate, runs: int) -> float:
 def numpy_decode(runs: int) -> float:
     from llmarch_cli.forward.decoding import generate
     from llmarch_cli.forward.hf_weights import load_hf_model
+    from llmarch_cli.specs.loader import resolve_model
 
-    model = load_hf_model(CHECKPOINT)
+    model = load_hf_model(resolve_model(str(CHECKPOINT)))
     ids = prompt()
     return per_token(lambda n: generate(model, ids, n), runs)
 

@@ -12,7 +12,8 @@ import time
 
 from llmarch_cli.analysis.fit import fit_all
 from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.registry import preset_ids
 
 GIB = 2**30
 LADDER = (2048, 8192, 32768, 131072)
@@ -22,7 +23,7 @@ def main() -> None:
     specs = [load_preset(p) for p in preset_ids()]
     start = time.perf_counter()
     for context in LADDER:
-        for quant in WEIGHT_FORMATS:
+        for quant in WEIGHT_FORMATS.values():
             fit_all(specs, 24 * GIB, context=context, quants=[quant])
     print(f"{time.perf_counter() - start:.4f}")
 

@@ -50,8 +50,9 @@ def timed(fn, runs: int) -> float:
 
 def numpy_forward(runs: int) -> float:
     from llmarch_cli.forward.hf_weights import load_hf_model
+    from llmarch_cli.specs.loader import resolve_model
 
-    model = load_hf_model(CHECKPOINT)
+    model = load_hf_model(resolve_model(str(CHECKPOINT)))
     tokens = [(i * 7919) % CONFIG["vocab_size"] for i in range(TOKENS)]
     return timed(lambda: model.run(tokens), runs)
 

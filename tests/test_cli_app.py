@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run as invoke
 
 import llmarch_cli
-from llmarch_cli.cli.app import COMMANDS, app
+from llmarch_cli._toml import tomllib
+from llmarch_cli.cli.app import COMMANDS
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def invoke(*args: str, **kwargs):
-    return CliRunner().invoke(app, list(args), **kwargs)
 
 
 def test_version_prints_the_package_version_from_pyproject():
@@ -81,16 +74,6 @@ def test_usage_error_exits_2_on_one_line():
     lines = result.stderr.splitlines()
     assert lines[0].startswith("llmarch: error: No such option")
     assert lines[1:] == ["hint: see 'llmarch params --help'"]
-
-
-def test_broken_pipe_exits_quietly():
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # the reader is gone before anything is written
-    proc = subprocess.run([sys.executable, "-m", "llmarch_cli", "show", "gpt2", "--json"],
-                          stdout=write_end, stderr=subprocess.PIPE, text=True)
-    os.close(write_end)
-    assert proc.returncode == 1
-    assert proc.stderr == ""
 
 
 @pytest.mark.parametrize("command", ["list", "show", "compare", "diff", "params", "spec"])

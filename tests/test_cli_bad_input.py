@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
-
-from llmarch_cli.cli.app import app
+from conftest import assert_one_line_error, run, run_json
 
 # name: (file name, file contents)
 CASES: dict[str, tuple[str, bytes]] = {
@@ -26,19 +24,6 @@ CASES: dict[str, tuple[str, bytes]] = {
     "nan_eps": ("nan.json", b'{"model_type": "llama", "rms_norm_eps": NaN}'),
     "spec_nan_eps": ("spec.toml", b'architecture = "decoder"\n[norm]\nkind = "rmsnorm"\neps = nan\n'),
 }
-
-
-def assert_one_line_error(result, contains: str = "") -> None:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.splitlines()
-    assert lines and lines[0].startswith("llmarch: error:"), result.stderr
-    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint:")), result.stderr
-    assert "Traceback" not in result.stderr
-    assert contains.lower() in result.stderr.lower()
-
-
-def run(*args: str, stdin: str | None = None):
-    return CliRunner().invoke(app, list(args), input=stdin)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -120,3 +105,129 @@ def test_a_gqa_that_does_not_divide_the_heads_names_the_option():
 def test_a_bad_set_with_gqa_names_both_options():
     result = run("params", "llama-2-7b", "--gqa", "3", "--set", "num_hidden_layers=4")
     assert result.stderr.startswith("llmarch: error: after --set/--gqa: ")
+
+
+TINY = {"model_type": "llama", "hidden_size": 256, "intermediate_size": 688,
+        "num_hidden_layers": 2, "num_attention_heads": 8, "num_key_value_heads": 2,
+        "max_position_embeddings": 512, "vocab_size": 1000, "tie_word_embeddings": True}
+# Independent count of TINY (LlamaForCausalLM, tied head): embeddings, then per layer q, k, v,
+# o (8 heads of 32, 2 KV heads), gate, up, down and two RMSNorms, then the final norm.
+TINY_PARAMS = 1000 * 256 + 2 * (256 * 256 * 2 + 256 * 64 * 2 + 3 * 256 * 688 + 2 * 256) + 256
+
+
+def write_json(path, data, prefix: bytes = b"") -> str:
+    import json
+
+    path.write_bytes(prefix + json.dumps(data).encode())
+    return str(path)
+
+
+def test_a_config_without_model_type_says_so(tmp_path):
+    config = {k: v for k, v in TINY.items() if k != "model_type"}
+    result = run("params", write_json(tmp_path / "cfg.json", config))
+    assert_one_line_error(result, "cfg.json has no model_type")
+    assert "Field required" not in result.stderr
+
+
+@pytest.mark.parametrize(("text", "kind"), [("[1, 2]", "an array"), ('"llama"', "a string"),
+                                            ("3", "a number"), ("null", "null")])
+def test_valid_json_that_is_not_an_object_says_expected_a_json_object(tmp_path, text, kind):
+    path = tmp_path / "x.json"
+    path.write_text(text)
+    assert_one_line_error(run("params", str(path)), f"x.json: expected a JSON object, got {kind}")
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    out = run_json("params", write_json(tmp_path / "bom.json", TINY, prefix=b"\xef\xbb\xbf"))
+    assert out["total_params"] == TINY_PARAMS
+
+
+def test_errors_name_the_file_actually_read(tmp_path):
+    bad = {**TINY, "hidden_size": "wide"}
+    assert_one_line_error(run("params", write_json(tmp_path / "mine.json", bad)),
+                          "mine.json: hidden_size must be a positive integer")
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    write_json(folder / "config.json", bad)
+    assert_one_line_error(run("params", str(folder)), f"{folder}/config.json: hidden_size")
+    assert_one_line_error(run("params", "-", stdin='{"model_type": "llama", "vocab_size": 0}'),
+                          "stdin: vocab_size")
+
+
+def test_an_unknown_gpu_is_named_as_typed():
+    assert_one_line_error(run("fit", "--gpu", "rtx9999"), "unknown GPU 'rtx9999'")
+
+
+@pytest.mark.parametrize("option", ["--tp", "--pp", "--gpus"])
+def test_a_zero_parallel_size_names_its_option(option):
+    assert_one_line_error(run("memory", "llama-2-7b", option, "0"), f"{option} must be positive")
+
+
+def test_spec_without_a_subcommand_prints_its_help():
+    result = run("spec")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert "export" in result.stdout and "validate" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["params"], ["show"], ["kvcache"], ["forward", "-t", "1"]])
+def test_an_empty_model_name_says_so(command):
+    assert_one_line_error(run(command[0], "", *command[1:]), "empty model name")
+
+
+def test_set_and_a_config_json_with_the_same_values_agree(tmp_path):
+    """hidden_size 4097 over 8 heads fails both ways; 4352 derives head_dim 544 both ways."""
+    message = "num_heads (8) does not divide hidden_size (4097)"
+    assert_one_line_error(run("params", write_json(tmp_path / "a.json", {**TINY, "hidden_size": 4097})),
+                          message)
+    base = write_json(tmp_path / "tiny.json", TINY)
+    assert_one_line_error(run("params", base, "--set", "hidden_size=4097"), message)
+    edited = run_json("show", write_json(tmp_path / "b.json", {**TINY, "hidden_size": 4352}))
+    what_if = run_json("show", base, "--set", "hidden_size=4352")
+    assert edited["attention"]["head_dim"] == what_if["attention"]["head_dim"] == 544
+    assert edited["positions"] == what_if["positions"]
+    assert run_json("params", base, "--set", "hidden_size=4352")["total_params"] == \
+        run_json("params", str(tmp_path / "b.json"))["total_params"]
+
+
+def test_an_odd_rotary_dimension_filling_the_head_is_refused_both_ways(tmp_path):
+    """Llama rotates the whole head; with head_dim 33, transformers' ceil(33/2) = 17 pairs
+    would need 34 dims. (An odd partial rotary, GPT-NeoX's 3 of 12, fits and stays valid.)"""
+    config = {**TINY, "head_dim": 33}
+    message = "rotary_dim (33) is odd and fills the head"
+    assert_one_line_error(run("params", write_json(tmp_path / "odd.json", config)), message)
+    base = write_json(tmp_path / "tiny.json", TINY)
+    assert_one_line_error(run("params", base, "--set", "head_dim=33"), message)
+    neox = {"model_type": "gpt_neox", "hidden_size": 48, "num_attention_heads": 4,
+            "num_hidden_layers": 1, "intermediate_size": 64, "vocab_size": 100, "rotary_pct": 0.25}
+    assert run_json("show", write_json(tmp_path / "neox.json", neox))["positions"]["rope"]["rotary_dim"] == 3
+
+
+@pytest.mark.parametrize(("key", "value", "field"), [
+    ("hidden_size", 1e29, "hidden_size"),
+    ("hidden_size", (1 << 24) + 8, "hidden_size"),
+    ("num_hidden_layers", 100_001, "num_layers"),
+    ("vocab_size", (1 << 24) + 1, "vocab_size"),
+    ("max_position_embeddings", 10**22, "max_context"),
+    ("intermediate_size", 10**12, "intermediate_size"),
+])
+def test_sizes_beyond_their_documented_bound_are_exit_2_both_ways(tmp_path, key, value, field):
+    assert_one_line_error(run("params", write_json(tmp_path / "big.json", {**TINY, key: value})), field)
+    base = write_json(tmp_path / "tiny.json", TINY)
+    assert_one_line_error(run("params", base, "--set", f"{key}={value}"), field)
+
+
+@pytest.mark.parametrize("args", [["kvcache", "-c", "12345678901234567890123"],
+                                  ["memory", "llama-2-7b", "-c", str(2**40 + 1)],
+                                  ["kvcache", "-b", "12345678901234567890123"]])
+def test_a_count_beyond_2_pow_40_is_exit_2(args):
+    assert_one_line_error(run(*args), "over the limit of 1,099,511,627,776")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["memory", "llama-2-7b", "--train", "lora", "--rank", str(10**20)], "--rank"),
+    (["memory", "llama-2-7b", "--gpus", str(10**20)], "--gpus"),
+    (["fit", "--gpu", f"h100x{10**20}"], "GPU count"),
+])
+def test_ranks_and_gpu_counts_beyond_2_pow_24_are_exit_2(args, message):
+    assert_one_line_error(run(*args), f"{message} ")
+    assert "over the limit of 16,777,216" in run(*args).stderr

@@ -11,12 +11,11 @@ import time
 import tracemalloc
 
 import pytest
+from conftest import run as run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from llmarch_cli.cli.app import app
-from llmarch_cli.specs.registry import preset_config
+from llmarch_cli.specs.loader import preset_config
 
 FUZZ = settings(max_examples=80, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -149,7 +148,7 @@ def check(result, args: list[str]) -> None:
 
 
 def run(args: list[str], stdin: str | bytes | None = None):
-    return CliRunner().invoke(app, args, input=stdin)
+    return run_cli(*args, stdin=stdin)
 
 
 @pytest.mark.parametrize("command", GRAMMAR)

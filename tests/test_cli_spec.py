@@ -5,16 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run
 
-from llmarch_cli.cli.app import app
-from llmarch_cli.specs.loader import load_model
+from llmarch_cli.specs.loader import load_model, load_preset
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import load_preset, preset_ids
-
-
-def run(*args: str, stdin: str | None = None):
-    return CliRunner().invoke(app, list(args), input=stdin)
+from llmarch_cli.specs.registry import preset_ids
 
 
 def test_schema_is_the_archspec_json_schema():
@@ -59,7 +54,7 @@ def test_validate_reports_the_first_bad_field(tmp_path):
     path.write_text(json.dumps(exported))
     result = run("spec", "validate", str(path))
     assert result.exit_code == 2
-    assert result.stderr.startswith("llmarch: error: invalid spec: attention")
+    assert result.stderr.startswith(f"llmarch: error: {path}: invalid spec: attention")
     assert result.stdout == ""
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from llmarch_cli.analysis.kvcache import kv_cache_bytes
+from llmarch_cli.analysis.kvcache import KV_DTYPES, kv_cache_bytes
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.decoding import choose, generate
 from llmarch_cli.forward.model import Model
 from llmarch_cli.forward.replica import random_weights, tiny_spec
 from llmarch_cli.forward.runner import build_model
-from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES, load_preset
+from llmarch_cli.specs.loader import load_preset, resolve_model
+from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES
 
 PROMPT = [3, 1, 4, 1, 5, 9, 2]  # longer than the tiny replicas' window of 4
 NEW = 6
@@ -28,7 +29,7 @@ def _full_logits(model: Model, gen_tokens: list[int]) -> np.ndarray:
 
 @pytest.mark.parametrize("preset", GENERATORS)
 def test_every_decode_step_gives_the_full_forward_logits_at_its_position(preset):
-    model = build_model(preset, PROMPT, seed=4)
+    model = build_model(resolve_model(preset), PROMPT, seed=4)
     gen = generate(model, PROMPT, NEW, keep_logits=True)
     assert len(gen.tokens) == NEW
     full = _full_logits(model, gen.tokens)
@@ -46,7 +47,7 @@ def test_cache_holds_exactly_the_bytes_kvcache_predicts_after_every_step(preset,
     seq2seq = model.spec.architecture == "encoder-decoder"
     for step in gen.steps:
         context = step.position  # decoder tokens the caches have seen
-        expected = kv_cache_bytes(model.spec, context, dtype=dtype,
+        expected = kv_cache_bytes(model.spec, context, kvd=KV_DTYPES[dtype],
                                   encoder_length=len(PROMPT) if seq2seq else None)
         assert sum(step.cache_bytes.values()) == expected, (step.step, step.cache_bytes)
 
@@ -63,7 +64,7 @@ def test_sliding_layers_hold_at_most_the_window_and_full_layers_everything():
 
 
 def test_same_seed_samples_the_same_tokens_and_temperature_zero_is_greedy():
-    model = build_model("llama-2-7b", PROMPT, seed=0)
+    model = build_model(resolve_model("llama-2-7b"), PROMPT, seed=0)
     a = generate(model, PROMPT, 5, temperature=1.5, top_k=20, seed=7).tokens
     b = generate(model, PROMPT, 5, temperature=1.5, top_k=20, seed=7).tokens
     assert a == b
@@ -78,7 +79,7 @@ def test_top_k_one_samples_the_argmax():
 
 
 def test_encoder_only_model_cannot_generate():
-    model = build_model("bert-base-uncased", PROMPT)
+    model = build_model(resolve_model("bert-base-uncased"), PROMPT)
     with pytest.raises(LlmarchError, match="encoder-only"):
         generate(model, PROMPT, 2)
 
@@ -92,12 +93,12 @@ def test_encoder_only_model_cannot_generate():
     (2, 0.0, 5, "--top-k applies to sampling"),
 ])
 def test_impossible_generation_settings_are_refused(n, temperature, top_k, message):
-    model = build_model("gpt2", PROMPT)
+    model = build_model(resolve_model("gpt2"), PROMPT)
     with pytest.raises(LlmarchError, match=message):
         generate(model, PROMPT, n, temperature=temperature, top_k=top_k)
 
 
 def test_learned_positions_running_out_are_refused_before_decoding():
-    model = build_model("gpt2", PROMPT)  # tiny gpt2: 1024 learned positions
+    model = build_model(resolve_model("gpt2"), PROMPT)  # tiny gpt2: 1024 learned positions
     with pytest.raises(LlmarchError, match="1024"):
         generate(model, PROMPT, 1024)

@@ -8,15 +8,13 @@ from llmarch's earlier output.
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run_json as cli_json
 
 from llmarch_cli.analysis.fit import matches
 from llmarch_cli.analysis.params import count_params
-from llmarch_cli.cli.app import app
 from llmarch_cli.specs.loader import load_model
 from llmarch_cli.specs.registry import preset_ids
 
@@ -32,12 +30,6 @@ QWEN2_5 = ["qwen2.5-0.5b", "qwen2.5-7b", "qwen2.5-14b", "qwen2.5-32b", "qwen2.5-
 NEOX = ["gpt-neox-20b", "pythia-70m", "pythia-160m", "pythia-1b", "pythia-12b"]
 GPT_OSS = ["gpt-oss-20b", "gpt-oss-120b"]
 MISTRAL = ["mistral-7b-v0.1", "mistral-7b-v0.3", "mixtral-8x7b", "mixtral-8x22b"]
-
-
-def cli_json(*args: str):
-    result = CliRunner().invoke(app, [*args, "--format", "json"])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def billions(n: int, digits: int = 1) -> float:
@@ -413,7 +405,7 @@ def test_moe_models_carry_both_total_and_active_params(model):
 
 def test_compare_json_shows_mixtral_and_gpt_oss_totals_and_active_counts():
     """Mixtral abstract (46.7B / 12.9B) and gpt-oss card (20.9B) through `compare -f json`."""
-    rows = {row["id"]: row for row in cli_json("compare", "mixtral-8x7b", "gpt-oss-20b")}
+    rows = {row["model"]: row for row in cli_json("compare", "mixtral-8x7b", "gpt-oss-20b")}
     assert billions(rows["mixtral-8x7b"]["total_params"]) == 46.7
     assert billions(rows["mixtral-8x7b"]["active_params"]) == 12.9
     assert billions(rows["gpt-oss-20b"]["total_params"]) == 20.9
@@ -685,7 +677,7 @@ def test_show_json_gives_gpt_oss_its_licence_and_window_pattern():
 
 def test_list_json_keys_attention_kind_by_version_not_family():
     """Model rule: GQA, window and licence by version (Qwen 1 MHA, Qwen2 GQA; v0.1 SWA only)."""
-    rows = {row["id"]: row for row in cli_json("list")}
+    rows = {row["model"]: row for row in cli_json("list")}
     assert (rows["qwen-7b"]["attention"], rows["qwen2-7b"]["attention"]) == ("MHA", "GQA")
     assert "swa" in rows["mistral-7b-v0.1"]["features"]
     assert "swa" not in rows["mistral-7b-v0.3"]["features"]

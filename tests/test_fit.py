@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run
 
 from llmarch_cli.analysis.fit import fit_all, fit_model
 from llmarch_cli.analysis.hardware import all_gpus, load_gpu, resolve_gpu
 from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS
 from llmarch_cli.analysis.training import training_memory
-from llmarch_cli.cli.app import app
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.registry import preset_ids
 
-runner = CliRunner()
 GIB = 1 << 30
 
 
@@ -45,7 +44,7 @@ def test_fit_over_every_preset_quantisation_and_context_ladder_sorts_largest_fir
     specs = [load_preset(p) for p in preset_ids()]
     for context in (2048, 8192, 32768, 131072):
         for quant in WEIGHT_FORMATS:
-            rows = fit_all(specs, 24 * GIB, context=context, quants=[quant]).rows
+            rows = fit_all(specs, 24 * GIB, context=context, quants=[WEIGHT_FORMATS[quant]]).rows
             assert rows == sorted(rows, key=lambda r: -r.total_params)
 
 
@@ -67,7 +66,7 @@ def test_fit_training_uses_memorys_default_checkpointing() -> None:
 
 
 def test_kvcache_without_model_uses_llama2_7b_and_gqa() -> None:
-    result = runner.invoke(app, ["kvcache", "--gqa", "8", "--context", "4k", "--json"])
+    result = run(*["kvcache", "--gqa", "8", "--context", "4k", "--json"])
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)[0]
     assert row["model"] == "llama-2-7b" and row["bytes_per_token"] == 131072
@@ -75,12 +74,12 @@ def test_kvcache_without_model_uses_llama2_7b_and_gqa() -> None:
 
 
 def test_kvcache_ladder_stops_at_the_model_maximum() -> None:
-    result = runner.invoke(app, ["kvcache", "mistral-7b-v0.1", "--json"])
+    result = run(*["kvcache", "mistral-7b-v0.1", "--json"])
     assert [r["context"] for r in json.loads(result.stdout)] == [2048, 8192, 32768]
 
 
 def test_memory_json_has_the_training_keys() -> None:
-    result = runner.invoke(app, ["memory", "llama-2-7b", "--train", "lora", "--rank", "16",
+    result = run(*["memory", "llama-2-7b", "--train", "lora", "--rank", "16",
                                  "--targets", "q,v", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -89,7 +88,7 @@ def test_memory_json_has_the_training_keys() -> None:
 
 
 def test_fit_command_lists_models_for_a_gpu() -> None:
-    result = runner.invoke(app, ["fit", "--gpu", "rtx4090", "--json"])
+    result = run(*["fit", "--gpu", "rtx4090", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)
 
@@ -103,7 +102,7 @@ def test_fit_command_lists_models_for_a_gpu() -> None:
     ["fit", "--memory", "abc"], ["fit", "--gpu", "h900"],
 ])
 def test_bad_input_exits_2_with_one_line(args: list[str]) -> None:
-    result = runner.invoke(app, args)
+    result = run(*args)
     assert result.exit_code == 2
     assert result.stderr.startswith("llmarch: error:")
     assert "Traceback" not in result.stderr
@@ -134,7 +133,7 @@ def test_eight_gpus_split_gpt2_by_the_largest_tp_dividing_its_12_heads() -> None
 
 
 def test_fit_h100x8_omits_no_model_for_its_head_count() -> None:
-    result = runner.invoke(app, ["fit", "--gpu", "h100x8", "--json"])
+    result = run(*["fit", "--gpu", "h100x8", "--json"])
     assert result.exit_code == 0, result.output
     listed = {r["model"] for r in json.loads(result.stdout)}
     assert {"gpt2", "gpt2-xl", "bert-base-uncased", "t5-base"} <= listed
@@ -144,7 +143,7 @@ def test_fit_h100x8_omits_no_model_for_its_head_count() -> None:
 def test_fit_starts_at_bf16_and_tries_fp32_only_when_named() -> None:
     spec = load_preset("gpt2")  # 124M parameters: fp32 would fit anything
     assert fit_model(spec, 80 * GIB).weight_format == "bf16"
-    assert fit_model(spec, 80 * GIB, quants=["fp32", "bf16"]).weight_format == "fp32"
+    assert fit_model(spec, 80 * GIB, quants=[WEIGHT_FORMATS["fp32"], WEIGHT_FORMATS["bf16"]]).weight_format == "fp32"
 
 
 def test_fit_explain_uses_the_rows_own_context_and_layout() -> None:
@@ -157,8 +156,8 @@ def test_fit_explain_uses_the_rows_own_context_and_layout() -> None:
 
 
 def test_memory_24g_is_si_and_24gib_is_iec() -> None:
-    si = runner.invoke(app, ["fit", "--memory", "24G", "--json"])
-    iec = runner.invoke(app, ["fit", "--memory", "24GiB", "--json"])
+    si = run(*["fit", "--memory", "24G", "--json"])
+    iec = run(*["fit", "--memory", "24GiB", "--json"])
     assert json.loads(si.stdout)[0]["budget_bytes"] == 24 * 10**9
     assert json.loads(iec.stdout)[0]["budget_bytes"] == 24 * GIB
 
@@ -178,19 +177,19 @@ def test_gpu_file_with_a_mistyped_field_is_bad_input_naming_it(tmp_path, text: s
     body = "".join(f"{k} = {v}\n" for k, v in fields.items()) + "[peak_flops]\nbf16 = 1e14\n"
     path = tmp_path / "my.toml"
     path.write_text(body)
-    result = runner.invoke(app, ["fit", "--gpu-file", str(path)])
+    result = run(*["fit", "--gpu-file", str(path)])
     assert result.exit_code == 2, result.output
     assert field in result.stderr
 
 
 def test_kvcache_on_an_encoder_only_model_says_it_keeps_no_cache() -> None:
-    result = runner.invoke(app, ["kvcache", "bert-base-uncased", "--gqa", "4"])
+    result = run(*["kvcache", "bert-base-uncased", "--gqa", "4"])
     assert result.exit_code == 2
     assert "encoder-only" in result.stderr and "no KV cache" in result.stderr
 
 
 def test_kvcache_beyond_the_model_maximum_computes_with_a_note() -> None:
-    result = runner.invoke(app, ["kvcache", "-c", "1M", "--json"])
+    result = run(*["kvcache", "-c", "1M", "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)[0]["total_bytes"] == 524288 * (1 << 20)
     assert "exceeds the 4,096 tokens" in result.stderr
@@ -213,19 +212,19 @@ def test_kvcache_beyond_the_model_maximum_computes_with_a_note() -> None:
     (["fit", "--memory", "24G", "--batch", "abc"], "--batch: invalid size 'abc'"),
 ])
 def test_an_option_that_does_not_apply_or_is_bad_is_one_line_naming_it(args, message) -> None:
-    result = runner.invoke(app, args)
+    result = run(*args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 def test_window_and_batch_accept_sizes_like_4k() -> None:
-    result = runner.invoke(app, ["kvcache", "--window", "1k", "--batch", "2k", "-c", "4k", "--json"])
+    result = run(*["kvcache", "--window", "1k", "--batch", "2k", "-c", "4k", "--json"])
     row = json.loads(result.stdout)[0]
-    assert (row["window"], row["batch"]) == (1024, 2048)
+    assert (row["sliding_window"], row["batch"]) == (1024, 2048)
     assert row["total_bytes"] == 2048 * 524288 * 1024 and row["saving_ratio"] == 4
 
 
 def test_memory_encoder_length_sizes_t5s_cross_attention_cache() -> None:
     # t5-base: 12 decoder layers x 12 heads x 64, fp16: self cache of 512 + cross cache of 2,048.
-    result = runner.invoke(app, ["memory", "t5-base", "-c", "512", "--encoder-length", "2k", "--json"])
+    result = run(*["memory", "t5-base", "-c", "512", "--encoder-length", "2k", "--json"])
     assert json.loads(result.stdout)["kv_cache_bytes"] == 12 * 2 * 12 * 64 * 2 * (512 + 2048)

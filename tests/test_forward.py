@@ -13,14 +13,15 @@ from llmarch_cli.forward.model import Model
 from llmarch_cli.forward.precision import round_bf16
 from llmarch_cli.forward.replica import random_weights, tiny_spec
 from llmarch_cli.forward.runner import build_model
-from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES, load_preset
+from llmarch_cli.specs.loader import load_preset, resolve_model
+from llmarch_cli.specs.registry import FAMILY_REPRESENTATIVES
 
 TOKENS = [3, 1, 4, 1, 5, 9, 2, 6]
 
 
 @pytest.mark.parametrize("preset", sorted(set(FAMILY_REPRESENTATIVES.values())))
 def test_tiny_replica_of_every_family_gives_finite_logits_per_token_and_vocab_entry(preset):
-    model = build_model(preset, TOKENS, seed=1)
+    model = build_model(resolve_model(preset), TOKENS, seed=1)
     logits = model.run(TOKENS).logits
     assert logits.shape == (len(TOKENS), model.spec.embeddings.vocab_size)
     assert logits.dtype == np.float32
@@ -30,7 +31,7 @@ def test_tiny_replica_of_every_family_gives_finite_logits_per_token_and_vocab_en
 @pytest.mark.parametrize("preset", ["gpt2", "llama-2-7b", "mistral-7b-v0.1", "mixtral-8x7b",
                                     "gpt-oss-20b", "pythia-1b", "gpt-j-6b", "bloom-560m"])
 def test_decoder_logits_do_not_depend_on_later_tokens(preset):
-    model = build_model(preset, TOKENS, seed=2)
+    model = build_model(resolve_model(preset), TOKENS, seed=2)
     changed = TOKENS[:5] + [7, 7, 7]
     a, b = model.run(TOKENS).logits, model.run(changed).logits
     np.testing.assert_allclose(a[:5], b[:5], atol=1e-5)  # MoE batches differ: float order
@@ -38,7 +39,7 @@ def test_decoder_logits_do_not_depend_on_later_tokens(preset):
 
 
 def test_encoder_logits_do_depend_on_later_tokens():
-    model = build_model("bert-base-uncased", TOKENS, seed=2)
+    model = build_model(resolve_model("bert-base-uncased"), TOKENS, seed=2)
     a, b = model.run(TOKENS).logits, model.run(TOKENS[:5] + [7, 7, 7]).logits
     assert not np.allclose(a[0], b[0])
 
@@ -85,7 +86,7 @@ def test_fp16_and_bf16_runs_differ_from_fp32_by_their_precision():
 def test_full_size_that_does_not_fit_is_refused_before_allocating(monkeypatch):
     monkeypatch.setattr("llmarch_cli.forward.replica.available_bytes", lambda: 2**30)
     with pytest.raises(LlmarchError, match=r"needs 25\.10 GiB .* 1\.00 GiB of memory"):
-        build_model("llama-2-7b", [1], scale="full")
+        build_model(resolve_model("llama-2-7b"), [1], scale="full")
 
 
 def _no_proc_meminfo(real_open):
@@ -111,7 +112,7 @@ def test_full_size_where_memory_is_unknown_runs_with_a_note(monkeypatch, capsys)
 
 def test_token_outside_the_vocabulary_is_refused():
     with pytest.raises(LlmarchError, match="token id 1024 is outside the vocabulary"):
-        build_model("llama-2-7b", [1, 1024])
+        build_model(resolve_model("llama-2-7b"), [1, 1024])
 
 
 # -- checkpoint folders (weights written with numpy, no torch) -------------------------------
@@ -143,7 +144,7 @@ def _folder(tmp_path, tensors, config=GPT2_CONFIG):
 def test_checkpoint_folder_loads_real_weights_in_gpt2_conv1d_layout(tmp_path):
     pytest.importorskip("safetensors")
     tensors = _gpt2_tensors(np.random.default_rng(0))
-    model = build_model(str(_folder(tmp_path, tensors)), [1, 2])
+    model = build_model(resolve_model(str(_folder(tmp_path, tensors))), [1, 2])
     w, b = tensors["transformer.h.0.attn.c_attn.weight"], tensors["transformer.h.0.attn.c_attn.bias"]
     x = np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32)
     k = model._project(x, "model.0.attn.", "k")  # Conv1D [in, out]: [q | k | v] columns
@@ -157,7 +158,7 @@ def test_checkpoint_missing_tensors_are_named(tmp_path):
     tensors = _gpt2_tensors(np.random.default_rng(0))
     del tensors["transformer.h.0.mlp.c_fc.bias"], tensors["transformer.ln_f.weight"]
     with pytest.raises(LlmarchError, match="missing transformer.h.0.mlp.c_fc.bias, transformer.ln_f"):
-        build_model(str(_folder(tmp_path, tensors)), [1])
+        build_model(resolve_model(str(_folder(tmp_path, tensors))), [1])
 
 
 def test_checkpoint_shape_that_contradicts_the_config_is_refused(tmp_path):
@@ -165,7 +166,7 @@ def test_checkpoint_shape_that_contradicts_the_config_is_refused(tmp_path):
     tensors = _gpt2_tensors(np.random.default_rng(0))
     tensors["transformer.h.0.mlp.c_fc.weight"] = np.zeros((8, 13), np.float32)
     with pytest.raises(LlmarchError, match=r"c_fc.weight has shape \[8, 13\] but config.json implies \[8, 12\]"):
-        build_model(str(_folder(tmp_path, tensors)), [1])
+        build_model(resolve_model(str(_folder(tmp_path, tensors))), [1])
 
 
 def test_sharded_index_naming_a_missing_shard_is_refused(tmp_path):
@@ -173,21 +174,21 @@ def test_sharded_index_naming_a_missing_shard_is_refused(tmp_path):
     index = {"weight_map": {"transformer.wte.weight": "model-00001-of-00002.safetensors"}}
     (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
     with pytest.raises(LlmarchError, match="shard 'model-00001-of-00002.safetensors' is missing"):
-        build_model(str(tmp_path), [1])
+        build_model(resolve_model(str(tmp_path)), [1])
 
 
 def test_hostile_checkpoint_header_fails_before_any_weight_is_read(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(GPT2_CONFIG))
     (tmp_path / "model.safetensors").write_bytes((2**40).to_bytes(8, "little") + b"{}")
     with pytest.raises(LlmarchError, match="beyond the file"):
-        build_model(str(tmp_path), [1])
+        build_model(resolve_model(str(tmp_path)), [1])
 
 
 def test_loading_reports_progress_up_to_every_byte_of_the_checkpoint(tmp_path):
     pytest.importorskip("safetensors")
     tensors = _gpt2_tensors(np.random.default_rng(0))
     calls: list[tuple[int, int]] = []
-    build_model(str(_folder(tmp_path, tensors)), [1], progress=lambda *a: calls.append(a))
+    build_model(resolve_model(str(_folder(tmp_path, tensors))), [1], progress=lambda *a: calls.append(a))
     total = sum(t.nbytes for t in tensors.values())
     assert calls[-1] == (total, total)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
@@ -195,7 +196,7 @@ def test_loading_reports_progress_up_to_every_byte_of_the_checkpoint(tmp_path):
 
 def test_full_size_replica_reports_progress_of_the_weights_it_draws():
     calls: list[tuple[int, int]] = []
-    model = build_model("tests/data/tiny-gqa.json", [1], scale="full", progress=lambda *a: calls.append(a))
+    model = build_model(resolve_model("tests/data/tiny-gqa.json"), [1], scale="full", progress=lambda *a: calls.append(a))
     total = sum(w.nbytes for w in model.w.values())
     assert calls[-1] == (total, total)
 
@@ -213,4 +214,4 @@ def test_encoder_family_checkpoint_missing_tensors_are_named(tmp_path, config, f
     pytest.importorskip("safetensors")
     folder = _folder(tmp_path, {"unrelated": np.zeros(1, np.float32)}, config)
     with pytest.raises(LlmarchError, match=f"checkpoint is missing {first_missing}"):
-        build_model(str(folder), [1])
+        build_model(resolve_model(str(folder)), [1])

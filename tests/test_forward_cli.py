@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
-
-from llmarch_cli.cli.app import app
+from conftest import WIDE, run
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(app, ["forward", *args], env={"COLUMNS": "200"})
+    return run("forward", *args, env=WIDE)
 
 
 def test_json_holds_logits_per_token_and_vocab_entry_beside_the_statistics():
@@ -39,7 +37,7 @@ def test_piped_output_is_one_tsv_row_per_layer():
     result = invoke("gpt2", "-t", "1,2", "--seed", "3")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("stack\tlayer\twindow\tmean") and len(lines) == 1 + 4
+    assert lines[0].startswith("stack\tlayer\tsliding_window\tmean") and len(lines) == 1 + 4
 
 
 @pytest.mark.parametrize(
@@ -74,16 +72,17 @@ def test_out_of_range_layer_fails_before_any_weight_is_made(monkeypatch):
 
 
 def test_generate_shows_each_new_token_with_the_cache_bytes_kvcache_computes():
-    from llmarch_cli.analysis.kvcache import kv_cache_bytes
+    from llmarch_cli.analysis.kvcache import KV_DTYPES, kv_cache_bytes
     from llmarch_cli.forward.runner import runtime_spec
+    from llmarch_cli.specs.loader import resolve_model
 
     result = invoke("mistral", "-t", "1,2,3,4,5,6", "--generate", "4", "--json")
     assert result.exit_code == 0, result.stderr
     gen = json.loads(result.stdout)["generation"]
     assert len(gen["tokens"]) == 4 and [s["input_tokens"] for s in gen["steps"]] == [6, 1, 1, 1]
-    spec = runtime_spec("mistral")
+    spec = runtime_spec(resolve_model("mistral"))
     for step in gen["steps"]:
-        assert sum(step["cache_bytes"].values()) == kv_cache_bytes(spec, step["position"], dtype="fp32")
+        assert sum(step["cache_bytes"].values()) == kv_cache_bytes(spec, step["position"], kvd=KV_DTYPES["fp32"])
     assert gen["decode_tokens_per_second"] > 0
 
 

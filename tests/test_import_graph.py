@@ -42,6 +42,9 @@ def loaded_packages(*args: str) -> set[str]:
     ["kvcache", "--gqa", "8", "--json"],
     ["memory", "llama-2-7b", "--train", "lora", "--json"],
     ["fit", "--gpu", "rtx4090", "--json"],
+    ["params", "--all", "--format", "tsv"],
+    ["kvcache", "llama-2-7b", "mistral-7b-v0.1", "-c", "4k,32k", "--json"],
+    ["schema", "kvcache"],
 ])
 def test_json_and_plain_paths_import_neither_numpy_nor_rich(args):
     loaded = loaded_packages(*args)

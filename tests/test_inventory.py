@@ -10,8 +10,9 @@ import pytest
 
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.specs.inventory import inventory
-from llmarch_cli.specs.overrides import apply_overrides
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.overrides import WhatIf, apply_what_if
+from llmarch_cli.specs.registry import preset_ids
 
 
 @pytest.mark.parametrize("preset_id", preset_ids())
@@ -59,7 +60,7 @@ def test_tied_head_is_the_embedding_matrix_used_as_a_matmul() -> None:
 
 
 def test_fused_qkv_is_one_tensor_split_into_q_k_v_in_the_breakdown() -> None:
-    spec = apply_overrides(load_preset("llama-2-7b"), ["attention.fused_qkv=true"])
+    spec = apply_what_if(load_preset("llama-2-7b"), WhatIf.parse(["attention.fused_qkv=true"]))
     fused = [w for w in inventory(spec) if w.name == "attn.qkv.weight"]
     assert [(w.shape, w.hf) for w in fused] == [((3 * 4096, 4096), "model.layers.{i}.self_attn.qkv_proj.weight")]
     groups = {g.component: g.per_layer for g in count_params(spec).breakdown}

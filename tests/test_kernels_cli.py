@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
+from conftest import run as run_cli
 
-from llmarch_cli.cli.app import app
 from llmarch_cli.cli.commands.kernel import KERNELS
 
 
 def run(*args: str):
-    return CliRunner().invoke(app, ["kernel", *args])
+    return run_cli("kernel", *args)
 
 
 def kernel_json(*args: str) -> dict:

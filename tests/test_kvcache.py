@@ -6,6 +6,7 @@ import pytest
 
 from llmarch_cli.analysis.kvcache import (
     KV_DTYPES,
+    Engine,
     KvDtype,
     kv_bytes_per_token,
     kv_cache_bytes,
@@ -16,8 +17,8 @@ from llmarch_cli.analysis.kvcache import (
     layer_tokens,
 )
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.overrides import apply_overrides
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.overrides import WhatIf, apply_what_if
 
 MIB = 1 << 20
 
@@ -31,7 +32,7 @@ def test_mistral_7b_at_32k_keeps_4096_tokens_per_layer() -> None:
     # Mistral 7B §2 "Rolling Buffer Cache": W = 4096, cache memory 8x smaller at 32k tokens.
     spec = load_preset("mistral-7b-v0.1")
     assert {layer_tokens(lay, 32768, 0) for lay in kv_layers(spec)} == {4096}
-    full = kv_cache_bytes(spec, 32768, engine="full")
+    full = kv_cache_bytes(spec, 32768, engine=Engine.full)
     assert full == 8 * kv_cache_bytes(spec, 32768)
 
 
@@ -46,7 +47,7 @@ def test_gpt_oss_sliding_layers_keep_128_and_full_layers_everything() -> None:
 
 def test_engine_full_charges_every_layer_the_whole_context() -> None:
     spec = load_preset("gpt-oss-20b")
-    assert kv_cache_bytes(spec, 8192, engine="full") == kv_bytes_per_token(spec) * 8192
+    assert kv_cache_bytes(spec, 8192, engine=Engine.full) == kv_bytes_per_token(spec) * 8192
 
 
 def test_encoder_decoder_adds_cross_attention_cache_per_decoder_layer() -> None:
@@ -63,19 +64,19 @@ def test_batch_multiplies_the_cache() -> None:
 def test_int8_and_int4_count_a_scale_and_zero_point_per_head_per_token() -> None:
     # LMDeploy docs (kv_quant.md): online int4/int8 KV, per-head per-token asymmetric.
     spec = load_preset("llama-2-7b")
-    assert kv_bytes_per_token(spec, dtype="int8") == 2 * 32 * 32 * (128 + 4)
-    assert kv_bytes_per_token(spec, dtype="int4") == 2 * 32 * 32 * (64 + 4)
+    assert kv_bytes_per_token(spec, kv_dtype("int8")) == 2 * 32 * 32 * (128 + 4)
+    assert kv_bytes_per_token(spec, kv_dtype("int4")) == 2 * 32 * 32 * (64 + 4)
 
 
 def test_fp8_counts_per_layer_scales_once() -> None:
     # vLLM quantized_kvcache docs: per-tensor k_scale and v_scale (fp32) per attention layer.
     spec = load_preset("llama-2-7b")
-    assert kv_cache_bytes(spec, 1024, dtype="fp8") == 1024 * 32 * 2 * 32 * 128 + 32 * 8
+    assert kv_cache_bytes(spec, 1024, kvd=kv_dtype("fp8")) == 1024 * 32 * 2 * 32 * 128 + 32 * 8
 
 
 def test_gqa_override_cuts_llama2_7b_by_four() -> None:
     base = load_preset("llama-2-7b")
-    assert kv_bytes_per_token(apply_overrides(base, [], gqa=8)) * 4 == kv_bytes_per_token(base)
+    assert kv_bytes_per_token(apply_what_if(base, WhatIf(kv_heads=8))) * 4 == kv_bytes_per_token(base)
 
 
 def test_lmdeploy_llama_7b_session_at_2048_costs_about_1030_mb() -> None:
@@ -125,7 +126,7 @@ def test_vllm_rocm_blog_llama3_8b_kv_capacity_on_one_mi300x(dtype: str, blocks: 
 
     spec = load_preset("llama-3-8b")
     pool = 0.9 * load_gpu("mi300x").memory_bytes - weights_term(spec, weight_format("bf16")).bytes
-    ours = pool / kv_bytes_per_token(spec, dtype=dtype)
+    ours = pool / kv_bytes_per_token(spec, kv_dtype(dtype))
     ratio = ours / (blocks * 16)
     assert 1.0 <= ratio < 1.03, f"ours {ours:,.0f} tokens, ratio {ratio:.4f}"
 
@@ -137,14 +138,14 @@ def test_the_default_kv_dtype_is_fp16_everywhere() -> None:
     spec = load_preset("llama-2-7b")
     assert inference_memory(spec).kv_dtype == "fp16"
     assert fit_model(spec, 80 << 30).kv_dtype == "fp16"
-    assert kv_rows(spec, [4096])[0].dtype == "fp16"
+    assert kv_rows(spec, [4096])[0].kv_dtype == "fp16"
 
 
 def test_rows_with_a_baseline_carry_the_saving_ratio_and_without_one_do_not() -> None:
     base = load_preset("llama-2-7b")
     plain = kv_rows(base, [4096])[0].model_dump(exclude_unset=True)
     assert "saving_ratio" not in plain and "baseline_total_bytes" not in plain
-    row = kv_rows(apply_overrides(base, [], gqa=8), [4096], baseline=base)[0]
+    row = kv_rows(apply_what_if(base, WhatIf(kv_heads=8)), [4096], baseline=base)[0]
     assert row.baseline_total_bytes == 4 * row.total_bytes == 2 * 2**30 and row.saving_ratio == 4
 
 
@@ -160,7 +161,7 @@ def test_encoder_only_models_keep_no_cache() -> None:
 ])
 def test_explained_terms_add_up_to_the_total(model: str, dtype: str, context: int) -> None:
     spec = load_preset(model)
-    terms = kv_terms(spec, context, 3, dtype, encoder_length=300 if model == "t5-base" else None)
-    total = kv_cache_bytes(spec, context, 3, dtype,
+    terms = kv_terms(spec, context, 3, kv_dtype(dtype), encoder_length=300 if model == "t5-base" else None)
+    total = kv_cache_bytes(spec, context, 3, kv_dtype(dtype),
                            encoder_length=300 if model == "t5-base" else None)
     assert sum(t.bytes for t in terms) == total

@@ -15,8 +15,8 @@ import pytest
 
 from llmarch_cli.analysis.lora import lora_params, module_path, select_targets, valid_targets
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.overrides import apply_overrides
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.overrides import WhatIf, apply_what_if
 
 H, LAYERS, QKV, INNER = 4096, 32, 3 * 32 * 128, 22016 // 2
 C_ATTN = H + QKV  # in + out of attn.c_attn
@@ -51,7 +51,7 @@ def test_qwen_7b_c_proj_names_both_the_attention_output_and_the_mlp_down():
 
 
 def test_fusion_follows_the_spec_not_the_family():
-    spec = apply_overrides(load_preset("llama-2-7b"), ["attention.fused_qkv=true"])
+    spec = apply_what_if(load_preset("llama-2-7b"), WhatIf.parse(["attention.fused_qkv=true"]))
     fused = [m for m in select_targets(spec, ["all-linear"]) if m.shorts == ("q", "k", "v")]
     assert [(module_path(m), m.in_out) for m in fused] == [
         ("model.layers.{i}.self_attn.qkv_proj", (4096, 3 * 4096))]

@@ -11,7 +11,7 @@ from llmarch_cli.analysis.memory import Parallel, inference_memory, weights_term
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS, weight_format
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
 
 GIB = 1 << 30
 
@@ -54,7 +54,7 @@ def test_llama_cpp_readme_llama31_8b_file_sizes(fmt: str, published_gib: float, 
 
 
 def test_inference_total_is_the_sum_of_its_terms() -> None:
-    r = inference_memory(load_preset("mistral-7b-v0.1"), quant="q4_k_m", context=32768)
+    r = inference_memory(load_preset("mistral-7b-v0.1"), quant=weight_format("q4_k_m"), context=32768)
     assert r.total_bytes == sum(t.bytes for t in r.terms)
     assert r.kv_cache_bytes == 4096 * 131072  # the rolling buffer
 
@@ -73,4 +73,4 @@ def test_tp_that_does_not_divide_the_heads_is_bad_input() -> None:
 
 def test_unknown_quantisation_lists_the_valid_ones() -> None:
     with pytest.raises(LlmarchError, match=", ".join(WEIGHT_FORMATS)):
-        inference_memory(load_preset("gpt2"), quant="q5_k_x")
+        weight_format("q5_k_x")

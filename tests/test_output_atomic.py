@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
+from conftest import assert_one_line_error, run
 
-from llmarch_cli.cli.app import app
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.render import output
+from llmarch_cli.render import destination, output
 
 COMMANDS = [
     ["list", "-f", "tsv"],
@@ -28,10 +27,6 @@ COMMANDS = [
 ]
 
 
-def run(*args: str):
-    return CliRunner().invoke(app, list(args))
-
-
 def _untimed(text: str):
     """A forward pass's JSON without its wall-clock figures (keys ending in _ms)."""
     def strip(value):
@@ -40,13 +35,6 @@ def _untimed(text: str):
         return [strip(v) for v in value] if isinstance(value, list) else value
 
     return strip(json.loads(text))
-
-
-def assert_one_line_error(result) -> None:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.splitlines()
-    assert lines[0].startswith("llmarch: error: ")
-    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), result.stderr
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:2]))
@@ -78,8 +66,8 @@ def test_an_existing_file_is_replaced_only_on_success(tmp_path, monkeypatch):
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(output.os, "replace", fail)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(destination.os, "replace", fail)
+    with pytest.raises(LlmarchError, match="disk full"):
         output.write_text("new\n", target)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.overrides import apply_overrides, parse_assignment, resolve_key
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
+from llmarch_cli.specs.overrides import WhatIf, apply_what_if, parse_assignment, resolve_key
 
 
 @pytest.fixture
@@ -49,41 +49,41 @@ def test_assignment_needs_key_and_value(item):
 
 
 def test_gqa_sets_kv_heads(llama):
-    spec = apply_overrides(llama, [], gqa=8)
+    spec = apply_what_if(llama, WhatIf(kv_heads=8))
     assert spec.attention.num_kv_heads == 8 and spec.attention.kind == "GQA"
-    assert apply_overrides(llama, [], gqa=1).attention.kind == "MQA"
+    assert apply_what_if(llama, WhatIf(kv_heads=1)).attention.kind == "MQA"
 
 
 def test_hidden_size_change_keeps_head_dim_derived(llama):
-    spec = apply_overrides(llama, ["hidden_size=8192"])
+    spec = apply_what_if(llama, WhatIf.parse(["hidden_size=8192"]))
     assert spec.attention.head_dim == 8192 // 32
     assert spec.positions.rope.rotary_dim == spec.attention.head_dim
 
 
 def test_explicit_head_dim_wins(llama):
-    spec = apply_overrides(llama, ["hidden_size=8192", "head_dim=128"])
+    spec = apply_what_if(llama, WhatIf.parse(["hidden_size=8192", "head_dim=128"]))
     assert spec.attention.head_dim == 128 and spec.positions.rope.rotary_dim == 128
 
 
 def test_layer_pattern_repeats_to_the_new_depth():
-    spec = apply_overrides(load_preset("gpt-oss-20b"), ["num_hidden_layers=6"])
+    spec = apply_what_if(load_preset("gpt-oss-20b"), WhatIf.parse(["num_hidden_layers=6"]))
     assert spec.attention.layer_types == ("sliding", "full") * 3
 
 
 def test_invalid_result_is_reported_after_set(llama):
     with pytest.raises(LlmarchError, match="must divide"):
-        apply_overrides(llama, ["num_key_value_heads=3"])
+        apply_what_if(llama, WhatIf.parse(["num_key_value_heads=3"]))
     with pytest.raises(LlmarchError, match="norm.eps"):
-        apply_overrides(llama, ["rms_norm_eps=NaN"])
+        apply_what_if(llama, WhatIf.parse(["rms_norm_eps=NaN"]))
     with pytest.raises(LlmarchError, match="hidden_size"):
-        apply_overrides(llama, ["hidden_size=0"])
+        apply_what_if(llama, WhatIf.parse(["hidden_size=0"]))
 
 
 def test_part_the_model_lacks_is_an_error(llama):
     with pytest.raises(LlmarchError, match="no moe"):
-        apply_overrides(llama, ["num_experts_per_tok=2"])
+        apply_what_if(llama, WhatIf.parse(["num_experts_per_tok=2"]))
 
 
 def test_original_spec_is_untouched(llama):
-    apply_overrides(llama, ["vocab_size=64000"])
+    apply_what_if(llama, WhatIf.parse(["vocab_size=64000"]))
     assert llama.embeddings.vocab_size == 32000

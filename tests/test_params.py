@@ -9,7 +9,7 @@ import pytest
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.specs.hf import spec_from_hf_config
 from llmarch_cli.specs.inventory import inventory
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
 
 # gpt-oss-20b's official config.json; the 120b differs only in depth and expert count.
 GPT_OSS_20B = {

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from llmarch_cli.specs.loader import load_model
+from llmarch_cli.specs.registry import resolve_id
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -339,19 +342,16 @@ def test_t5_small_uses_32_relative_buckets_and_relu():
     assert cfg.get("feed_forward_proj", "relu") == "relu"
 
 
-# --- the spec loader, where it exists --------------------------------------------------------
+# --- the spec loader ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("pid", IDS)
 def test_every_preset_loads_as_an_archspec(pid):
-    loader = pytest.importorskip("llmarch_cli.specs.loader")
-    pytest.importorskip("llmarch_cli.specs.hf")
-    spec = loader.load_model(pid)
+    spec = load_model(pid)
     assert spec.id == pid
     assert spec.meta.family == preset(pid)["meta"]["family"]
 
 
 def test_hf_ids_resolve_case_insensitively():
-    registry = pytest.importorskip("llmarch_cli.specs.registry")
-    assert registry.resolve_id("META-LLAMA/llama-2-7B-HF")[0] == "llama-2-7b"
-    assert registry.resolve_id("openai/gpt-oss-120b")[0] == "gpt-oss-120b"
+    assert resolve_id("META-LLAMA/llama-2-7B-HF")[0] == "llama-2-7b"
+    assert resolve_id("openai/gpt-oss-120b")[0] == "gpt-oss-120b"

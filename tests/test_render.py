@@ -9,7 +9,8 @@ import pytest
 
 from llmarch_cli.render import console as console_mod
 from llmarch_cli.render.formats import header, humanise, to_delimited, to_markdown
-from llmarch_cli.render.output import render_table, render_text, resolve_format, write_text
+from llmarch_cli.render.output import page_text, render_table, resolve_format
+from llmarch_cli.render.page import Page, Section
 from llmarch_cli.render.tables import rows_table
 from llmarch_cli.render.units import format_bytes, format_count, format_flops
 
@@ -63,11 +64,27 @@ def test_markdown_table_is_human_and_right_aligns_numbers():
     assert md.splitlines() == ["| ID | Params |", "| --- | ---: |", "| a\\|b | 7.24 B |"]
 
 
-def test_single_object_json_and_table():
+def test_a_page_is_its_data_in_json_its_records_in_tsv_and_its_sections_in_tables():
     data = {"model": "x", "total_params": 1_000_000}
-    assert json.loads(render_text(data, "json")) == data
-    table = render_text(data, "table")
-    assert "Total params" in table and "1.00 M" in table
+    page = Page(data, [data], sections=[Section([data], {"model": "Model", "total_params": "Params"})])
+    assert json.loads(page_text(page, "json")) == data
+    assert page_text(page, "tsv") == "model\ttotal_params\nx\t1000000\n"
+    assert "1.00 M" in page_text(page, "table") and "| x | 1.00 M |" in page_text(page, "md")
+
+
+def test_a_table_too_wide_for_its_width_stacks_its_rows_and_keeps_every_number_whole():
+    rows = [{"model": f"m{i}", **{f"term{j}_bytes": 2**30 * j + i for j in range(9)}} for i in range(2)]
+    table = rows_table(rows, {key: header(key) for key in rows[0]})
+    wide = render_table(table, terminal=False)
+    narrow = io.StringIO()
+    console_mod.make_console(file=narrow, width=80).print(table)
+    assert max(len(line) for line in narrow.getvalue().splitlines()) <= 80
+    assert narrow.getvalue().count("Term8 bytes") == 2  # one block per row
+    for j in range(9):
+        assert f"{format_bytes(2**30 * j)}" in narrow.getvalue()
+    wider = io.StringIO()
+    console_mod.make_console(file=wider, width=200).print(table)
+    assert wider.getvalue().count("Term8 bytes") == 1 and wide
 
 
 def test_rich_table_at_a_fixed_width_without_colour():
@@ -119,28 +136,6 @@ def test_auto_is_tsv_when_piped_and_follows_the_output_suffix(tmp_path):
     assert resolve_format("auto", tmp_path / "x.csv") == "csv"
     assert resolve_format("auto", tmp_path / "x.txt") == "tsv"
     assert resolve_format("md") == "md"
-
-
-def test_atomic_write_replaces_the_file_and_leaves_no_temp(tmp_path):
-    target = tmp_path / "out.tsv"
-    target.write_text("old")
-    write_text("new\n", target)
-    assert target.read_text() == "new\n"
-    assert list(tmp_path.iterdir()) == [target]
-
-
-def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
-    target = tmp_path / "out.tsv"
-    target.write_text("old")
-
-    def fail(*args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr("os.replace", fail)
-    with pytest.raises(OSError):
-        write_text("new\n", target)
-    assert target.read_text() == "old"
-    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_identifier_columns_never_fold_in_a_narrow_table():

@@ -9,7 +9,7 @@ from llmarch_cli.analysis.memory import Parallel
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.analysis.training import layer_activation_bytes, training_memory
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.registry import load_preset
+from llmarch_cli.specs.loader import load_preset
 
 
 def test_full_fine_tuning_costs_16_bytes_per_parameter_before_activations() -> None:

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from math import gcd
 
 from llmarch_cli.analysis.kvcache import (
-    DEFAULT_KV_DTYPE,
+    FP16,
+    KV_DTYPES,
+    KvDtype,
     kv_bytes_per_token,
     kv_cache_sizer,
-    kv_dtype,
 )
 from llmarch_cli.analysis.memory import (
+    MAX_GPUS,
     RUNTIME_OVERHEAD_BYTES,
     Parallel,
     default_context,
@@ -33,17 +35,19 @@ from llmarch_cli.analysis.memory import (
     weight_layout,
     weights_term,
 )
-from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS, weight_format
+from llmarch_cli.analysis.quant_formats import WEIGHT_FORMATS, QuantFormat
 from llmarch_cli.analysis.results import FitRow, MemoryResult
 from llmarch_cli.analysis.training import DEFAULT_CHECKPOINTING, activation_bytes, training_memory
 from llmarch_cli.errors import LlmarchError, check_positive
+from llmarch_cli.specs.loader import load_preset
 from llmarch_cli.specs.model import ArchSpec
-from llmarch_cli.specs.registry import load_preset, preset_ids
+from llmarch_cli.specs.registry import preset_ids
 
 TASKS: tuple[str, ...] = ("generate", "understand")
 LICENCES: tuple[str, ...] = ("open",)
 # Formats tried when none is asked for, widest first: fp16 duplicates bf16, and fp32 only when asked.
-DEFAULT_FORMATS: tuple[str, ...] = tuple(n for n in WEIGHT_FORMATS if n not in ("fp32", "fp16"))
+DEFAULT_FORMATS: tuple[QuantFormat, ...] = tuple(f for n, f in WEIGHT_FORMATS.items()
+                                                 if n not in ("fp32", "fp16"))
 MAX_BATCH = 1 << 16
 
 
@@ -74,6 +78,8 @@ def fit_parallel(spec: ArchSpec, gpus: int) -> Parallel:
     """``gpus`` GPUs: tensor parallelism over the largest count dividing both the GPUs and the
     attention heads, the rest data parallel (gpt2's 12 heads on 8 GPUs: tp 4 x dp 2)."""
     check_positive("GPU count", gpus)
+    if gpus > MAX_GPUS:
+        raise LlmarchError(f"GPU count {gpus:,} is over the limit of {MAX_GPUS:,} (2^24)")
     return Parallel(gpus=gpus, tp=gcd(gpus, spec.attention.num_heads))
 
 
@@ -92,7 +98,7 @@ def _largest(fits: Callable[[int], bool], hi: int) -> int:
 
 
 def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None = None,
-              batch: int = 1, quants: Sequence[str] | None = None, kv: str = DEFAULT_KV_DTYPE,
+              batch: int = 1, quants: Sequence[QuantFormat] | None = None, kv: KvDtype = FP16,
               train: str | None = None) -> FitRow | None:
     """The best-fitting configuration of one model, or None when nothing fits.
 
@@ -108,25 +114,24 @@ def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None
     check_positive("batch", batch)
     if ctx > spec.max_context:
         raise LlmarchError(f"context {ctx:,} exceeds the {spec.max_context:,} tokens {spec.id} takes")
-    kvd = kv_dtype(kv)
+    kvd = kv
     if train is not None:
         base = training_memory(spec, mode=train, context=1, batch=1, par=par)
-        formats = [base.weight_format]
+        formats = [WEIGHT_FORMATS[base.weight_format]]
         ckpt = DEFAULT_CHECKPOINTING[train]
 
-        def fixed(fmt: str) -> tuple[int, int]:
+        def fixed(fmt: QuantFormat) -> tuple[int, int]:
             return base.weights_bytes, base.total_bytes - base.activation_bytes
 
         def variable(c: int, b: int) -> int:
             return activation_bytes(spec, c, b, ckpt, par.tp)
     else:
-        names = quants or DEFAULT_FORMATS
-        formats = sorted({weight_format(n).name for n in names}, key=lambda n: -weight_format(n).bits)
+        formats = sorted(dict.fromkeys(quants or DEFAULT_FORMATS), key=lambda f: -f.bits)
         kv_bytes = kv_cache_sizer(spec, kvd, tp=par.tp)
         act_bytes = prefill_activation_sizer(spec, par.tp)
 
-        def fixed(fmt: str) -> tuple[int, int]:
-            weights = weights_term(spec, weight_format(fmt), par).bytes
+        def fixed(fmt: QuantFormat) -> tuple[int, int]:
+            weights = weights_term(spec, fmt, par).bytes
             return weights, weights + RUNTIME_OVERHEAD_BYTES
 
         def variable(c: int, b: int) -> int:
@@ -139,13 +144,14 @@ def fit_model(spec: ArchSpec, budget: int, *, gpus: int = 1, context: int | None
         room = budget - base_bytes
         max_ctx = _largest(lambda c, r=room: variable(c, batch) <= r, spec.max_context)
         max_batch = _largest(lambda b, r=room: variable(ctx, b) <= r, MAX_BATCH)
-        return FitRow(
-            model=spec.id, mode=f"train-{train}" if train else "inference", weight_format=fmt,
+        row = FitRow(
+            model=spec.id, mode=f"train-{train}" if train else "inference", weight_format=fmt.name,
             kv_dtype="-" if train else kvd.name, context=ctx, batch=batch, gpus=par.gpus,
             tp=par.tp, dp=par.dp, total_params=weight_layout(spec).total, weights_bytes=weights,
             kv_bytes_per_token=kv_bytes_per_token(spec, kvd), max_context=max_ctx,
             max_batch=max_batch, total_bytes=used, budget_bytes=budget, headroom_bytes=budget - used,
         )
+        return row.model_copy(update={"terms": fit_memory(spec, row).terms})
     return None
 
 
@@ -166,15 +172,16 @@ def fit_all(specs: Iterable[ArchSpec], budget: int, *, context: int | None = Non
     short = [s.id for s in specs if context is not None and context > s.max_context]
     rows = [row for s in specs if s.id not in short
             if (row := fit_model(s, budget, context=context, **kwargs)) is not None]
-    rows.sort(key=lambda r: (-r.total_params, -weight_format(r.weight_format).bits, r.model))
+    rows.sort(key=lambda r: (-r.total_params, -WEIGHT_FORMATS[r.weight_format].bits, r.model))
     return FitSearch(rows, short)
 
 
 def fit_memory(spec: ArchSpec, row: FitRow) -> MemoryResult:
-    """The itemised memory behind ``row`` (``--explain``): its format, context, batch and layout."""
+    """The itemised memory behind ``row`` (its ``terms``): its format, context, batch and layout."""
     par = Parallel(gpus=row.gpus, tp=row.tp)
     if row.mode.startswith("train-"):
         return training_memory(spec, mode=row.mode.removeprefix("train-"), context=row.context,
                                batch=row.batch, par=par)
-    return inference_memory(spec, quant=row.weight_format, kv=row.kv_dtype, context=row.context,
+    return inference_memory(spec, quant=WEIGHT_FORMATS[row.weight_format], kv=KV_DTYPES[row.kv_dtype],
+                            context=row.context,
                             batch=row.batch, par=par)

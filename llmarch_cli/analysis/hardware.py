@@ -120,7 +120,7 @@ def resolve_gpu(spec: str) -> tuple[Gpu, int]:
     index = _index()
     name, count = text, 1
     m = re.fullmatch(r"(.+?)\s*[x×*]\s*(\d+)", text, flags=re.IGNORECASE)
-    if _key(text) not in index and m:
+    if _key(text) not in index and m and _key(m.group(1)) in index:  # rtx9999 is no 'rt' x 9999
         name, count = m.group(1), int(m.group(2))
     if count <= 0:
         raise LlmarchError(f"GPU count must be positive, got {count}")

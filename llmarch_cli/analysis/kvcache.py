@@ -5,12 +5,12 @@ Each decoder layer caches one K and one V vector per KV head per token:
 (GQA paper §2; Llama 2 App. A.2.1). A sliding-window layer is a rolling buffer of
 ``min(context, W)`` tokens (Mistral 7B §2, "Rolling Buffer Cache"); per-layer patterns such as
 gpt-oss's alternating sliding/full layers come from ``attention.layer_types``. Engines that
-reserve the full length on every layer (``engine="full"``) are charged ``context`` everywhere.
+reserve the full length on every layer (``Engine.full``) are charged ``context`` everywhere.
 Encoder-decoders also cache the cross-attention K/V of ``encoder_length`` encoder tokens in each
 decoder layer; encoder-only models generate nothing and cache nothing.
 
 Quantised KV state carries scales, counted here (see ``KV_DTYPES``). The default dtype is
-fp16 (``DEFAULT_KV_DTYPE``), the conventional figure: Llama-2-7B costs 524,288 B per token.
+fp16 (``FP16``), the conventional figure: Llama-2-7B costs 524,288 B per token.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from typing import Literal
 
@@ -26,8 +27,14 @@ from llmarch_cli.analysis.units import ceil_div
 from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.model import ArchSpec
 
-Engine = Literal["minimal", "full"]
-ENGINES: tuple[str, ...] = ("minimal", "full")
+
+class Engine(str, Enum):
+    """Cache policy: ``minimal`` keeps min(context, W) tokens in a sliding layer; ``full``
+    reserves the whole context on every layer, as engines that preallocate do."""
+
+    minimal = "minimal"
+    full = "full"
+
 LADDER = (2048, 8192, 32768, 131072)  # contexts shown when none is asked for
 
 
@@ -69,24 +76,23 @@ KV_DTYPES: dict[str, KvDtype] = {
 }
 
 
-DEFAULT_KV_DTYPE = "fp16"
+FP16 = KV_DTYPES["fp16"]  # the default KV dtype
 
 
-def kv_dtype(name: str | KvDtype) -> KvDtype:
+def kv_dtype(name: str) -> KvDtype:
     """The KvDtype called ``name``, or an LlmarchError listing the valid ones."""
-    if isinstance(name, KvDtype):
-        return name
     key = name.strip().lower()
     if key not in KV_DTYPES:
         raise LlmarchError(f"unknown KV dtype {name!r} (valid: {', '.join(KV_DTYPES)})")
     return KV_DTYPES[key]
 
 
-def check_engine(engine: str) -> str:
-    """``engine`` if it is one of ``ENGINES``, else an LlmarchError listing them."""
-    if engine not in ENGINES:
-        raise LlmarchError(f"unknown engine {engine!r} (valid: {', '.join(ENGINES)})")
-    return engine
+def engine(name: str) -> Engine:
+    """The Engine called ``name``, or an LlmarchError listing the valid ones."""
+    try:
+        return Engine(name.strip().lower())
+    except ValueError:
+        raise LlmarchError(f"unknown engine {name!r} (valid: {', '.join(e.value for e in Engine)})") from None
 
 
 @dataclass(frozen=True)
@@ -129,30 +135,29 @@ def layer_bits_per_token(layer: KvLayer, kvd: KvDtype, tp: int = 1) -> int:
     return 2 * ceil_div(layer.kv_heads, tp) * (layer.head_dim * kvd.bits + kvd.bits_per_head_token)
 
 
-def kv_bytes_per_token(spec: ArchSpec, dtype: str | KvDtype = DEFAULT_KV_DTYPE) -> int:
-    """Bytes one more token adds while no window is full: self-attention layers only.
-
-    ``dtype`` is a ``KV_DTYPES`` name (scales included); the default is fp16.
-    """
-    kvd = kv_dtype(dtype)
+def kv_bytes_per_token(spec: ArchSpec, kvd: KvDtype = FP16) -> int:
+    """Bytes one more token adds while no window is full: self-attention layers only
+    (``kvd``'s scales included; the default is fp16)."""
     return ceil_div(sum(n * layer_bits_per_token(lay, kvd) for lay, n in kv_layer_groups(spec)
                         if lay.kind != "cross"), 8)
 
 
-def layer_tokens(layer: KvLayer, context: int, encoder_length: int, engine: str = "minimal") -> int:
+def layer_tokens(layer: KvLayer, context: int, encoder_length: int,
+                 engine: Engine = Engine.minimal) -> int:
     """Tokens a layer's cache holds for one sequence of ``context`` tokens."""
     if layer.kind == "cross":
         return encoder_length
-    if engine == "full" or layer.window is None:
+    if engine is Engine.full or layer.window is None:
         return context
     return min(context, layer.window)
 
 
-def kv_cache_bytes(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype = DEFAULT_KV_DTYPE,
-                   engine: str = "minimal", *, encoder_length: int | None = None, tp: int = 1) -> int:
+def kv_cache_bytes(spec: ArchSpec, context: int, batch: int = 1, kvd: KvDtype = FP16,
+                   engine: Engine = Engine.minimal, *, encoder_length: int | None = None,
+                   tp: int = 1) -> int:
     """Exact cache bytes for ``batch`` sequences of ``context`` tokens (per GPU under ``tp``).
 
-    Sliding layers hold ``min(context, W)`` tokens unless ``engine="full"``. Encoder-decoders add
+    Sliding layers hold ``min(context, W)`` tokens unless ``engine`` is ``Engine.full``. Encoder-decoders add
     ``encoder_length`` (default: ``context``) cross-attention tokens per decoder layer. Under
     tensor parallelism each GPU holds ``ceil(kv_heads / tp)`` heads: KV heads replicate when
     ``tp`` exceeds them.
@@ -161,14 +166,13 @@ def kv_cache_bytes(spec: ArchSpec, context: int, batch: int = 1, dtype: str | Kv
     check_positive("batch", batch)
     if encoder_length is not None:
         check_positive("encoder length", encoder_length)
-    return kv_cache_sizer(spec, kv_dtype(dtype), engine, tp)(context, batch, encoder_length)
+    return kv_cache_sizer(spec, kvd, engine, tp)(context, batch, encoder_length)
 
 
-def kv_cache_sizer(spec: ArchSpec, kvd: KvDtype, engine: str = "minimal",
+def kv_cache_sizer(spec: ArchSpec, kvd: KvDtype, engine: Engine = Engine.minimal,
                    tp: int = 1) -> Callable[[int, int, int | None], int]:
     """``kv_cache_bytes`` with the spec's layer groups resolved once: a function of
     (context, batch, encoder_length) for callers that size many contexts (``fit``'s search)."""
-    check_engine(engine)
     groups = [(lay, n * layer_bits_per_token(lay, kvd, tp)) for lay, n in kv_layer_groups(spec)]
     fixed = kvd.bytes_per_layer * sum(n for _, n in kv_layer_groups(spec))
 
@@ -185,15 +189,6 @@ def context_ladder(max_context: int) -> list[int]:
     return sorted({*(c for c in LADDER if c <= max_context), max_context})
 
 
-def window_sets(spec: ArchSpec, window: int) -> list[str]:
-    """``--set`` overrides giving every self-attention layer a sliding window of ``window``
-    tokens (decoder-only models: encoder-decoders here keep full self-attention caches)."""
-    check_positive("--window", window)
-    if spec.architecture != "decoder":
-        raise LlmarchError(f"--window applies to decoder-only models; {spec.id} is {spec.architecture}")
-    return [f"attention.sliding_window={window}", "attention.layer_types=null"]
-
-
 def check_encoder_length(spec: ArchSpec, encoder_length: int | None) -> None:
     """LlmarchError for an encoder length on a model without cross-attention, or one below 1."""
     if encoder_length is None:
@@ -204,38 +199,38 @@ def check_encoder_length(spec: ArchSpec, encoder_length: int | None) -> None:
     check_positive("--encoder-length", encoder_length)
 
 
-def kv_rows(spec: ArchSpec, contexts: Sequence[int], batch: int = 1,
-            dtype: str | KvDtype = DEFAULT_KV_DTYPE, engine: str = "minimal", *,
+def kv_rows(spec: ArchSpec, contexts: Sequence[int], batches: Sequence[int] = (1,),
+            kvd: KvDtype = FP16, engine: Engine = Engine.minimal, *,
             encoder_length: int | None = None, baseline: ArchSpec | None = None) -> list[KvCacheRow]:
-    """One row per context; with ``baseline`` (the model before a what-if) its figures and
-    ``saving_ratio`` = baseline total / total. Encoder-only models keep no cache: LlmarchError."""
+    """One row per context and batch; with ``baseline`` (the model before a what-if) its
+    figures and ``saving_ratio`` = baseline total / total. Encoder-only models keep no cache:
+    LlmarchError."""
     if spec.architecture == "encoder":
         raise LlmarchError(f"{spec.id} is encoder-only: it generates no tokens and keeps no KV cache")
     check_encoder_length(spec, encoder_length)
-    kvd = kv_dtype(dtype)
 
-    def figures(s: ArchSpec, ctx: int) -> dict:
-        return {"kv_heads": s.attention.num_kv_heads, "window": s.attention.sliding_window,
+    def figures(s: ArchSpec, ctx: int, batch: int) -> dict:
+        return {"num_kv_heads": s.attention.num_kv_heads, "sliding_window": s.attention.sliding_window,
                 "bytes_per_token": kv_bytes_per_token(s, kvd),
                 "total_bytes": kv_cache_bytes(s, ctx, batch, kvd, engine, encoder_length=encoder_length)}
 
     rows = []
     for ctx in contexts:
-        row = {"model": spec.id, "context": ctx, "batch": batch, "dtype": kvd.name, "engine": engine,
-               **figures(spec, ctx)}
-        if baseline is not None:
-            base = figures(baseline, ctx)
-            row.update({f"baseline_{k}": v for k, v in base.items()},
-                       saving_ratio=round(base["total_bytes"] / row["total_bytes"], 4))
-        rows.append(KvCacheRow(**row))
+        for batch in batches:
+            row = {"model": spec.id, "context": ctx, "batch": batch, "kv_dtype": kvd.name,
+                   "engine": engine.value, **figures(spec, ctx, batch)}
+            if baseline is not None:
+                base = figures(baseline, ctx, batch)
+                row.update({f"baseline_{k}": v for k, v in base.items()},
+                           saving_ratio=round(base["total_bytes"] / row["total_bytes"], 4))
+            rows.append(KvCacheRow(**row))
     return rows
 
 
-def kv_terms(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype = DEFAULT_KV_DTYPE,
-             engine: str = "minimal", encoder_length: int | None = None) -> list[MemoryTerm]:
+def kv_terms(spec: ArchSpec, context: int, batch: int = 1, kvd: KvDtype = FP16,
+             engine: Engine = Engine.minimal, encoder_length: int | None = None) -> list[MemoryTerm]:
     """The cache itemised for ``--explain``: one term per group of identical layer caches,
     plus the per-layer scales of fp8."""
-    kvd = kv_dtype(dtype)
     enc = context if encoder_length is None else encoder_length
     groups = kv_layer_groups(spec)
     terms = []
@@ -247,7 +242,7 @@ def kv_terms(spec: ArchSpec, context: int, batch: int = 1, dtype: str | KvDtype 
             formula="batch x ceil(layers x 2 x kv_heads x (head_dim x bits + scale bits) x tokens / 8)",
             inputs=f"batch={batch}, layers={n}, kv_heads={lay.kv_heads}, head_dim={lay.head_dim}, "
                    f"bits={kvd.bits}, scale bits={kvd.bits_per_head_token}, tokens={tokens:,}"
-                   + (f" (window {lay.window})" if lay.window and engine == "minimal" else ""),
+                   + (f" (window {lay.window})" if lay.window and engine is Engine.minimal else ""),
             assumption=kvd.assumption,
         ))
     if kvd.bytes_per_layer:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.families import family
 from llmarch_cli.specs.inventory import SHORT_NAMES, Weight, inventory
-from llmarch_cli.specs.model import ArchSpec
+from llmarch_cli.specs.model import MAX_WIDTH, ArchSpec
 
 ALL_LINEAR = "all-linear"
 SHORT_ROLES = ("attention", "cross_attention", "ffn", "shared_experts")
@@ -115,5 +115,7 @@ def lora_params(spec: ArchSpec, rank: int, targets: Sequence[str]) -> int:
     """Trainable LoRA parameters: sum over selected modules of r x (in + out) x layers."""
     if rank <= 0:
         raise LlmarchError(f"--rank must be positive, got {rank}")
+    if rank > MAX_WIDTH:
+        raise LlmarchError(f"--rank {rank:,} is over the limit of {MAX_WIDTH:,} (a width, 2^24)")
     linear = sum(rank * sum(w.in_out) * w.copies for w in select_targets(spec, targets))
     return linear + _peft_moe_params(spec, rank, targets)

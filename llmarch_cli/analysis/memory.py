@@ -14,15 +14,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 
-from llmarch_cli.analysis.kvcache import (
-    DEFAULT_KV_DTYPE,
-    KvDtype,
-    check_encoder_length,
-    kv_cache_bytes,
-    kv_dtype,
-)
+from llmarch_cli.analysis.kvcache import FP16, Engine, KvDtype, check_encoder_length, kv_cache_bytes
 from llmarch_cli.analysis.params import count_params
-from llmarch_cli.analysis.quant_formats import UNQUANTISED_BITS, QuantFormat, weight_format
+from llmarch_cli.analysis.quant_formats import BF16, UNQUANTISED_BITS, QuantFormat
 from llmarch_cli.analysis.results import MemoryResult, MemoryTerm
 from llmarch_cli.analysis.units import GIB, ceil_div
 from llmarch_cli.errors import LlmarchError, check_positive
@@ -33,6 +27,7 @@ from llmarch_cli.specs.model import ArchSpec
 DEFAULT_CONTEXT = 4096
 # CUDA context, cuBLAS and attention workspaces, allocator slack: a stated flat assumption.
 RUNTIME_OVERHEAD_BYTES = 1 * GIB
+MAX_GPUS = 1 << 24  # GPUs of any one layout (real clusters: ~10^5)
 ACT_BYTES = 2  # bf16/fp16 activations
 QUANTISED_ROLES = ("attention", "cross_attention", "ffn", "experts", "shared_experts")
 
@@ -52,8 +47,10 @@ class Parallel:
 
 def check_parallel(spec: ArchSpec, par: Parallel) -> None:
     """LlmarchError for a layout that does not divide the model or the GPUs."""
-    for what, value in (("--gpus", par.gpus), ("--tp", par.tp), ("--pp", par.pp)):
+    for what, value in (("--tp", par.tp), ("--pp", par.pp), ("--gpus", par.gpus)):
         check_positive(what, value)
+        if value > MAX_GPUS:
+            raise LlmarchError(f"{what} {value:,} is over the limit of {MAX_GPUS:,} GPUs (2^24)")
     heads = spec.attention.num_heads
     if heads % par.tp:
         raise LlmarchError(f"--tp {par.tp} does not divide the {heads} attention heads of {spec.id}")
@@ -128,7 +125,7 @@ def weights_term(spec: ArchSpec, fmt: QuantFormat, par: Parallel = Parallel()) -
 
 
 def kv_term(spec: ArchSpec, context: int, batch: int, kvd: KvDtype, par: Parallel = Parallel(),
-            engine: str = "minimal", encoder_length: int | None = None) -> MemoryTerm:
+            engine: Engine = Engine.minimal, encoder_length: int | None = None) -> MemoryTerm:
     """KV cache bytes on one GPU: heads split by tp (replicated beyond kv heads), layers by pp."""
     total = kv_cache_bytes(spec, context, batch, kvd, engine, encoder_length=encoder_length, tp=par.tp)
     att = spec.attention
@@ -138,7 +135,7 @@ def kv_term(spec: ArchSpec, context: int, batch: int, kvd: KvDtype, par: Paralle
                 "x tokens held + scale bytes per layer x layers, / pp",
         inputs=f"context={context:,}, batch={batch}, kv_dtype={kvd.name} (bits={kvd.bits}, scale bits per "
                f"head and token={kvd.bits_per_head_token}, scale bytes per layer={kvd.bytes_per_layer}), "
-               f"kv_heads={att.num_kv_heads}, head_dim={att.head_dim}, engine={engine}, tp={par.tp}, pp={par.pp}"
+               f"kv_heads={att.num_kv_heads}, head_dim={att.head_dim}, engine={engine.value}, tp={par.tp}, pp={par.pp}"
                + (f", encoder_length={encoder_length or context:,} (cross-attention)"
                   if spec.architecture == "encoder-decoder" else ""),
         assumption=f"{kvd.assumption}; sliding layers hold min(context, window)",
@@ -191,15 +188,15 @@ def default_context(spec: ArchSpec) -> int:
     return min(DEFAULT_CONTEXT, spec.max_context)
 
 
-def inference_memory(spec: ArchSpec, *, quant: str = "bf16", kv: str = DEFAULT_KV_DTYPE,
+def inference_memory(spec: ArchSpec, *, quant: QuantFormat = BF16, kv: KvDtype = FP16,
                      context: int = DEFAULT_CONTEXT, batch: int = 1, par: Parallel = Parallel(),
-                     engine: str = "minimal", encoder_length: int | None = None) -> MemoryResult:
+                     engine: Engine = Engine.minimal, encoder_length: int | None = None) -> MemoryResult:
     """Per-GPU inference memory of ``batch`` sequences of ``context`` tokens."""
     check_positive("context", context)
     check_positive("batch", batch)
     check_encoder_length(spec, encoder_length)
     check_parallel(spec, par)
-    fmt, kvd = weight_format(quant), kv_dtype(kv)
+    fmt, kvd = quant, kv
     terms = [
         weights_term(spec, fmt, par),
         kv_term(spec, context, batch, kvd, par, engine, encoder_length),

@@ -80,6 +80,7 @@ WEIGHT_FORMATS: dict[str, QuantFormat] = {
                         "llama.cpp examples/quantize/README.md, Llama 2 7B"),
 }
 
+BF16 = WEIGHT_FORMATS["bf16"]  # the default weight format: checkpoints ship in bf16
 UNQUANTISED_BITS = 16  # bf16 for what a "linear"-scope format leaves alone
 
 

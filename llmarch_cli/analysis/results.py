@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 Stack = Literal["model", "encoder", "decoder"]
 
@@ -57,14 +57,14 @@ class KvCacheRow(_Result):
     model: str
     context: int
     batch: int
-    dtype: str
+    kv_dtype: str
     engine: str
-    kv_heads: int
-    window: int | None
+    num_kv_heads: int
+    sliding_window: int | None
     bytes_per_token: int
     total_bytes: int
-    baseline_kv_heads: int | None = None
-    baseline_window: int | None = None
+    baseline_num_kv_heads: int | None = None
+    baseline_sliding_window: int | None = None
     baseline_bytes_per_token: int | None = None
     baseline_total_bytes: int | None = None
     saving_ratio: float | None = None
@@ -107,7 +107,7 @@ class FitRow(_Result):
 
     ``context`` and ``batch`` are what was fitted (``total_bytes`` is their total per GPU);
     ``tp`` GPUs split the model by tensor parallelism, the rest of ``gpus`` are data-parallel
-    replicas (``dp``), each holding ``batch`` sequences.
+    replicas (``dp``), each holding ``batch`` sequences. ``terms`` itemise ``total_bytes``.
     """
 
     model: str
@@ -127,3 +127,89 @@ class FitRow(_Result):
     total_bytes: int
     budget_bytes: int
     headroom_bytes: int
+    terms: list[MemoryTerm] = []  # the itemised memory of this row, as ``memory`` gives it
+
+
+class ArchRecord(_Result):
+    """One model's architecture fields and computed figures, flat (``compare``'s record).
+
+    None where a field does not apply (no RoPE, no MoE, no window); figures in base units.
+    """
+
+    model: str
+    family: str
+    name: str
+    architecture: str
+    num_layers: int
+    num_decoder_layers: int | None
+    hidden_size: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    attention: str
+    sliding_window: int | None
+    window_pattern: str
+    sinks: bool
+    qkv_bias: bool
+    positions: str
+    rope_theta: float | None
+    rope_scaling: str | None
+    rotary_dim: int | None
+    norm: str
+    norm_placement: str
+    residual: str
+    ffn: str
+    activation: str
+    intermediate_size: int
+    num_experts: int | None
+    experts_per_token: int | None
+    vocab_size: int
+    tied_embeddings: bool
+    max_context: int
+    licence: str
+    total_params: int
+    active_params: int
+    kv_bytes_per_token: int
+
+
+class CompareResult(_Result):
+    """Models side by side: one record each, in the order given."""
+
+    models: list[ArchRecord]
+
+
+class DiffRow(_Result):
+    """One field (a dotted spec path or a computed figure) whose values differ."""
+
+    field: str
+    a: JsonValue
+    b: JsonValue
+
+
+class DiffResult(_Result):
+    """The fields that differ between model ``a`` and model ``b`` (``what_if``: b is a with
+    what-ifs applied, or another model with them)."""
+
+    a: str
+    b: str
+    what_if: bool
+    rows: list[DiffRow]
+
+
+class PresetRow(_Result):
+    """One preset in ``llmarch list``: who made it, when, its attention kind, its parameters
+    (total and active), feature tags and licence (``open_licence``: OSI open source)."""
+
+    model: str
+    family: str
+    name: str
+    developer: str
+    released: str
+    architecture: str
+    attention: str
+    total_params: int
+    active_params: int
+    features: list[str]
+    licence: str
+    open_licence: bool
+    languages: list[str]

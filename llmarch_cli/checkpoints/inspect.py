@@ -24,15 +24,33 @@ from llmarch_cli.checkpoints.results import (
     TensorGroup,
     TensorRow,
 )
+from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.model import ArchSpec
 
 SAFETENSORS_FORMATS = {"BF16": "bf16", "F16": "fp16", "F32": "fp32"}
 NUMBER = re.compile(r"(?<=\.)\d+(?=\.|$)")
 
 
-def inspect_path(path: Path, tensors: bool = False) -> tuple[InspectResult, Checkpoint]:
-    """Inspect the checkpoint at ``path``; also return it (for ``--against``)."""
-    ckpt = open_checkpoint(path)
+def open_target(target: str, file: str | None = None) -> Checkpoint:
+    """A local file or folder, or else a Hugging Face id (``org/name[@revision]``; ``file``
+    names a GGUF file in it) read remotely, headers only."""
+    from llmarch_cli.specs.hub import looks_like_hub_id
+
+    path = Path(target)
+    if not path.exists() and looks_like_hub_id(target):
+        from llmarch_cli.checkpoints.remote import open_remote
+
+        return open_remote(target, file)
+    if file is not None:
+        raise LlmarchError("--file names a file in a Hugging Face repository",
+                           f"for a local file pass its path instead of {target}")
+    return open_checkpoint(path)
+
+
+def inspect_path(path: Path | str, tensors: bool = False,
+                 file: str | None = None) -> tuple[InspectResult, Checkpoint]:
+    """Inspect the checkpoint at ``path`` (or Hub id); also return it (for ``--against``)."""
+    ckpt = open_target(str(path), file)
     params = [t for t in ckpt.tensors if not ckpt.is_buffer(t)]
     dtypes: dict[str, int] = defaultdict(int)
     nbytes: dict[str, int] = defaultdict(int)
@@ -100,6 +118,7 @@ def _spec_figures(spec: ArchSpec, total: int, fmt: str | None) -> dict:
     from llmarch_cli.analysis.kvcache import kv_bytes_per_token
     from llmarch_cli.analysis.memory import default_context, inference_memory
     from llmarch_cli.analysis.params import count_params
+    from llmarch_cli.analysis.quant_formats import weight_format
 
     counted = count_params(spec).total_params
     figures = {"spec_params": counted, "params_match": counted == total,
@@ -107,7 +126,8 @@ def _spec_figures(spec: ArchSpec, total: int, fmt: str | None) -> dict:
     if fmt is not None:
         context = default_context(spec)
         figures.update(weight_format=fmt, context=context,
-                       memory_bytes=inference_memory(spec, quant=fmt, context=context).total_bytes)
+                       memory_bytes=inference_memory(spec, quant=weight_format(fmt),
+                                                    context=context).total_bytes)
     return figures
 
 

@@ -1,8 +1,9 @@
 """The root ``llmarch`` app: one registration line per command, and exit-code mapping.
 
-Exit codes: 0 ok, 1 internal failure, 2 bad input (usage, unknown model, bad spec or file),
-3 a checkpoint that differs from the model (``inspect --against``), 130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr (plus an optional
-``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
+Exit codes: 0 ok, 1 internal failure, 2 bad input or output (usage, unknown model, bad spec or
+file, unwritable output, full disk, closed pipe), 3 a checkpoint that differs from the model
+(``inspect --against``), 130 interrupted. Errors are one ``llmarch: error: ...`` line on stderr
+(plus an optional ``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
 """
 
 from __future__ import annotations
@@ -16,21 +17,29 @@ import typer
 from typer.core import TyperGroup
 
 from llmarch_cli import __version__
-from llmarch_cli.cli.options import RESOLVED, NoColorOpt
+from llmarch_cli.cli.options import NoColorOpt
 from llmarch_cli.errors import ExitCode, LlmarchError
 
 EPILOG = (
-    "Exit codes: 0 ok; 1 internal failure; 2 bad input (usage, unknown model, bad spec or "
-    "file); 3 checkpoint differs from the model (inspect --against); 130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
+    "Hugging Face ids (org/name or org/name@revision) that no preset answers are read through the "
+    "Hugging Face cache; add --offline to any command (or set HF_HUB_OFFLINE=1) to use the cache "
+    "only. "
+    "Exit codes: 0 ok; 1 internal failure; 2 bad input or output (usage, unknown model, bad "
+    "spec or file, unwritable output); 3 checkpoint differs from the model (inspect --against); "
+    "130 interrupted. Set LLMARCH_DEBUG=1 to see tracebacks."
 )
 
 
 def _expand_aliases(args: Sequence[str]) -> list[str]:
-    """``--json`` -> ``--format json`` (before any ``--``)."""
+    """``--json`` -> ``--format json``, and ``--offline`` (on any command) sets
+    ``HF_HUB_OFFLINE=1`` for this process (both before any ``--``)."""
     out: list[str] = []
     for index, arg in enumerate(args):
         if arg == "--":
             return out + list(args[index:])
+        if arg == "--offline":
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            continue
         out.extend(("--format", "json") if arg == "--json" else (arg,))
     return out
 
@@ -61,6 +70,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("fit", "fit"),
     "forward": ("forward", "forward"),
     "kernel": ("kernel", "kernel"),
+    "schema": ("schema", "schema"),
     "inspect": ("inspect", "inspect"),
 }
 
@@ -121,12 +131,12 @@ class LlmarchGroup(TyperGroup):
         from llmarch_cli.render.console import disable_colour
 
         disable_colour(False)
-        RESOLVED.clear()
         argv = _expand_aliases(sys.argv[1:] if args is None else args)
         debug = bool(os.environ.get("LLMARCH_DEBUG"))
         try:
             code = super().main(argv, prog_name or "llmarch", complete_var,
                                 standalone_mode=False, **extra)
+            sys.stdout.flush()  # a full disk or closed pipe shows here, not at exit
         except LlmarchError as exc:
             if debug:
                 raise
@@ -142,37 +152,33 @@ class LlmarchGroup(TyperGroup):
             code = _fail("aborted", None, ExitCode.INTERNAL)
         except KeyboardInterrupt:
             code = ExitCode.INTERRUPTED
-        except BrokenPipeError:
-            code = _quiet_broken_pipe()
+        except OSError as exc:  # help, --version or a one-line result into a full disk or closed pipe
+            from llmarch_cli.render.destination import OUTPUT_ERRORS, reason, silence_stdout
+
+            if exc.errno not in OUTPUT_ERRORS:
+                if debug:
+                    raise
+                code = _internal(exc)
+            else:
+                silence_stdout()
+                code = _fail(f"cannot write to stdout: {reason(exc)}", None, ExitCode.BAD_INPUT)
         except Exception as exc:
             if debug:
                 raise
             code = _internal(exc)
-        code = int(code) if isinstance(code, int) else ExitCode.OK
-        if code == ExitCode.OK and RESOLVED:
-            sys.stderr.write("".join(f"{line}\n" for line in dict.fromkeys(RESOLVED)))
-        sys.exit(code)
+        sys.exit(int(code) if isinstance(code, int) else ExitCode.OK)
 
 
 def _internal(exc: Exception) -> int:
     from pydantic import ValidationError
 
     if isinstance(exc, ValidationError):  # a spec that slipped past a loader: still bad input
-        from llmarch_cli.specs.loader import describe_validation_error
+        from llmarch_cli.specs.validation import describe_validation_error
 
         return _fail(f"invalid spec: {describe_validation_error(exc)}", None, ExitCode.BAD_INPUT)
     detail = str(exc).splitlines()[0] if str(exc) else ""
     message = f"internal error: {type(exc).__name__}" + (f": {detail}" if detail else "")
     return _fail(message, "set LLMARCH_DEBUG=1 for the traceback", ExitCode.INTERNAL)
-
-
-def _quiet_broken_pipe() -> int:
-    """The reader went away (``llmarch list | head``): stop without a traceback."""
-    try:  # later flushes (at exit) must not fail again
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-    return ExitCode.INTERNAL
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}

@@ -1,19 +1,24 @@
-"""Options and arguments shared by every command, as ``Annotated`` aliases, plus ``load_spec``.
+"""Options and arguments shared by every command, each with one meaning everywhere, as
+``Annotated`` aliases, and the MODEL resolution every command goes through.
 
-Use them as parameter types: ``def params(model: ModelArg, fmt: FormatOpt = Format.auto, ...)``.
-Only typer and the standard library are imported here; everything else loads on use.
+Use them as parameter types: ``def params(models: ModelsArg, fmt: FormatOpt = Format.auto, ...)``.
+Values become ints, enums and analysis objects here, at the boundary (``parser=``): the
+commands and analysis below never re-validate strings. Only typer and the standard library are
+imported at the top; everything else loads on use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
-    from llmarch_cli.specs.model import ArchSpec
+    from llmarch_cli.specs.loader import ResolvedModel
+    from llmarch_cli.specs.overrides import WhatIf
 
 
 class Format(str, Enum):
@@ -26,6 +31,16 @@ class Format(str, Enum):
     csv = "csv"
     tsv = "tsv"
     md = "md"
+
+
+# config.json's torch_dtype spellings -> llmarch's dtype names.
+DTYPE_SPELLINGS = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+
+
+def dtype_name(text: str) -> str:
+    """A dtype name in llmarch's spelling: 'bfloat16' -> 'bf16', 'FP16' -> 'fp16'."""
+    key = str(text).strip().lower()
+    return DTYPE_SPELLINGS.get(key, key)
 
 
 def complete_model(incomplete: str) -> list[str]:
@@ -44,15 +59,67 @@ def _no_colour(value: bool) -> bool:
     return value
 
 
+def _counts(option: str):
+    def parse(text: Any) -> tuple[int, ...]:
+        from llmarch_cli.cli.sizes import parse_counts
+
+        return tuple(parse_counts(text, option)) if isinstance(text, str) else text
+    return parse
+
+
+def _count(option: str):
+    def parse(text: Any) -> int:
+        from llmarch_cli.cli.sizes import parse_count
+
+        return parse_count(text, option) if isinstance(text, str) else text
+    return parse
+
+
+def parse_kv_dtype(text: Any):
+    """'fp8', 'float16' -> the KvDtype (scales counted)."""
+    from llmarch_cli.analysis.kvcache import kv_dtype
+
+    return kv_dtype(dtype_name(text)) if isinstance(text, str) else text
+
+
+def parse_quants(text: Any):
+    """'q4_k_m,bfloat16' -> the weight formats, in the order given."""
+    from llmarch_cli.analysis.quant_formats import weight_format
+
+    if not isinstance(text, str):
+        return text
+    return tuple(dict.fromkeys(weight_format(dtype_name(part)) for part in text.split(",")))
+
+
+def parse_engine(text: Any):
+    """'minimal' or 'full' -> the Engine."""
+    from llmarch_cli.analysis.kvcache import engine
+
+    return engine(text) if isinstance(text, str) else text
+
+
 _MODEL_HELP = (
-    "Preset id, alias, Hugging Face id or family name; a config.json, a folder holding one, "
-    "an llmarch spec file (TOML/JSON), or '-' for stdin."
+    "Preset id, alias, Hugging Face id (fine-tunes of a preset included) or family name; a "
+    "config.json, a folder holding one, an llmarch spec file (TOML/JSON), or '-' for stdin. "
+    "Any other Hugging Face id (org/name or org/name@revision) is read through the Hugging Face "
+    "cache (--offline: the cache only)."
 )
 
 ModelArg = Annotated[str, typer.Argument(metavar="MODEL", help=_MODEL_HELP,
                                          autocompletion=complete_model, show_default=False)]
 ModelsArg = Annotated[list[str], typer.Argument(metavar="MODEL", help=_MODEL_HELP,
                                                 autocompletion=complete_model, show_default=False)]
+SelectModelsArg = Annotated[list[str] | None, typer.Argument(
+    metavar="[MODEL]...", help=_MODEL_HELP + " Several give one row each; or select presets with "
+    "--all/--family/--feature.", autocompletion=complete_model, show_default=False)]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every preset.")]
+FamilyOpt = Annotated[str | None, typer.Option(
+    "--family", show_default=False, help="The presets of this family (llama, qwen, ...).")]
+FeatureOpt = Annotated[str | None, typer.Option(
+    "--feature", show_default=False,
+    help="The presets with this feature: gqa, mqa, mha, moe, swa, rope, alibi, learned, "
+         "sinusoidal, relative-buckets, rmsnorm, layernorm, gated-ffn, swiglu, geglu, sinks, "
+         "parallel, tied, qkv-bias.")]
 FormatOpt = Annotated[Format, typer.Option(
     "--format", "-f", case_sensitive=False,
     help="Output format; auto = table on a terminal, TSV when piped. --json is short for --format json.",
@@ -66,6 +133,33 @@ GqaOpt = Annotated[int | None, typer.Option(
     "--gqa", min=1, metavar="N", show_default=False,
     help="What-if: N key/value heads (shorthand for --set attention.num_kv_heads=N).",
 )]
+MqaOpt = Annotated[bool, typer.Option("--mqa", help="What-if: one KV head.")]
+MhaOpt = Annotated[bool, typer.Option("--mha", help="What-if: as many KV heads as query heads.")]
+WindowOpt = Annotated[Any, typer.Option(
+    "--window", metavar="W", show_default=False, parser=_count("--window"),
+    help="What-if: sliding window of W tokens (4096, 4k) on every layer of a decoder-only model.")]
+ContextOpt = Annotated[Any, typer.Option(
+    "--context", "-c", metavar="N[,N...]", show_default=False, parser=_counts("--context"),
+    help="Context lengths in tokens (4k, 128k, 1M); several give one row each.")]
+BatchOpt = Annotated[Any, typer.Option(
+    "--batch", "-b", metavar="B[,B...]", parser=_counts("--batch"),
+    help="Sequences held at once (8, 1k); several give one row each.")]
+EncoderLengthOpt = Annotated[Any, typer.Option(
+    "--encoder-length", metavar="N", show_default=False, parser=_count("--encoder-length"),
+    help="Encoder-decoders: encoder tokens in the cross-attention cache, e.g. 512 or 1k "
+         "(default: context).")]
+KvDtypeOpt = Annotated[Any, typer.Option(
+    "--kv-dtype", metavar="DTYPE", parser=parse_kv_dtype,
+    help="KV cache dtype: fp32, fp16, bf16 (or float32, float16, bfloat16), fp8, int8, int4 "
+         "(scales counted).")]
+QuantOpt = Annotated[Any, typer.Option(
+    "--quant", metavar="FMT[,FMT...]", show_default=False, parser=parse_quants,
+    help="Weight formats: fp32, bf16, fp16 (or float32, bfloat16, float16), fp8, int8, int4, "
+         "nf4, q8_0, q6_k, q5_k_m, q4_k_m, q4_0, q3_k_m, q2_k.")]
+EngineOpt = Annotated[Any, typer.Option(
+    "--engine", metavar="ENGINE", parser=parse_engine,
+    help="KV cache policy: minimal (sliding layers keep min(context, W)) or full (every layer "
+         "keeps the whole context, as engines that reserve it do).")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", dir_okay=False, metavar="FILE", show_default=False,
     help="Write the output to FILE (atomically) instead of stdout.",
@@ -76,25 +170,48 @@ NoColorOpt = Annotated[bool, typer.Option(
 )]
 
 
-RESOLVED: list[str] = []  # "family -> preset" notes of this invocation, printed by cli.app on success
+def what_if(sets: list[str] | None = None, gqa: int | None = None, mqa: bool = False,
+            mha: bool = False, window: int | None = None) -> WhatIf | None:
+    """The what-if options of a command as one structured value, or None without any."""
+    if not sets and gqa is None and not mqa and not mha and window is None:
+        return None
+    from llmarch_cli.specs.overrides import WhatIf
+
+    return WhatIf.parse(sets, window=window, kv_heads=gqa, mqa=mqa, mha=mha)
 
 
-def load_spec(model: str, sets: list[str] | None = None, gqa: int | None = None) -> ArchSpec:
-    """The ArchSpec for a MODEL argument with ``--set``/``--gqa`` applied.
+def resolve(model: str, change: WhatIf | None = None) -> ResolvedModel:
+    """One MODEL argument resolved once (what-ifs applied)."""
+    from llmarch_cli.specs.loader import resolve_model
 
-    A family name is reported on stderr with the preset it stands for (``llama -> llama-2-7b``),
-    once the command has succeeded (``RESOLVED``), so that an error stays the only stderr line.
-    """
-    from llmarch_cli.specs.loader import load_model, looks_like_path
-    from llmarch_cli.specs.registry import resolve_id
+    return resolve_model(model, change)
 
-    if not looks_like_path(model):
-        preset, family = resolve_id(model)
-        if family is not None and family != preset:
-            RESOLVED.append(f"{model} -> {preset}")
-    spec = load_model(model)
-    if sets or gqa is not None:
-        from llmarch_cli.specs.overrides import apply_overrides
 
-        spec = apply_overrides(spec, list(sets or ()), gqa)
-    return spec
+def select_models(models: Sequence[str] | None, all_presets: bool = False, family: str | None = None,
+                  feature: str | None = None, change: WhatIf | None = None,
+                  default: str | None = None) -> list[ResolvedModel]:
+    """The MODEL arguments, then the presets --all/--family/--feature select, each resolved
+    once; ``default`` when none is given (else a usage error)."""
+    from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.specs.loader import resolve_model
+
+    names = list(models or ())
+    if all_presets or family is not None or feature is not None:
+        from llmarch_cli.specs.selection import select_preset_ids
+
+        names += select_preset_ids(family, feature)
+    if not names:
+        if default is None:
+            raise LlmarchError("Missing argument 'MODEL'", "name one or more models, or use --all, "
+                               "--family or --feature")
+        names = [default]
+    return [resolve_model(name, change) for name in dict.fromkeys(names)]
+
+
+def report_notes(models: Sequence[ResolvedModel]) -> None:
+    """The resolution notes (``llama -> llama-2-7b``) on stderr, once each: call it after the
+    output is written, so that on an error the error stays the only stderr line."""
+    import sys
+
+    notes = dict.fromkeys(m.note for m in models if m.note)
+    sys.stderr.write("".join(f"{note}\n" for note in notes))

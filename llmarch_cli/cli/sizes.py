@@ -2,7 +2,8 @@
 
 ``parse_count``: k = 1024, M = 2^20 (context lengths are powers of two: ``128k`` = 131,072).
 ``parse_bytes``: IEC (KiB, MiB, GiB, TiB) and SI (kB, MB, GB, TB) suffixes, ``B`` optional.
-Both reject zero, negatives and anything else with a one-line LlmarchError.
+Both reject zero, negatives and anything else with a one-line LlmarchError; a count above
+``MAX_CONTEXT`` (2^40 = 1,099,511,627,776, the spec's own bound on a context) is refused too.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from fractions import Fraction
 
 from llmarch_cli.errors import LlmarchError, check_positive
+from llmarch_cli.specs.model import MAX_CONTEXT
 
 _COUNT = {"": 1, "k": 1 << 10, "m": 1 << 20}
 _BYTES = {
@@ -43,7 +45,11 @@ def parse_count(text: str, option: str | None = None) -> int:
 
     ``option`` (``'--context'``) names the option in error messages.
     """
-    return _parse(text, _COUNT, "size", "2048, 4k, 128k, 1M", option)
+    value = _parse(text, _COUNT, "size", "2048, 4k, 128k, 1M", option)
+    if value > MAX_CONTEXT:
+        prefix = f"{option}: " if option else ""
+        raise LlmarchError(f"{prefix}{text} is over the limit of {MAX_CONTEXT:,} (2^40)")
+    return value
 
 
 def parse_counts(text: str, option: str | None = None) -> list[int]:

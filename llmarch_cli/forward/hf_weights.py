@@ -24,7 +24,6 @@ names), which differ from transformers 5's module names in a few families:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from llmarch_cli.forward.layout import entries
 from llmarch_cli.forward.model import LOGITS_BIAS, Model, Quirks, check_tokens, expected_shapes
 from llmarch_cli.specs.families import FAMILIES
 from llmarch_cli.specs.inventory import Weight
+from llmarch_cli.specs.loader import ResolvedModel
 from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
@@ -211,18 +211,18 @@ def _check(wanted: Mapping, ckpt: Checkpoint) -> None:
         raise LlmarchError(f"checkpoint is missing {', '.join(missing[:3])}{more}")
 
 
-def load_hf_model(folder: Path, dtype: str = "fp32", tokens: list[int] | None = None,
+def load_hf_model(model: ResolvedModel, dtype: str = "fp32", tokens: list[int] | None = None,
                   progress: Progress | None = None) -> Model:
-    """A Model with the spec from ``folder/config.json`` and the weights beside it.
+    """A Model with the resolved spec of a checkpoint folder (its config.json, read once by
+    the loader) and the weights beside it.
 
     ``tokens``, when given, are checked against the config before any weight is read;
     ``progress`` is passed to ``load_weights``.
     """
-    from llmarch_cli.specs.loader import load_model
-
-    spec = load_model(str(folder))
+    if model.folder is None or model.config is None:
+        raise LlmarchError(f"{model.ref}: not a folder with config.json and safetensors weights")
+    spec = model.spec
     if tokens is not None:
         check_tokens(spec, tokens)
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    quirks = quirks_from_config(config)
-    return Model(spec, load_weights(spec, folder, quirks, progress), dtype=dtype, quirks=quirks)
+    quirks = quirks_from_config(model.config)
+    return Model(spec, load_weights(spec, model.folder, quirks, progress), dtype=dtype, quirks=quirks)

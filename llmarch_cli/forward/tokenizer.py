@@ -27,15 +27,18 @@ class Text:
             self.tokenizer = Tokenizer.from_file(str(path))
         except Exception as exc:  # the library raises its own exception type for bad files
             raise LlmarchError(f"{path}: not a tokenizer the tokenizers library reads ({exc})") from None
+        self.prompt: str | None = None  # the text last encoded
         size = self.tokenizer.get_vocab_size(with_added_tokens=True)
         if size > vocab_size:
             raise LlmarchError(f"{TOKENIZER} has {size:,} tokens but the model's vocabulary has "
                                f"{vocab_size:,}: they do not belong together")
 
     def encode(self, text: str) -> list[int]:
+        """The prompt's token ids (kept as ``prompt``); LlmarchError when there are none."""
         ids = self.tokenizer.encode(text).ids
         if not ids:
             raise LlmarchError("--text encodes to no tokens")
+        self.prompt = text
         return ids
 
     def decode(self, ids: list[int]) -> str:

@@ -1,6 +1,6 @@
 """Seeded small inputs run through one kernel each, for ``llmarch kernel NAME``.
 
-Each ``*_demo`` function returns a ``Demo``: ``data`` (JSON-ready numbers: lists, floats,
+Each ``*_demo`` function returns a ``KernelResult``: ``data`` (JSON-ready numbers: lists, floats,
 ints), ``rows`` (the main table, one flat mapping per row) and ``views`` (what to draw:
 heatmaps and bar charts as plain lists, for ``render.charts``). Nothing here prints.
 """
@@ -8,7 +8,7 @@ heatmaps and bar charts as plain lists, for ``render.charts``). Nothing here pri
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,18 +29,15 @@ from llmarch_cli.kernels.positions import (
     rope_inv_freq,
 )
 from llmarch_cli.kernels.quant import NF4_CODE, dequantize, quant_error, quantize
+from llmarch_cli.kernels.results import KERNELS, KernelResult
 from llmarch_cli.specs.model import Rope
 
 F32 = np.float32
 
 
-@dataclass
-class Demo:
-    name: str
-    title: str
-    data: dict[str, Any]
-    rows: list[dict[str, Any]]
-    views: list[dict[str, Any]] = field(default_factory=list)
+def _demo(kernel: str, title: str, data: dict[str, Any], rows: list[dict[str, Any]],
+          views: list[dict[str, Any]] | None = None) -> KernelResult:
+    return KernelResult(kernel=kernel, title=title, data=data, rows=rows, views=views or [])
 
 
 def _r(a: Any, digits: int = 6) -> Any:
@@ -71,7 +68,7 @@ def _entropy(probs: np.ndarray) -> np.ndarray:
 
 
 def attention_demo(length: int, heads: int, kv_heads: int, window: int, sink_logit: float,
-                   head_dim: int = 8, seed: int = 0) -> Demo:
+                   head_dim: int = 8, seed: int = 0) -> KernelResult:
     """Causal, sliding-window and sink attention on the same seeded q, k, v; GQA groups."""
     rng = np.random.default_rng(seed)
     q = rng.standard_normal((heads, length, head_dim), dtype=F32)  # [nh, T, hd]
@@ -121,10 +118,10 @@ def attention_demo(length: int, heads: int, kv_heads: int, window: int, sink_log
     title = (f"attention: T={length}, {heads} query heads, {kv_heads} KV heads ({data['kind']}, "
              f"groups of {g}); windowed in blocks of {block} equals masked full attention "
              f"to {data['windowed_max_abs_diff']:.1e}")
-    return Demo("attention", title, data, rows, views)
+    return _demo("attention", title, data, rows, views)
 
 
-def rope_demo(length: int, head_dim: int, theta: float, seed: int = 0) -> Demo:
+def rope_demo(length: int, head_dim: int, theta: float, seed: int = 0) -> KernelResult:
     """Angles per rotated pair, and q.k after RoPE as a function of the two positions."""
     rope = Rope(theta=theta, rotary_dim=head_dim)
     inv, factor = rope_inv_freq(rope, max_positions=length)  # [d/2]
@@ -160,10 +157,10 @@ def rope_demo(length: int, head_dim: int, theta: float, seed: int = 0) -> Demo:
     ]
     title = (f"rope: theta={theta:g}, head_dim={head_dim}; q.k depends only on the offset: "
              f"largest spread along a diagonal {deviation:.1e}")
-    return Demo("rope", title, data, rows, views)
+    return _demo("rope", title, data, rows, views)
 
 
-def alibi_demo(heads: int, length: int) -> Demo:
+def alibi_demo(heads: int, length: int) -> KernelResult:
     """Slopes per head (with the non power-of-two rule) and the bias m * (j - i)."""
     slopes = alibi_slopes(heads)  # [nh]
     bias = alibi_bias(slopes, length)  # [nh, T, T]
@@ -188,10 +185,10 @@ def alibi_demo(heads: int, length: int) -> Demo:
     ]
     rule = ("a power of two: slopes 2^(-8h/n)" if p == heads else
             f"not a power of two: {p} slopes for {p} heads, then {heads - p} odd powers of 2^(-4/{p})")
-    return Demo("alibi", f"alibi: {heads} heads, {rule}", data, rows, views)
+    return _demo("alibi", f"alibi: {heads} heads, {rule}", data, rows, views)
 
 
-def norm_demo(dim: int, eps: float, seed: int = 0) -> Demo:
+def norm_demo(dim: int, eps: float, seed: int = 0) -> KernelResult:
     """LayerNorm and RMSNorm of one vector with a non-zero mean, unit weights."""
     x = (np.random.default_rng(seed).standard_normal(dim, dtype=F32) * 2 + 3).astype(F32)  # [H]
     ones = np.ones(dim, F32)
@@ -210,10 +207,10 @@ def norm_demo(dim: int, eps: float, seed: int = 0) -> Demo:
               "rows": [{"vector": k, **v} for k, v in data["stats"].items()]}]
     title = ("norm: LayerNorm centres and scales (mean 0, std 1); RMSNorm only scales "
              "(rms 1, the mean survives)")
-    return Demo("norm", title, data, rows, views)
+    return _demo("norm", title, data, rows, views)
 
 
-def activation_demo(points: int, low: float = -4.0, high: float = 4.0) -> Demo:
+def activation_demo(points: int, low: float = -4.0, high: float = 4.0) -> KernelResult:
     """The activations and gated units side by side on a grid; erf and tanh-GELU errors."""
     x = np.linspace(low, high, points, dtype=F32)  # [n]
     table = {name: fn(x) for name, fn in ACTIVATIONS.items()}
@@ -229,11 +226,11 @@ def activation_demo(points: int, low: float = -4.0, high: float = 4.0) -> Demo:
             "erf_max_abs_error": erf_err, "gelu_tanh_max_abs_gap": tanh_gap}
     title = (f"activation: gated columns use gate = up = x; exact GELU uses erf (max error vs "
              f"math.erf {erf_err:.1e}); tanh GELU differs from it by up to {tanh_gap:.1e}")
-    return Demo("activation", title, data, rows)
+    return _demo("activation", title, data, rows)
 
 
 def moe_demo(tokens: int, experts: int, top_k: int, routing: str, seed: int = 0,
-             hidden: int = 8) -> Demo:
+             hidden: int = 8) -> KernelResult:
     """Router choices per token, expert load, and how the three routing orders compare."""
     rng = np.random.default_rng(seed)
     logits = (rng.standard_normal((tokens, experts), dtype=F32) * 1.5).astype(F32)  # [T, E]
@@ -263,10 +260,10 @@ def moe_demo(tokens: int, experts: int, top_k: int, routing: str, seed: int = 0,
     title = (f"moe: {tokens} tokens, {experts} experts, top-{top_k}, {routing}; Mixtral's and "
              f"gpt-oss's orders agree to {same:.1e}; without renormalising the weights sum to "
              f"{data['softmax_topk_mean_weight_sum']:.3f} on average")
-    return Demo("moe", title, data, rows, views)
+    return _demo("moe", title, data, rows, views)
 
 
-def lora_demo(d_in: int, d_out: int, rank: int, alpha: float, tokens: int = 4, seed: int = 0) -> Demo:
+def lora_demo(d_in: int, d_out: int, rank: int, alpha: float, tokens: int = 4, seed: int = 0) -> KernelResult:
     """Unmerged x W + s (x A) B against x (W + s A B): equal to float32 rounding."""
     rng = np.random.default_rng(seed)
     w = rng.standard_normal((d_in, d_out), dtype=F32) * F32(d_in**-0.5)  # [in, out]
@@ -285,10 +282,10 @@ def lora_demo(d_in: int, d_out: int, rank: int, alpha: float, tokens: int = 4, s
             "lora_fraction": round(adapter / full, 6)}
     rows = [{"quantity": k, "value": v} for k, v in data.items() if k != "kernel"]
     title = f"lora: merged equals unmerged, max abs diff {diff:.1e}; update of rank {delta_rank}"
-    return Demo("lora", title, data, rows)
+    return _demo("lora", title, data, rows)
 
 
-def quant_demo(rows_: int, cols: int, group_size: int, seed: int = 0) -> Demo:
+def quant_demo(rows_: int, cols: int, group_size: int, seed: int = 0) -> KernelResult:
     """int8, int4, NF4 and NF4 with double quantisation of one normal weight matrix."""
     w = np.random.default_rng(seed).standard_normal((rows_, cols), dtype=F32) * F32(0.02)
     rows = []
@@ -303,7 +300,7 @@ def quant_demo(rows_: int, cols: int, group_size: int, seed: int = 0) -> Demo:
                   [r["relative_rms_error"] for r in rows])]
     title = (f"quant: a {rows_}x{cols} N(0, 0.02^2) weight, groups of {group_size}; NF4 beats int4 "
              "on normal weights, double quantisation cuts the scale cost from 32 to 8.125 bits")
-    return Demo("quant", title, data, rows, views)
+    return _demo("quant", title, data, rows, views)
 
 
 # DeepSeek-V3's config.json: 128 heads, kv_lora_rank 512, qk_nope 128, qk_rope 64, v_head 128.
@@ -311,7 +308,7 @@ DEEPSEEK_V3_MLA = {"heads": 128, "kv_rank": 512, "nope_dim": 128, "rope_dim": 64
 
 
 def mla_demo(length: int, heads: int, kv_rank: int = 32, nope_dim: int = 16, rope_dim: int = 8,
-             v_dim: int = 12, seed: int = 0) -> Demo:
+             v_dim: int = 12, seed: int = 0) -> KernelResult:
     """Latent attention naive (decompress K, V per head) vs absorbed (attend in latent space)."""
     rng = np.random.default_rng(seed)
     q_nope = rng.standard_normal((heads, length, nope_dim), dtype=F32)  # [nh, T, dn]
@@ -356,4 +353,77 @@ def mla_demo(length: int, heads: int, kv_rank: int = 32, nope_dim: int = 16, rop
              f"absorbed cache keeps {values['absorbed']} values per token and layer instead of "
              f"{values['naive']} (DeepSeek-V3: {real['absorbed']} vs {real['naive']}, "
              f"{real['naive'] / real['absorbed']:.0f}x)")
-    return Demo("mla", title, data, rows, views)
+    return _demo("mla", title, data, rows, views)
+
+
+FLOAT32_MAX = 3.4028234663852886e38
+MAX_LEN = 256  # attention, rope and alibi print T x T matrices
+DIMS = {"norm": 8, "lora": 64, "quant": 256}  # default --dim per kernel
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """``llmarch kernel``'s options; None takes the kernel's default (``run_demo``)."""
+
+    name: str
+    length: int | None = None
+    heads: int | None = None
+    kv_heads: int = 2
+    window: int = 3
+    sinks: float = 0.0
+    head_dim: int = 16
+    theta: float = 10000.0
+    dim: int | None = None
+    experts: int = 8
+    top_k: int = 2
+    routing: str = "softmax_topk_renorm"
+    rank: int = 8
+    alpha: float = 16.0
+    group_size: int = 64
+    seed: int = 0
+
+    def checked(self) -> DemoOptions:
+        """These options with the kernel's defaults filled in; LlmarchError (exit 2) on the
+        first constraint between options that does not hold."""
+        from llmarch_cli.errors import LlmarchError
+
+        name = self.name
+        if name not in KERNELS:
+            raise LlmarchError(f"unknown kernel {name!r}", f"choose one of {', '.join(KERNELS)}")
+        for flag, value in (("--sinks", self.sinks), ("--theta", self.theta), ("--alpha", self.alpha)):
+            if not abs(value) <= FLOAT32_MAX:  # nan and inf fail too: the demos compute in float32
+                raise LlmarchError(f"{flag} must be a finite float32 number, got {value:g}")
+        o = replace(self, length=self.length or (9 if name == "activation" else 8),
+                    heads=self.heads or (8 if name == "alibi" else 4),
+                    dim=self.dim or DIMS.get(name, 1))
+        if name in ("attention", "rope", "alibi", "mla") and o.length > MAX_LEN:
+            raise LlmarchError(f"--len {o.length} is too large for {name} (at most {MAX_LEN})")
+        if name == "attention" and o.heads % o.kv_heads:
+            raise LlmarchError(f"--kv-heads {o.kv_heads} must divide --heads {o.heads}",
+                               "each KV head serves an equal group of query heads")
+        if name == "rope" and o.head_dim % 2:
+            raise LlmarchError(f"--head-dim must be even for RoPE pairs, got {o.head_dim}")
+        if name == "moe" and o.top_k > o.experts:
+            raise LlmarchError(f"--top-k {o.top_k} exceeds --experts {o.experts}")
+        if name == "moe" and o.routing not in ROUTINGS:
+            raise LlmarchError(f"unknown routing {o.routing!r}", f"choose one of {', '.join(ROUTINGS)}")
+        if name == "lora" and o.rank > o.dim:
+            raise LlmarchError(f"--rank {o.rank} exceeds --dim {o.dim}")
+        return o
+
+
+def run_demo(options: DemoOptions) -> KernelResult:
+    """The demonstration ``options.name`` names, with its defaults and checks applied."""
+    o = options.checked()
+    demos = {
+        "attention": lambda: attention_demo(o.length, o.heads, o.kv_heads, o.window, o.sinks, seed=o.seed),
+        "rope": lambda: rope_demo(o.length, o.head_dim, o.theta, seed=o.seed),
+        "alibi": lambda: alibi_demo(o.heads, o.length),
+        "norm": lambda: norm_demo(o.dim, 1e-5, seed=o.seed),
+        "activation": lambda: activation_demo(o.length),
+        "moe": lambda: moe_demo(o.length, o.experts, o.top_k, o.routing, seed=o.seed),
+        "lora": lambda: lora_demo(o.dim, o.dim, o.rank, o.alpha, seed=o.seed),
+        "quant": lambda: quant_demo(o.dim, o.dim, o.group_size, seed=o.seed),
+        "mla": lambda: mla_demo(o.length, o.heads, seed=o.seed),
+    }
+    return demos[o.name]()

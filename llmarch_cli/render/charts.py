@@ -99,12 +99,9 @@ def render_view(view: Mapping[str, Any]) -> RenderableType:
     raise ValueError(f"unknown view kind {kind!r}")
 
 
-def render_views(views: Sequence[Mapping[str, Any]], *, title: str = "",
-                 table: RenderableType | None = None) -> RenderableType:
-    """A title line, each view, then ``table``, separated by blank lines."""
+def render_views(views: Sequence[Mapping[str, Any]], *, title: str = "") -> RenderableType:
+    """A title line, then each view, separated by blank lines."""
     parts: list[RenderableType] = [Text(title, style="bold")] if title else []
     for view in views:
-        parts += [Text(""), render_view(view)]
-    if table is not None:
-        parts += [Text(""), table]
+        parts += [Text(""), render_view(view)] if parts else [render_view(view)]
     return Group(*parts)

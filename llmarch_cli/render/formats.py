@@ -42,7 +42,7 @@ def humanise(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(humanise("", v) for v in value) or "-"
     if isinstance(value, (int, float)):
-        if key.endswith("_bytes") or "_bytes_per_" in key:
+        if key == "bytes" or key.endswith("_bytes") or "_bytes_per_" in key:
             return format_bytes(value)
         if key.endswith("_params"):
             return format_count(value)
@@ -95,8 +95,9 @@ def to_delimited(rows: Sequence[Mapping[str, Any]], columns: Mapping[str, str], 
 
 
 def to_markdown(rows: Sequence[Mapping[str, Any]], columns: Mapping[str, str],
-                title: str | None = None) -> str:
-    """A GitHub Markdown table of human values; numeric columns right-aligned."""
+                title: str | None = None, highlight: Sequence[int] = ()) -> str:
+    """A GitHub Markdown table of human values; numeric columns right-aligned; the first cell
+    of rows in ``highlight`` in bold (Markdown has no colour)."""
 
     def escape(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
@@ -105,19 +106,9 @@ def to_markdown(rows: Sequence[Mapping[str, Any]], columns: Mapping[str, str],
     lines.append("| " + " | ".join(escape(h) for h in columns.values()) + " |")
     rules = ["---:" if is_numeric([r.get(k) for r in rows]) else "---" for k in columns]
     lines.append("| " + " | ".join(rules) + " |")
-    for row in rows:
+    for index, row in enumerate(rows):
         cells = [escape(humanise(key, row.get(key))) for key in columns]
+        if index in highlight and cells:
+            cells[0] = f"**{cells[0]}**"
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested mappings -> one level with dotted keys; lists and scalars are leaves."""
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, f"{path}."))
-        else:
-            flat[path] = value
-    return flat

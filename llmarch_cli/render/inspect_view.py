@@ -1,4 +1,5 @@
-"""The human view of ``InspectResult``: summary, tensor groups (or every tensor), ``--against``.
+"""The view of ``checkpoints.results.InspectResult`` (render/ sits beside checkpoints/, so the
+result is typed Any here): summary, tensor groups (or every tensor), ``--against``.
 
 Computes nothing: every figure is a field of the result. Rows carry unit-suffixed keys so that
 tables humanise them (``*_bytes`` IEC, ``*_params`` SI); machine formats get the raw rows.
@@ -8,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmarch_cli.checkpoints.results import InspectResult
-from llmarch_cli.render.output import render_text
+from llmarch_cli.render.page import Page, Section
 from llmarch_cli.render.units import format_bytes, format_count
 
 SHOWN = 10  # mismatched tensors listed per problem in a table
 
 
-def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
+def summary_rows(r: Any) -> list[dict[str, Any]]:
     """(field, value) rows: the checkpoint, its architecture, the spec's figures, the estimate."""
     a = r.architecture
     rows = [
@@ -60,38 +60,49 @@ def summary_rows(r: InspectResult) -> list[dict[str, Any]]:
     return [{"field": f, "value": v} for f, v in rows]
 
 
-def render_inspect(r: InspectResult, fmt: str, terminal: bool) -> str:
-    """Text for table/md (summary, groups or tensors, comparison) or csv/tsv (groups or tensors)."""
+def _tensor_rows(r: Any) -> tuple[list[dict[str, Any]], dict[str, str], str]:
+    """Every tensor (``--tensors``) or the groups by kind: rows, columns, title."""
     if r.tensors is not None:
         rows = [{"name": t.name, "dtype": t.dtype, "shape": "x".join(map(str, t.shape)) or "scalar",
                  "params": t.params, "tensor_bytes": t.bytes, "file": t.file,
                  "buffer": t.buffer} for t in r.tensors]
         columns = {"name": "Tensor", "dtype": "Dtype", "shape": "Shape", "params": "Params",
                    "tensor_bytes": "Bytes (IEC)", "file": "File", "buffer": "Buffer"}
-        title = "Tensors"
-    else:
-        rows = [{"kind": g.kind, "layers": g.layers or "-", "tensors": g.tensors,
-                 "shape": "x".join(map(str, g.shape)) if g.shape is not None else "mixed",
-                 "dtypes": ",".join(g.dtypes), "group_params": g.params, "group_bytes": g.bytes}
-                for g in r.groups]
-        columns = {"kind": "Kind", "layers": "Layers", "tensors": "Tensors", "shape": "Shape",
-                   "dtypes": "Dtype", "group_params": "Params (SI)", "group_bytes": "Bytes (IEC)"}
-        title = "Tensors by kind"
-    if fmt in ("csv", "tsv"):
-        return render_text(rows, fmt, columns=list(columns))
-    text = render_text(summary_rows(r), fmt, columns={"field": "Field", "value": "Value"},
-                       title=r.path, terminal=terminal)
-    text += "\n" + render_text(rows, fmt, columns=columns, title=title, terminal=terminal)
-    if r.against is not None:
-        text += "\n" + render_against(r, fmt, terminal)
-    return text
+        return rows, columns, "Tensors"
+    rows = [{"kind": g.kind, "layers": g.layers or "-", "tensors": g.tensors,
+             "shape": "x".join(map(str, g.shape)) if g.shape is not None else "mixed",
+             "dtypes": ",".join(g.dtypes), "group_params": g.params, "group_bytes": g.bytes}
+            for g in r.groups]
+    columns = {"kind": "Kind", "layers": "Layers", "tensors": "Tensors", "shape": "Shape",
+               "dtypes": "Dtype", "group_params": "Params (SI)", "group_bytes": "Bytes (IEC)"}
+    return rows, columns, "Tensors by kind"
 
 
-def render_against(r: InspectResult, fmt: str, terminal: bool) -> str:
+def inspect_view(results: list[Any]) -> Page:
+    """JSON: the results (absent parts left out); csv/tsv: the tensor groups (or tensors);
+    tables: per file its summary, groups or tensors, and the --against comparison."""
+    data = [r.model_dump(mode="json", exclude={k for k in ("tensors", "against", "estimate")
+                                               if getattr(r, k) is None}) for r in results]
+    records, sections = [], []
+    for r in results:
+        rows, columns, title = _tensor_rows(r)
+        records += rows
+        sections += [Section(summary_rows(r), {"field": "Field", "value": "Value"}, r.path),
+                     Section(rows, columns, title)]
+        if r.against is not None:
+            sections.append(against_section(r))
+    first = _tensor_rows(results[0])[1]
+    return Page(data[0] if len(data) == 1 else data, records, record_columns=list(first),
+                sections=sections, jsonl=data)
+
+
+def against_section(r: Any) -> Section:
+    """The comparison with --against: one line when it matches, else the problems."""
     c = r.against
     assert c is not None
     if c.match:
-        return f"Matches {c.model}: all {c.expected_tensors:,} tensors present with the expected shapes.\n"
+        message = f"Matches {c.model}: all {c.expected_tensors:,} tensors present with the expected shapes."
+        return Section([{"check": message}], {"check": "Against"})
     rows = []
     for problem, items in (("missing", c.missing), ("extra", c.extra), ("misshaped", c.misshaped)):
         rows += [{"problem": problem, "tensor": m.name,
@@ -103,6 +114,5 @@ def render_against(r: InspectResult, fmt: str, terminal: bool) -> str:
                          "expected": "", "file": ""})
     title = (f"Does not match {c.model}: {len(c.missing)} missing, {len(c.extra)} extra, "
              f"{len(c.misshaped)} misshaped of {c.expected_tensors:,} expected")
-    return render_text(rows, fmt, columns={"problem": "Problem", "tensor": "Tensor",
-                                           "expected": "Expected shape", "file": "File shape"},
-                       title=title, terminal=terminal)
+    return Section(rows, {"problem": "Problem", "tensor": "Tensor", "expected": "Expected shape",
+                          "file": "File shape"}, title)

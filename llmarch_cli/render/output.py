@@ -2,32 +2,24 @@
 
 ``auto`` is a Rich table on a terminal and TSV (with a header row) otherwise. Machine formats
 (json, jsonl, csv, tsv) carry raw values; human formats (table, md) humanise them. With
-``output`` the text is written to a temporary file next to it and moved into place, so a
-failure leaves nothing behind.
+``output`` a regular file is replaced atomically and anything else (a FIFO, a device, a
+symlink's target) is never replaced (``render.destination``).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import sys
-import tempfile
-from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.render import formats
+from llmarch_cli.render.page import Page
 
 FORMATS = ("auto", "table", "json", "jsonl", "csv", "tsv", "md")
 MACHINE_FORMATS = ("json", "jsonl", "csv", "tsv")
-MAX_PLAIN_WIDTH = 120
 _SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".csv": "csv", ".tsv": "tsv", ".md": "md"}
-
-Rows = Sequence[Mapping[str, Any]] | Sequence[BaseModel] | Mapping[str, Any] | BaseModel
-
 
 def resolve_format(fmt: str, output: Path | None = None) -> str:
     """The concrete format for ``fmt``: ``auto`` becomes table on a terminal, TSV otherwise
@@ -42,40 +34,32 @@ def resolve_format(fmt: str, output: Path | None = None) -> str:
     return "table" if sys.stdout.isatty() else "tsv"
 
 
-def _plain(item: Mapping[str, Any] | BaseModel) -> dict[str, Any]:
-    return item.model_dump(mode="json") if isinstance(item, BaseModel) else dict(item)
-
-
-def _columns(rows: Sequence[Mapping[str, Any]],
-             columns: Sequence[str] | Mapping[str, str] | None) -> dict[str, str]:
-    if isinstance(columns, Mapping):
-        return dict(columns)
-    keys = list(columns) if columns is not None else list(dict.fromkeys(k for r in rows for k in r))
-    return {key: formats.header(key) for key in keys}
-
-
-def render_text(rows: Rows, fmt: str, *, columns: Sequence[str] | Mapping[str, str] | None = None,
-                title: str | None = None, highlight: Collection[int] = (),
-                terminal: bool = False) -> str:
-    """The text ``emit`` would write, for a concrete (not ``auto``) format."""
-    single = isinstance(rows, (Mapping, BaseModel))
-    data = _plain(rows) if single else [_plain(r) for r in rows]
+def page_text(page: Page, fmt: str, *, terminal: bool = False) -> str:
+    """The text of ``page`` in a concrete (not ``auto``) format."""
     if fmt == "json":
-        return formats.to_json(data)
-    listed = [data] if single else data
+        return formats.to_json(page.data)
     if fmt == "jsonl":
-        return formats.to_jsonl(listed)
-    if single and fmt in ("table", "md"):  # one object: a field / value table
-        listed = [{"field": formats.header(k), "value": formats.humanise(k, v)} for k, v in data.items()]
-        columns, highlight = {"field": "Field", "value": "Value"}, ()
-    cols = _columns(listed, columns)
+        return formats.to_jsonl(page.records if page.jsonl is None else page.jsonl)
     if fmt in ("csv", "tsv"):
-        return formats.to_delimited(listed, cols, "," if fmt == "csv" else "\t")
+        keys = page.record_columns or list(dict.fromkeys(k for r in page.records for k in r))
+        return formats.to_delimited(page.records, {k: k for k in keys}, "," if fmt == "csv" else "\t")
     if fmt == "md":
-        return formats.to_markdown(listed, cols, title)
+        return "\n".join(formats.to_markdown(s.rows, s.columns, s.title, s.highlight)
+                         for s in page.sections)
+    from rich.console import Group
+    from rich.text import Text
+
+    from llmarch_cli.render.charts import render_views
     from llmarch_cli.render.tables import rows_table
 
-    return render_table(rows_table(listed, cols, title=title, highlight=highlight), terminal)
+    pictures = [render_views(page.pictures, title=page.picture_title)] if page.pictures else []
+    tables = [rows_table(s.rows, s.columns, highlight=s.highlight,
+                         title=None if pictures and s.title == page.picture_title else s.title)
+              for s in page.sections if not s.markdown_only]
+    parts: list[Any] = []
+    for part in (pictures + tables if page.pictures_first else tables + pictures):
+        parts += [Text(""), part]
+    return render_table(Group(*parts[1:]), terminal)
 
 
 def on_terminal(fmt: str, output: Path | None = None) -> bool:
@@ -84,8 +68,9 @@ def on_terminal(fmt: str, output: Path | None = None) -> bool:
 
 
 def render_table(renderable: Any, terminal: bool) -> str:
-    """A Rich renderable as text: coloured at terminal width on a TTY; otherwise plain, as
-    wide as it needs up to ``MAX_PLAIN_WIDTH`` columns (long cells fold)."""
+    """A Rich renderable as text: coloured at the terminal's width on a TTY; otherwise plain,
+    as wide as it needs up to the width a terminal would have (``COLUMNS``, default 80).
+    Wide tables stack their rows rather than split a number (``render.tables``)."""
     from llmarch_cli.render.console import make_console
 
     if terminal:
@@ -93,51 +78,37 @@ def render_table(renderable: Any, terminal: bool) -> str:
         with console.capture() as capture:
             console.print(renderable)
         return capture.get()
+    limit = make_console(file=io.StringIO()).width  # COLUMNS, or 80
     measure = make_console(file=io.StringIO(), width=10_000)
-    width = max(40, min(measure.measure(renderable).maximum, MAX_PLAIN_WIDTH))
+    width = max(40, min(measure.measure(renderable).maximum, limit))
     buffer = io.StringIO()
     make_console(file=buffer, width=width).print(renderable)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 def write_text(text: str, output: Path | None = None) -> None:
-    """``text`` to stdout, or atomically to ``output`` (temp file + os.replace)."""
+    """``text`` to stdout, or to ``output`` safely (``render.destination``)."""
+    from llmarch_cli.render.destination import write_file, write_stdout
+
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(output)
-    if target.is_dir():
-        raise LlmarchError(f"--output {output}: is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    except OSError as exc:
-        raise LlmarchError(f"cannot write {output}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_stdout(text)
+    else:
+        write_file(text, Path(output))
 
 
-def emit(rows: Rows, fmt: str, *, columns: Sequence[str] | Mapping[str, str] | None = None,
-         title: str | None = None, output: Path | None = None,
-         highlight: Collection[int] = ()) -> None:
-    """Write ``rows`` (mappings or pydantic models, or one of them) in ``fmt``.
-
-    ``columns`` picks and orders the keys (a mapping also names the headers) for the
-    tabular formats; JSON always carries every key. ``highlight`` holds indices of rows to
-    emphasise in a terminal table.
-    """
+def emit(page: Page, fmt: str, output: Path | None = None) -> None:
+    """Write ``page`` in ``fmt`` to stdout or ``output``; its explanation (``--explain``)
+    follows a table on stdout, and goes to stderr beside machine formats or a file."""
     concrete = resolve_format(fmt, output)
-    text = render_text(rows, concrete, columns=columns, title=title, highlight=highlight,
-                       terminal=on_terminal(concrete, output))
-    write_text(text, output)
+    for line in page.notes:
+        note(line)
+    write_text(page_text(page, concrete, terminal=on_terminal(concrete, output)), output)
+    if page.explanation:
+        text = "\n".join(page.explanation)
+        if concrete in ("table", "md") and output is None:
+            write_text(text + "\n")
+        else:
+            note(text)
 
 
 def note(message: str) -> None:

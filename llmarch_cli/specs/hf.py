@@ -18,8 +18,8 @@ from typing import Any
 
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.families import FAMILY_OF_MODEL_TYPE
-from llmarch_cli.specs.loader import validate_spec
 from llmarch_cli.specs.model import ArchSpec, head_dim_for
+from llmarch_cli.specs.validation import validate_spec
 
 # transformers' ACT2FN names -> ArchSpec activations (gelu_new/fast/pytorch_tanh are one function).
 _ACTIVATIONS = {
@@ -606,13 +606,26 @@ SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(sorted(_READERS))
 
 
 def spec_from_hf_config(
-    config: dict[str, Any], spec_id: str, meta: dict[str, Any] | None = None
+    config: dict[str, Any], spec_id: str, meta: dict[str, Any] | None = None,
+    origin: str = "config.json",
 ) -> ArchSpec:
-    """The ArchSpec of a Hugging Face config.json mapping.
+    """The ArchSpec of a Hugging Face config.json mapping; errors name ``origin``, the file read.
 
     ``meta`` is a preset's [meta] table; without one (a user's config.json) the name is
     ``spec_id`` and the family follows from ``model_type``.
     """
+    try:
+        return _spec_from_hf_config(config, spec_id, meta)
+    except LlmarchError as exc:
+        if origin == "config.json":
+            raise
+        message = exc.message.removeprefix("config.json")
+        if message == exc.message:  # a spec-level error: say which file it came from
+            message = f": {message}"
+        raise LlmarchError(f"{origin}{message}", exc.hint) from None
+
+
+def _spec_from_hf_config(config: dict[str, Any], spec_id: str, meta: dict[str, Any] | None) -> ArchSpec:
     if not isinstance(config, dict):
         raise LlmarchError(f"config.json must be a JSON object, got {type(config).__name__}")
     model_type = config.get("model_type")

@@ -30,7 +30,14 @@ HeadKind = Literal["causal_lm", "masked_lm", "seq2seq_lm"]
 # Sizes are strict integers: true, 4096.5 or "4096" are errors, not coerced.
 Count = Annotated[int, Strict()]
 PositiveInt = Field(gt=0)
-MAX_LAYERS = 100_000  # analyses walk the layers one by one; real models have a few hundred
+# Upper bounds, far above any real model (beyond them a number is a typo, and exact counts
+# would grow past what any analysis needs): analyses walk the layers one by one.
+MAX_LAYERS = 100_000  # real models: a few hundred
+MAX_WIDTH = 1 << 24  # hidden size, FFN width, head dim, heads (real: at most ~10^5)
+MAX_EXPERTS = 1 << 16  # routed experts per layer (real: a few hundred)
+MAX_VOCAB = 1 << 24  # 16,777,216 tokens (real: at most ~10^6)
+MAX_CONTEXT = 1 << 40  # 1,099,511,627,776 tokens: context, windows, position tables (real: ~10^7)
+Width = Field(gt=0, le=MAX_WIDTH)
 
 
 class _Part(BaseModel):
@@ -40,16 +47,16 @@ class _Part(BaseModel):
 class Attention(_Part):
     """Self-attention of one layer. ``num_kv_heads`` < ``num_heads`` is GQA, 1 is MQA."""
 
-    num_heads: Count = PositiveInt
-    num_kv_heads: Count = PositiveInt
-    head_dim: Count = PositiveInt
+    num_heads: Count = Width
+    num_kv_heads: Count = Width
+    head_dim: Count = Width
     q_bias: bool = False
     k_bias: bool = False
     v_bias: bool = False
     o_bias: bool = False
     fused_qkv: bool = Field(False, description="q, k, v stored as one matrix (GPT-2 c_attn, NeoX, BLOOM)")
     scale: float | None = Field(None, description="score scale; None = head_dim ** -0.5 (T5 uses 1.0)")
-    sliding_window: Count | None = Field(None, gt=0, description="keys per query, itself included")
+    sliding_window: Count | None = Field(None, gt=0, le=MAX_CONTEXT, description="keys per query, itself included")
     layer_types: tuple[LayerType, ...] | None = Field(
         None, description="per-layer full/sliding pattern; None = every layer sliding if a window is set"
     )
@@ -86,7 +93,7 @@ class RopeScaling(_Part):
 
     kind: RopeScalingKind
     factor: float = Field(gt=0)
-    original_max_positions: Count | None = Field(None, gt=0)
+    original_max_positions: Count | None = Field(None, gt=0, le=MAX_CONTEXT)
     low_freq_factor: float | None = None
     high_freq_factor: float | None = None
     beta_fast: float | None = None
@@ -101,7 +108,7 @@ class RopeScaling(_Part):
 
 class Rope(_Part):
     theta: float = Field(gt=0)
-    rotary_dim: Count = Field(gt=0, description="dimensions rotated per head (partial rotary < head_dim)")
+    rotary_dim: Count = Field(gt=0, le=MAX_WIDTH, description="dimensions rotated per head (partial rotary < head_dim)")
     pairing: Literal["half", "interleaved"] = Field(
         "half", description="half: (x_i, x_{i+d/2}) as in Llama/NeoX; interleaved: (x_2i, x_2i+1) as in GPT-J"
     )
@@ -111,14 +118,14 @@ class Rope(_Part):
 class RelativeBuckets(_Part):
     """T5 relative position buckets: one bias table per stack, in its first layer."""
 
-    num_buckets: Count = PositiveInt
-    max_distance: Count = PositiveInt
+    num_buckets: Count = Field(gt=0, le=MAX_CONTEXT)
+    max_distance: Count = Field(gt=0, le=MAX_CONTEXT)
 
 
 class Positions(_Part):
     kind: PositionKind
-    max_positions: Count | None = Field(None, gt=0, description="rows of a learned table")
-    offset: Count = Field(0, ge=0, description="extra learned rows before position 0 (BART: 2)")
+    max_positions: Count | None = Field(None, gt=0, le=MAX_CONTEXT, description="rows of a learned table")
+    offset: Count = Field(0, ge=0, le=MAX_CONTEXT, description="extra learned rows before position 0 (BART: 2)")
     rope: Rope | None = None
     relative: RelativeBuckets | None = None
 
@@ -153,7 +160,7 @@ class FFN(_Part):
 
     kind: Literal["plain", "gated"]
     activation: Activation
-    intermediate_size: Count = PositiveInt
+    intermediate_size: Count = Width
     bias: bool = False
     glu_limit: float | None = Field(None, gt=0, description="clamp of gpt-oss's SwiGLU (7.0)")
     glu_alpha: float | None = Field(None, gt=0, description="sigmoid slope of gpt-oss's SwiGLU (1.702)")
@@ -171,12 +178,12 @@ class FFN(_Part):
 class MoE(_Part):
     """Experts replace the FFN: each expert is an FFN of ``ffn.intermediate_size``."""
 
-    num_experts: Count = PositiveInt
+    num_experts: Count = Field(gt=0, le=MAX_EXPERTS)
     top_k: Count = PositiveInt
     routing: Routing = "softmax_topk_renorm"
     router_bias: bool = False
-    num_shared_experts: Count = Field(0, ge=0)
-    shared_intermediate_size: Count | None = Field(None, gt=0)
+    num_shared_experts: Count = Field(0, ge=0, le=MAX_EXPERTS)
+    shared_intermediate_size: Count | None = Field(None, gt=0, le=MAX_WIDTH)
     dense_layers: tuple[int, ...] = Field((), description="layers with a dense FFN instead of experts")
 
     @model_validator(mode="after")
@@ -189,8 +196,8 @@ class MoE(_Part):
 
 
 class Embeddings(_Part):
-    vocab_size: Count = PositiveInt
-    token_types: Count = Field(0, ge=0, description="BERT segment embeddings")
+    vocab_size: Count = Field(gt=0, le=MAX_VOCAB)
+    token_types: Count = Field(0, ge=0, le=MAX_VOCAB, description="BERT segment embeddings")
     scale: float | None = Field(None, description="multiply embeddings by this (BART: sqrt(d))")
 
 
@@ -224,7 +231,7 @@ class ArchSpec(_Part):
     id: str = Field(min_length=1)
     architecture: Architecture
     model_type: str | None = Field(None, description="the Hugging Face model_type it came from")
-    hidden_size: Count = PositiveInt
+    hidden_size: Count = Width
     num_layers: Count = Field(gt=0, le=MAX_LAYERS)
     num_decoder_layers: Count | None = Field(None, gt=0, le=MAX_LAYERS, description="encoder-decoder only")
     attention: Attention
@@ -236,7 +243,7 @@ class ArchSpec(_Part):
     parallel_norms: Literal[1, 2] = Field(2, description="parallel blocks: one shared norm (GPT-J) or two (NeoX)")
     embeddings: Embeddings
     head: Head = Head()
-    max_context: Count = PositiveInt
+    max_context: Count = Field(gt=0, le=MAX_CONTEXT)
     meta: Meta
 
     @field_validator("id")
@@ -260,6 +267,11 @@ class ArchSpec(_Part):
         if self.moe is not None and any(not 0 <= i < layers for i in self.moe.dense_layers):
             raise ValueError(f"moe.dense_layers must lie in 0..{layers - 1}")
         rope = self.positions.rope
+        if rope is not None and 2 * -(-rope.rotary_dim // 2) > self.attention.head_dim:
+            # transformers rotates ceil(d/2) pairs: an odd d fits only beside unrotated dims
+            raise ValueError(f"rope.rotary_dim ({rope.rotary_dim}) is odd and fills the head: RoPE "
+                             f"rotates pairs, {rope.rotary_dim + 1} dims in a head of "
+                             f"{self.attention.head_dim}")
         if rope is not None and rope.rotary_dim > self.attention.head_dim:
             raise ValueError(
                 f"rope.rotary_dim ({rope.rotary_dim}) exceeds head_dim ({self.attention.head_dim})"

@@ -1,4 +1,5 @@
-"""What-if overrides: ``--set key=value`` and ``--gqa N`` applied to an ArchSpec, re-validated.
+"""What-ifs as structured values (``WhatIf``: ``--set key=value``, ``--window``, ``--gqa``,
+``--mqa``, ``--mha``) applied to an ArchSpec and re-validated.
 
 A key is a dotted spec path (``attention.num_kv_heads``), a field name that occurs once in the
 spec (``num_kv_heads``), or a Hugging Face config name (``num_key_value_heads``). Values are
@@ -6,7 +7,8 @@ JSON scalars (``8``, ``1e6``, ``true``, ``null``); anything else is taken as a s
 
 Changing ``hidden_size`` or ``attention.num_heads`` keeps the derived sizes consistent, as a
 config.json edit would: a head_dim that was hidden / heads is recomputed (and a full rotary
-dimension follows it), unless head_dim is itself overridden. Changing ``num_layers`` repeats an
+dimension follows it), unless head_dim is itself overridden; heads that do not divide the
+new width are an error, as in a config.json without head_dim. Changing ``num_layers`` repeats an
 existing per-layer window pattern to the new depth.
 """
 
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.loader import describe_validation_error
-from llmarch_cli.specs.model import MAX_LAYERS, ArchSpec
+from llmarch_cli.specs.model import MAX_LAYERS, MAX_WIDTH, ArchSpec, head_dim_for
+from llmarch_cli.specs.validation import describe_validation_error
 
 # Hugging Face config names -> spec paths.
 HF_NAMES: dict[str, str] = {
@@ -101,6 +104,8 @@ def parse_assignment(item: str) -> tuple[str, Any]:
         value = json.loads(raw)
     except json.JSONDecodeError:
         value = raw.strip()
+    if isinstance(value, float) and value.is_integer():  # 1e29 or 4096.0: a size, as in config.json
+        value = int(value)
     return resolve_key(key), value
 
 
@@ -124,8 +129,11 @@ def _follow_derived(old: ArchSpec, data: dict[str, Any], paths: set[str]) -> Non
     derived = old.attention.head_dim * old.attention.num_heads == old.hidden_size
     if derived and "attention.head_dim" not in paths and {"hidden_size", "attention.num_heads"} & paths:
         hidden, heads = data["hidden_size"], attn["num_heads"]
-        if isinstance(hidden, int) and isinstance(heads, int) and heads > 0 and hidden % heads == 0:
-            attn["head_dim"] = hidden // heads
+        if isinstance(hidden, int) and isinstance(heads, int) and 0 < hidden <= MAX_WIDTH and heads > 0:
+            try:  # as a config.json with these values: head_dim = hidden / heads, or an error
+                attn["head_dim"] = head_dim_for(hidden, heads)
+            except ValueError as exc:
+                raise LlmarchError(f"after --set: {exc}", "set head_dim too") from None
     positions = data.get("positions")
     rope = positions.get("rope") if isinstance(positions, dict) else None
     old_rope = old.positions.rope
@@ -141,11 +149,49 @@ def _follow_derived(old: ArchSpec, data: dict[str, Any], paths: set[str]) -> Non
         attn["layer_types"] = [types[i % len(types)] for i in range(layers)]
 
 
-def apply_overrides(spec: ArchSpec, sets: list[str], gqa: int | None = None) -> ArchSpec:
-    """``spec`` with every ``key=value`` of ``sets`` (then ``--gqa``) applied, re-validated."""
-    assignments = [parse_assignment(item) for item in sets]
-    if gqa is not None:
-        assignments.append(("attention.num_kv_heads", gqa))
+@dataclass(frozen=True)
+class WhatIf:
+    """Structured what-ifs, applied in this order: ``sets`` (spec path, value), then a sliding
+    ``window`` of W tokens on every layer (decoder-only), then the KV heads: ``kv_heads`` N
+    (``--gqa N``), ``mqa`` (one) or ``mha`` (as many as query heads)."""
+
+    sets: tuple[tuple[str, Any], ...] = ()
+    window: int | None = None
+    kv_heads: int | None = None
+    mqa: bool = False
+    mha: bool = False
+
+    def __post_init__(self) -> None:
+        if sum((self.kv_heads is not None, self.mqa, self.mha)) > 1:
+            raise LlmarchError("choose one of --gqa, --mqa and --mha")
+
+    def __bool__(self) -> bool:
+        return bool(self.sets) or self.window is not None or self.kv_heads is not None \
+            or self.mqa or self.mha
+
+    @classmethod
+    def parse(cls, sets: list[str] | None = None, *, window: int | None = None,
+              kv_heads: int | None = None, mqa: bool = False, mha: bool = False) -> WhatIf:
+        """From the command line: ``--set KEY=VALUE`` texts parsed and their keys resolved."""
+        return cls(tuple(parse_assignment(item) for item in sets or ()), window, kv_heads, mqa, mha)
+
+    def describe(self) -> str:
+        """The options this what-if came from, for error messages (``--set/--gqa``)."""
+        given = [("--set", bool(self.sets)), ("--window", self.window is not None),
+                 ("--gqa", self.kv_heads is not None), ("--mqa", self.mqa), ("--mha", self.mha)]
+        return "/".join(name for name, on in given if on)
+
+
+def apply_what_if(spec: ArchSpec, what_if: WhatIf) -> ArchSpec:
+    """``spec`` with every what-if applied, re-validated; LlmarchError naming the options."""
+    assignments = list(what_if.sets)
+    if what_if.window is not None:
+        if spec.architecture != "decoder":
+            raise LlmarchError(f"--window applies to decoder-only models; {spec.id} is {spec.architecture}")
+        assignments += [("attention.sliding_window", what_if.window), ("attention.layer_types", None)]
+    heads = 1 if what_if.mqa else spec.attention.num_heads if what_if.mha else what_if.kv_heads
+    if heads is not None:
+        assignments.append(("attention.num_kv_heads", heads))
     data = spec.model_dump(mode="python")
     for path, value in assignments:
         _assign(data, path, value)
@@ -154,7 +200,7 @@ def apply_overrides(spec: ArchSpec, sets: list[str], gqa: int | None = None) -> 
         return ArchSpec.model_validate(data)
     except ValidationError as exc:
         problem = describe_validation_error(exc)
-        if sets:
-            both = "/--gqa" if gqa is not None else ""
-            raise LlmarchError(f"after --set{both}: {problem}") from None
-        raise LlmarchError(f"--gqa {gqa}: {problem.removeprefix('attention: ')}") from None
+        if what_if.sets or what_if.window is not None:
+            raise LlmarchError(f"after {what_if.describe()}: {problem}") from None
+        option = f"--gqa {heads}" if what_if.kv_heads is not None else what_if.describe()
+        raise LlmarchError(f"{option}: {problem.removeprefix('attention: ')}") from None

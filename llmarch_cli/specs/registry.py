@@ -8,15 +8,13 @@ family, developer, licence and the source of every number.
 
 from __future__ import annotations
 
-import difflib
-import json
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
-from llmarch_cli.specs.model import ArchSpec
 
 PRESET_DIR = Path(__file__).parent / "presets"
 
@@ -64,38 +62,103 @@ def _alias_index() -> dict[str, str]:
     return index
 
 
+@dataclass(frozen=True)
+class FineTune:
+    """An official instruct/chat variant whose architecture is a preset's.
+
+    ``config``: the config.json keys whose values differ from the base model's and change the
+    spec (token ids such as ``eos_token_id`` differ too but change nothing here).
+    """
+
+    hf_id: str
+    preset: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The spec id: the repository name, lower-cased (``llama-3.1-8b-instruct``)."""
+        return self.hf_id.rsplit("/", 1)[-1].lower()
+
+
+# Each config.json was compared with the base preset's: same model_type, sizes, heads,
+# vocabulary, RoPE and windows; only special-token ids differ, except where ``config`` says.
+# Qwen2.5's instruct models (7B and up) declare 32,768 positions where the base models declare
+# 131,072 (their model cards describe YaRN to reach 128K).
+_QWEN_INSTRUCT = {"max_position_embeddings": 32768}
+FINE_TUNES: dict[str, FineTune] = {t.hf_id.lower(): t for t in (
+    FineTune("meta-llama/Llama-2-7b-chat-hf", "llama-2-7b"),
+    FineTune("meta-llama/Llama-2-13b-chat-hf", "llama-2-13b"),
+    FineTune("meta-llama/Llama-2-70b-chat-hf", "llama-2-70b"),
+    FineTune("meta-llama/Meta-Llama-3-8B-Instruct", "llama-3-8b"),
+    FineTune("meta-llama/Meta-Llama-3-70B-Instruct", "llama-3-70b"),
+    FineTune("meta-llama/Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+    FineTune("meta-llama/Llama-3.1-70B-Instruct", "llama-3.1-70b"),
+    FineTune("meta-llama/Llama-3.1-405B-Instruct", "llama-3.1-405b"),
+    FineTune("meta-llama/Llama-3.2-1B-Instruct", "llama-3.2-1b"),
+    FineTune("meta-llama/Llama-3.2-3B-Instruct", "llama-3.2-3b"),
+    FineTune("mistralai/Mistral-7B-Instruct-v0.1", "mistral-7b-v0.1"),
+    FineTune("mistralai/Mistral-7B-Instruct-v0.3", "mistral-7b-v0.3"),
+    FineTune("mistralai/Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b"),
+    FineTune("mistralai/Mixtral-8x22B-Instruct-v0.1", "mixtral-8x22b"),
+    FineTune("Qwen/Qwen2.5-0.5B-Instruct", "qwen2.5-0.5b"),
+    FineTune("Qwen/Qwen2.5-7B-Instruct", "qwen2.5-7b", _QWEN_INSTRUCT),
+    FineTune("Qwen/Qwen2.5-14B-Instruct", "qwen2.5-14b", _QWEN_INSTRUCT),
+    FineTune("Qwen/Qwen2.5-32B-Instruct", "qwen2.5-32b", _QWEN_INSTRUCT),
+    FineTune("Qwen/Qwen2.5-72B-Instruct", "qwen2.5-72b", _QWEN_INSTRUCT),
+)}
+
+
 def resolve_id(name: str) -> tuple[str, str | None]:
-    """(preset id, the family it stood for or None) for an id, alias, HF id or family name."""
+    """(preset id, a note on what was chosen or None) for an id, alias, HF id, fine-tune id
+    or family name. The note says which preset a family name or fine-tune id stands for."""
     key = name.strip().lower()
+    if not key:
+        raise LlmarchError("empty model name", "give a preset id (llmarch list), a file or a folder")
     ids = preset_ids()
     if key in ids:
         return key, None
     if key in FAMILY_REPRESENTATIVES:
-        return FAMILY_REPRESENTATIVES[key], key
+        return FAMILY_REPRESENTATIVES[key], f"{name} -> {FAMILY_REPRESENTATIVES[key]}"
+    if key in FINE_TUNES:
+        tune = FINE_TUNES[key]
+        differs = ", ".join(f"{k} {v}" for k, v in tune.config.items())
+        return tune.preset, (f"{name} -> {tune.preset} (fine-tune, same architecture"
+                             + (f" but {differs})" if differs else ")"))
     aliases = _alias_index()
     if key in aliases:
         return aliases[key], None
-    candidates = [*ids, *FAMILY_REPRESENTATIVES, *aliases]
-    close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
+    close = did_you_mean(key)
     hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else "see 'llmarch list'"
     raise LlmarchError(f"unknown model {name!r}", hint)
 
 
-@cache
-def load_preset(preset_id: str) -> ArchSpec:
-    """Build the ArchSpec of a preset from its config.json (or native spec) and meta."""
-    from llmarch_cli.specs.hf import spec_from_hf_config
-    from llmarch_cli.specs.loader import validate_spec
-
-    data = read_preset(preset_id)
-    meta = data["meta"]
-    if "config_json" in data:
-        config = json.loads(data["config_json"])
-        return spec_from_hf_config(config, spec_id=preset_id, meta=meta)
-    return validate_spec({"id": preset_id, **data["spec"], "meta": meta})
+_SIZE = r"(?<![a-z0-9.])(\d+(?:\.\d+)?(?:x\d+)?)[bm](?![a-z])"  # 7b, 0.5b, 8x7b, 125m
 
 
-def preset_config(preset_id: str) -> dict[str, Any] | None:
-    """The official config.json a preset carries, or None for a native spec."""
-    text = read_preset(preset_id).get("config_json")
-    return None if text is None else json.loads(text)
+def _developer(name: str) -> str | None:
+    """The Hugging Face organisation a name carries (``meta-llama`` in ``meta-llama/...``)."""
+    return name.split("/", 1)[0] if "/" in name else None
+
+
+def did_you_mean(key: str, n: int = 3) -> list[str]:
+    """Up to ``n`` known names close to ``key``, preferring those of the same developer (the
+    HF organisation) and the same size (``8b``, ``8x7b``) as the name typed."""
+    import difflib
+    import re
+
+    aliases = _alias_index()
+    preset_org = {pid: _developer(read_preset(pid).get("meta", {}).get("hf_id") or "")
+                  for pid in preset_ids()}
+    candidates = {c: aliases.get(c, c) for c in (*preset_ids(), *aliases)}
+    candidates.update({c: FAMILY_REPRESENTATIVES[c] for c in FAMILY_REPRESENTATIVES})
+    candidates.update({c: t.preset for c, t in FINE_TUNES.items()})
+    org, size = _developer(key), set(re.findall(_SIZE, key))
+
+    def score(name: str) -> float:
+        ratio = difflib.SequenceMatcher(None, key, name).ratio()
+        same_org = org is not None and org == (_developer(name) or preset_org.get(candidates[name]))
+        same_size = bool(size) and size == set(re.findall(_SIZE, name))
+        return ratio + 0.15 * same_org + 0.15 * same_size
+
+    ranked = sorted(candidates, key=lambda c: (-score(c), c))
+    return [c for c in ranked if score(c) >= 0.6][:n]

@@ -22,6 +22,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from llmarch_cli.forward.hf_weights import load_hf_model  # noqa: E402
+from llmarch_cli.specs.loader import resolve_model  # noqa: E402
 
 pytestmark = pytest.mark.parity
 
@@ -160,7 +161,7 @@ def _assert_close(ours: np.ndarray, ref: np.ndarray) -> None:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_logits_match_transformers_with_rope_parameters(case, tmp_path):
     model = _build(case, tmp_path)
-    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _reference(model))
+    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _reference(model))
 
 
 ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", "gpt_neox", "gpt_oss"})
@@ -170,22 +171,22 @@ ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", 
 def test_logits_match_transformers_with_old_rope_keys(case, tmp_path):
     model = _build(case, tmp_path)
     _old_keys(tmp_path)
-    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _reference(model))
+    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _reference(model))
 
 
 def test_sharded_checkpoint_loads_like_a_single_file(tmp_path):
     model = _build("llama-gqa-untied", tmp_path / "one")
     model.save_pretrained(tmp_path / "sharded", max_shard_size="20KB")
     assert (tmp_path / "sharded" / "model.safetensors.index.json").is_file()
-    ours = load_hf_model(tmp_path / "sharded").run(TOKENS).logits
+    ours = load_hf_model(resolve_model(str(tmp_path / "sharded"))).run(TOKENS).logits
     _assert_close(ours, _reference(model))
 
 
 def test_bf16_forward_tracks_transformers_bf16(tmp_path):
     model = _build("llama-gqa-untied", tmp_path)
     ref = _reference(model.to(torch.bfloat16).float())  # bf16 weights, fp32 compute
-    ours = load_hf_model(tmp_path, dtype="bf16").run(TOKENS).logits
-    fp32 = load_hf_model(tmp_path).run(TOKENS).logits
+    ours = load_hf_model(resolve_model(str(tmp_path)), dtype="bf16").run(TOKENS).logits
+    fp32 = load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits
     # bf16 keeps 8 bits of mantissa: close to the reference, clearly not fp32-exact.
     assert np.abs(ours - ref).max() < 0.25
     assert np.abs(ours - fp32).max() > 1e-3
@@ -234,7 +235,7 @@ def _seq2seq_reference(model) -> np.ndarray:
 @pytest.mark.parametrize("case", sorted(SEQ2SEQ_CASES))
 def test_encoder_decoder_logits_match_transformers(case, tmp_path):
     model = _build_any(*SEQ2SEQ_CASES[case], seed=sum(map(ord, case)), folder=tmp_path)
-    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _seq2seq_reference(model))
+    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _seq2seq_reference(model))
 
 
 def test_t5_v1_1_with_its_own_lm_head_matches_transformers(tmp_path):
@@ -253,7 +254,7 @@ def test_t5_v1_1_with_its_own_lm_head_matches_transformers(tmp_path):
     config.pop("scale_decoder_outputs", None)
     config["tie_word_embeddings"] = False
     (tmp_path / "config.json").write_text(json.dumps(config))
-    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _seq2seq_reference(model))
+    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _seq2seq_reference(model))
 
 
 def test_bert_masked_lm_logits_match_transformers(tmp_path):
@@ -261,7 +262,7 @@ def test_bert_masked_lm_logits_match_transformers(tmp_path):
         vocab_size=VOCAB, hidden_size=48, num_hidden_layers=2, num_attention_heads=6,
         intermediate_size=40, max_position_embeddings=32, type_vocab_size=2,
         layer_norm_eps=1e-3), seed=11, folder=tmp_path)
-    _assert_close(load_hf_model(tmp_path).run(TOKENS).logits, _reference(model))
+    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _reference(model))
 
 
 # Step-by-step decoding: N greedy tokens through llmarch's KV cache equal transformers'
@@ -291,7 +292,7 @@ def test_greedy_decoding_through_the_cache_equals_transformers_generate(case, tm
     from llmarch_cli.forward.decoding import generate
 
     model = _build(case, tmp_path)
-    ours = generate(load_hf_model(tmp_path), TOKENS, NEW_TOKENS).tokens
+    ours = generate(load_hf_model(resolve_model(str(tmp_path))), TOKENS, NEW_TOKENS).tokens
     assert ours == _hf_greedy(model)
 
 
@@ -301,6 +302,6 @@ def test_encoder_decoder_greedy_decoding_equals_transformers_generate(case, tmp_
     from llmarch_cli.forward.runner import decoder_start_token
 
     model = _build_any(*SEQ2SEQ_CASES[case], seed=sum(map(ord, case)), folder=tmp_path)
-    start = decoder_start_token(str(tmp_path))
-    ours = generate(load_hf_model(tmp_path), TOKENS, NEW_TOKENS, start_token=start).tokens
+    start = decoder_start_token(resolve_model(str(tmp_path)))
+    ours = generate(load_hf_model(resolve_model(str(tmp_path))), TOKENS, NEW_TOKENS, start_token=start).tokens
     assert ours == _hf_greedy(model, start)

@@ -26,7 +26,8 @@ import pytest
 
 from llmarch_cli.specs.hf import spec_from_hf_config
 from llmarch_cli.specs.inventory import inventory
-from llmarch_cli.specs.registry import load_preset, preset_config, preset_ids
+from llmarch_cli.specs.loader import load_preset, preset_config
+from llmarch_cli.specs.registry import preset_ids
 
 pytestmark = pytest.mark.parity
 torch = pytest.importorskip("torch")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 
 from llmarch_cli.analysis.lora import lora_params
-from llmarch_cli.specs.registry import load_preset, preset_config, preset_ids
+from llmarch_cli.specs.loader import load_preset, preset_config
+from llmarch_cli.specs.registry import preset_ids
 
 pytestmark = pytest.mark.parity
 torch = pytest.importorskip("torch")

@@ -7,21 +7,29 @@ from typing import Annotated
 
 import typer
 
-from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt
+from llmarch_cli.cli.options import (
+    BatchOpt,
+    ContextOpt,
+    Format,
+    FormatOpt,
+    GqaOpt,
+    KvDtypeOpt,
+    MhaOpt,
+    MqaOpt,
+    NoColorOpt,
+    OutputOpt,
+    QuantOpt,
+    SetOpt,
+    WindowOpt,
+)
 
 EXAMPLES = (  # shown under --help
     "llmarch fit --gpu rtx4090",
     "llmarch fit --gpu h100x8 --train lora",
     "llmarch fit --memory 24GiB -c 32k --licence open --json",
+    "llmarch fit --gpu h100 -c 8k,128k --kv-dtype fp8",
 )
-
-COLUMNS = {
-    "model": "Model", "weight_format": "Format", "total_params": "Params (SI)",
-    "weights_bytes": "Weights (IEC)", "kv_bytes_per_token": "KV/token (IEC)", "context": "Context",
-    "max_context": "Max context", "max_batch": "Max batch", "total_bytes": "Total (IEC)",
-    "headroom_bytes": "Headroom (IEC)",
-}
-PARALLEL_COLUMNS = {"tp": "TP", "dp": "DP"}
+RESULT = ("llmarch_cli.analysis.results", "FitRow", "list")  # `llmarch schema fit`
 
 
 def fit(
@@ -36,17 +44,10 @@ def fit(
         "--memory", metavar="SIZE", show_default=False,
         help="A memory budget instead: 24GiB is IEC (24 x 2^30 bytes), 24GB or 24G is SI "
              "(24 x 10^9 bytes).")] = None,
-    context: Annotated[str | None, typer.Option(
-        "--context", "-c", metavar="N", show_default=False,
-        help="Context that must fit (4k, 128k); default min(4k, model maximum). Models whose "
-             "maximum is shorter are left out, with a note.")] = None,
-    batch: Annotated[str, typer.Option("--batch", "-b", metavar="B", help="Sequences that must fit.")] = "1",
-    quant: Annotated[str | None, typer.Option(
-        "--quant", metavar="FMT[,FMT...]", show_default=False,
-        help="Weight formats to consider (default: bf16 down to q2_k, best first; fp32 only "
-             "when named).")] = None,
-    kv_dtype: Annotated[str | None, typer.Option(
-        "--kv-dtype", show_default=False, help="KV cache dtype (default fp16).")] = None,
+    context: ContextOpt = None,
+    batch: BatchOpt = "1",
+    quant: QuantOpt = None,
+    kv_dtype: KvDtypeOpt = None,
     train: Annotated[str | None, typer.Option(
         "--train", show_default=False,
         help="Fit training instead: full, lora or qlora, with memory's default checkpointing "
@@ -56,6 +57,11 @@ def fit(
     licence: Annotated[str | None, typer.Option(
         "--licence", "--license", show_default=False, help="open: OSI-open licences only.")] = None,
     lang: Annotated[str | None, typer.Option("--lang", show_default=False, help="A language the model lists (en, zh, ...).")] = None,
+    sets: SetOpt = None,
+    gqa: GqaOpt = None,
+    mqa: MqaOpt = False,
+    mha: MhaOpt = False,
+    window: WindowOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print the terms behind the top recommendation.")] = False,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
@@ -64,17 +70,22 @@ def fit(
     """Presets that fit a GPU or a memory size, largest first.
 
     For each: the best weight format that fits, the largest context and batch, and the
-    numbers behind them. Several GPUs split each model by tensor parallelism over as many as
+    numbers behind them: one row per model, context and batch (the default context is
+    min(4k, the model's maximum); a model whose maximum is shorter than a context asked for is
+    left out of that context, with a note). What-ifs (--set, --gqa, ...) apply to every preset.
+    Several GPUs split each model by tensor parallelism over as many as
     divide its heads, the rest as data-parallel replicas. Tables use IEC units (GiB); JSON is
     in bytes.
     """
-    from llmarch_cli.analysis.fit import fit_all, fit_memory, select_presets
+    from llmarch_cli.analysis.fit import fit_all, select_presets
     from llmarch_cli.analysis.hardware import load_gpu_file, resolve_gpu
-    from llmarch_cli.analysis.kvcache import DEFAULT_KV_DTYPE
-    from llmarch_cli.cli.sizes import parse_bytes, parse_count
+    from llmarch_cli.analysis.kvcache import FP16
+    from llmarch_cli.cli.options import what_if
+    from llmarch_cli.cli.sizes import parse_bytes
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.render.output import emit, note
-    from llmarch_cli.specs.registry import load_preset
+    from llmarch_cli.render.views import fit_view
+    from llmarch_cli.specs.overrides import apply_what_if
 
     if sum(x is not None for x in (gpu, gpu_file, memory)) != 1:
         raise LlmarchError("give exactly one of --gpu, --gpu-file and --memory")
@@ -90,25 +101,22 @@ def fit(
     else:
         budget, gpus = parse_bytes(memory or "", "--memory"), 1
         where = memory
-    quants = [q.strip() for q in quant.split(",")] if quant else None
-    ctx = parse_count(context, "--context") if context else None
-    specs = select_presets(task, licence, lang)
-    found = fit_all(specs, budget, gpus=gpus, context=ctx, batch=parse_count(batch, "--batch"),
-                    quants=quants, kv=kv_dtype or DEFAULT_KV_DTYPE, train=train)
-    rows = found.rows
-    if found.context_too_long:
-        note(f"note: {len(found.context_too_long)} models take fewer than {ctx:,} tokens and are left "
-             f"out: {', '.join(found.context_too_long)}")
-    split = [r.model for r in rows if r.tp < r.gpus]
-    if split:
-        note(f"note: {gpus} does not divide the attention heads of {', '.join(split)}: each is split "
-             "over fewer GPUs (TP) with the rest as data-parallel replicas (DP)")
-    if not rows:
-        note(f"nothing fits {where} at this context and batch")
-    columns = COLUMNS | (PARALLEL_COLUMNS if gpus > 1 else {})
-    emit(rows, fmt, columns=columns, output=output,
-         title=f"Models that fit {where} ({'training ' + train if train else 'inference'}, per GPU, IEC units)")
-    if explain and rows:
-        from llmarch_cli.render.explain import print_explanation
-
-        print_explanation(fit_memory(load_preset(rows[0].model), rows[0]).terms, fmt, output)
+    change = what_if(sets, gqa, mqa, mha, window)
+    specs, skipped = [], []
+    for spec in select_presets(task, licence, lang):
+        try:
+            specs.append(apply_what_if(spec, change) if change else spec)
+        except LlmarchError:
+            skipped.append(spec.id)
+    if skipped:
+        note(f"note: the what-if does not apply to {len(skipped)} models, left out: {', '.join(skipped)}")
+    rows = []
+    for ctx in context or (None,):
+        for size in batch:
+            found = fit_all(specs, budget, gpus=gpus, context=ctx, batch=size, quants=quant,
+                            kv=kv_dtype or FP16, train=train)
+            rows += found.rows
+            if found.context_too_long and size == batch[0]:
+                note(f"note: {len(found.context_too_long)} models take fewer than {ctx:,} tokens and "
+                     f"are left out: {', '.join(found.context_too_long)}")
+    emit(fit_view(rows, where, gpus, train, explain), fmt, output)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,12 +14,15 @@ EXAMPLES = (  # shown under --help
     "llmarch inspect qwen2.5-7b-instruct-q4_k_m.gguf",
     "llmarch inspect DeepSeek-R1-Q4_K_M-00001-of-00009.gguf --tensors",
     "llmarch inspect ./gpt2 --against gpt2 && echo complete",
+    "llmarch inspect Qwen/Qwen2.5-7B-Instruct",
+    "llmarch inspect bartowski/Llama-3.2-1B-Instruct-GGUF --file Llama-3.2-1B-Instruct-Q4_K_M.gguf",
 )
 
-PathsArg = Annotated[list[Path], typer.Argument(
+PathsArg = Annotated[list[str], typer.Argument(
     metavar="PATH", show_default=False,
     help="A .safetensors file, a model.safetensors.index.json, a Hugging Face model folder, "
-         "or a .gguf file (any split of NAME-00001-of-0000N.gguf).")]
+         "a .gguf file (any split of NAME-00001-of-0000N.gguf), or a Hugging Face id "
+         "(org/name or org/name@revision) whose headers are read with range requests.")]
 
 
 def inspect(
@@ -31,6 +33,9 @@ def inspect(
         "--against", metavar="MODEL", show_default=False,
         help="Compare with MODEL's tensors (preset, config or spec): missing, extra, misshaped. "
              "Exit 3 when they differ.")] = None,
+    file: Annotated[str | None, typer.Option(
+        "--file", metavar="NAME.gguf", show_default=False,
+        help="With a Hugging Face id: the GGUF file of the repository to read.")] = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
@@ -46,32 +51,22 @@ def inspect(
     """
     from llmarch_cli.checkpoints.inspect import inspect_path
     from llmarch_cli.errors import ExitCode
-    from llmarch_cli.render.output import render_text, resolve_format, write_text
+    from llmarch_cli.render.inspect_view import inspect_view
+    from llmarch_cli.render.output import emit
 
     spec = None
     if against is not None:
-        from llmarch_cli.cli.options import load_spec
+        from llmarch_cli.cli.options import resolve
 
-        spec = load_spec(against)
+        spec = resolve(against).spec
     results = []
     for path in paths:
-        result, ckpt = inspect_path(path, tensors=tensors)
+        result, ckpt = inspect_path(path, tensors=tensors, file=file)
         if spec is not None:
             from llmarch_cli.checkpoints.against import compare
 
             result = result.model_copy(update={"against": compare(ckpt, spec, against)})
         results.append(result)
-    concrete = resolve_format(fmt, output)
-    if concrete in ("json", "jsonl"):
-        data = [r.model_dump(mode="json", exclude={k for k in ("tensors", "against", "estimate")
-                                                   if getattr(r, k) is None}) for r in results]
-        text = render_text(data[0] if len(data) == 1 and concrete == "json" else data, concrete)
-    else:
-        from llmarch_cli.render.inspect_view import render_inspect
-        from llmarch_cli.render.output import on_terminal
-
-        terminal = on_terminal(concrete, output)
-        text = "\n".join(render_inspect(r, concrete, terminal) for r in results)
-    write_text(text, output)
+    emit(inspect_view(results), fmt, output)
     if any(r.against is not None and not r.against.match for r in results):
         raise typer.Exit(ExitCode.MISMATCH)

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from llmarch_cli.cli.options import (
+    AllOpt,
+    BatchOpt,
+    ContextOpt,
+    EncoderLengthOpt,
+    EngineOpt,
+    FamilyOpt,
+    FeatureOpt,
     Format,
     FormatOpt,
     GqaOpt,
-    ModelArg,
+    KvDtypeOpt,
+    MhaOpt,
+    MqaOpt,
     NoColorOpt,
     OutputOpt,
+    QuantOpt,
+    SelectModelsArg,
     SetOpt,
+    WindowOpt,
 )
 
 TargetsOpt = Annotated[list[str] | None, typer.Option(
@@ -30,6 +41,7 @@ EXAMPLES = (  # shown under --help
     "llmarch memory llama-65b --train qlora --rank 64 --checkpointing full -c 512",
     "llmarch memory mixtral --tp 2 --explain",
 )
+RESULT = ("llmarch_cli.analysis.results", "MemoryResult", "each")  # `llmarch schema memory`
 # Options that apply to one mode only: (option, given?) pairs are checked against the mode.
 INFERENCE_ONLY = ("--quant", "--kv-dtype", "--engine", "--encoder-length")
 TRAINING_ONLY = ("--optimizer", "--checkpointing", "--zero")
@@ -37,23 +49,15 @@ ADAPTER_ONLY = ("--rank", "--targets")
 
 
 def memory(
-    model: ModelArg,
-    quant: Annotated[str | None, typer.Option(
-        "--quant", show_default=False,
-        help="Inference weight format: fp32, bf16 (default), fp16, fp8, int8, int4, nf4, q8_0, "
-             "q6_k, q5_k_m, q4_k_m, q4_0, q3_k_m, q2_k.")] = None,
-    kv_dtype: Annotated[str | None, typer.Option(
-        "--kv-dtype", show_default=False,
-        help="Inference: KV cache dtype, fp32, fp16 (default), bf16, fp8, int8, int4.")] = None,
-    context: Annotated[str | None, typer.Option(
-        "--context", "-c", metavar="N", show_default=False,
-        help="Tokens per sequence (4k, 32k); default min(4k, model maximum).")] = None,
-    batch: Annotated[str, typer.Option(
-        "--batch", "-b", metavar="B", help="Sequences (micro-batch when training).")] = "1",
-    encoder_tokens: Annotated[str | None, typer.Option(
-        "--encoder-length", metavar="N", show_default=False,
-        help="Inference, encoder-decoders: encoder tokens in the cross-attention cache, e.g. 512 "
-             "or 1k (default: context).")] = None,
+    models: SelectModelsArg = None,
+    all_presets: AllOpt = False,
+    family: FamilyOpt = None,
+    feature: FeatureOpt = None,
+    quant: QuantOpt = None,
+    kv_dtype: KvDtypeOpt = None,
+    context: ContextOpt = None,
+    batch: BatchOpt = "1",
+    encoder_length: EncoderLengthOpt = None,
     train: Annotated[str | None, typer.Option(
         "--train", show_default=False, help="Training instead of inference: full, lora or qlora.")] = None,
     optimizer: Annotated[str | None, typer.Option(
@@ -74,10 +78,12 @@ def memory(
     rank: Annotated[int | None, typer.Option(
         "--rank", show_default=False, help="--train lora/qlora: LoRA rank r (default 8, PEFT's).")] = None,
     targets: TargetsOpt = None,
-    engine: Annotated[str | None, typer.Option(
-        "--engine", show_default=False, help="Inference: KV engine, minimal (default) or full.")] = None,
+    engine: EngineOpt = None,
     sets: SetOpt = None,
     gqa: GqaOpt = None,
+    mqa: MqaOpt = False,
+    mha: MhaOpt = False,
+    window: WindowOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")] = False,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
@@ -90,19 +96,18 @@ def memory(
     no KV cache. An option of the other mode is an error. Tables use IEC units (GiB); JSON is in
     bytes.
     """
-    from llmarch_cli.analysis.kvcache import DEFAULT_KV_DTYPE, check_engine
-    from llmarch_cli.analysis.kvcache import kv_dtype as find_kv_dtype
+    from llmarch_cli.analysis.kvcache import FP16, Engine
     from llmarch_cli.analysis.lora import ALL_LINEAR
     from llmarch_cli.analysis.memory import Parallel, default_context, inference_memory
+    from llmarch_cli.analysis.quant_formats import BF16
     from llmarch_cli.analysis.training import DEFAULT_RANK, training_memory
-    from llmarch_cli.cli.options import load_spec
-    from llmarch_cli.cli.sizes import parse_count
+    from llmarch_cli.cli.options import report_notes, select_models, what_if
     from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.render.output import emit
+    from llmarch_cli.render.views import memory_view
 
-    kvd = find_kv_dtype(kv_dtype or DEFAULT_KV_DTYPE)
-    check_engine(engine or "minimal")
     given = {"--quant": quant, "--kv-dtype": kv_dtype, "--engine": engine,
-             "--encoder-length": encoder_tokens, "--optimizer": optimizer,
+             "--encoder-length": encoder_length, "--optimizer": optimizer,
              "--checkpointing": checkpointing, "--zero": zero, "--rank": rank, "--targets": targets}
     wrong = (INFERENCE_ONLY if train else TRAINING_ONLY + ADAPTER_ONLY) + (
         ADAPTER_ONLY if train == "full" else ())
@@ -112,37 +117,22 @@ def memory(
                        else "--train" if option in TRAINING_ONLY else "inference (without --train)")
             why = "; a training step keeps no KV cache" if option in ("--kv-dtype", "--engine") else ""
             raise LlmarchError(f"{option} applies to {applies} only{why}")
-    spec = load_spec(model, sets, gqa)
-    ctx = parse_count(context, "--context") if context else default_context(spec)
-    size = parse_count(batch, "--batch")
-    par = Parallel(gpus=gpus if gpus is not None else tp * pp, tp=tp, pp=pp)
-    if train is None:
-        encoder_length = None if encoder_tokens is None else parse_count(encoder_tokens, "--encoder-length")
-        result = inference_memory(spec, quant=quant or "bf16", kv=kvd.name, context=ctx, batch=size,
-                                  par=par, engine=engine or "minimal", encoder_length=encoder_length)
-    else:
-        result = training_memory(spec, mode=train, optimizer=optimizer or "adamw",
-                                 checkpointing=checkpointing, context=ctx, batch=size, zero=zero or 0,
-                                 par=par, rank=DEFAULT_RANK if rank is None else rank,
-                                 targets=targets or [ALL_LINEAR])
-    emit_memory(result, fmt, output, explain)
-
-
-def emit_memory(result, fmt: str, output: Path | None, explain: bool) -> None:
-    """JSON: the result in bytes; tables: one row per term plus the total, in IEC units."""
-    from llmarch_cli.render.output import emit, resolve_format
-
-    concrete = resolve_format(fmt, output)
-    if concrete in ("json", "jsonl"):
-        emit(result.model_dump(mode="json", exclude_none=True), concrete, output=output)
-    else:
-        rows = [{"term": t.name, "memory_bytes": t.bytes} for t in result.terms]
-        rows.append({"term": "total", "memory_bytes": result.total_bytes})
-        title = (f"{result.model}: {result.mode}, {result.weight_format}, context {result.context:,}, "
-                 f"batch {result.batch}, per GPU of {result.gpus} (IEC units)")
-        emit(rows, concrete, columns={"term": "Term", "memory_bytes": "Memory (IEC)"}, title=title,
-             output=output)
-    if explain:
-        from llmarch_cli.render.explain import print_explanation
-
-        print_explanation(result.terms, concrete, output)
+    resolved = select_models(models, all_presets, family, feature, what_if(sets, gqa, mqa, mha, window))
+    results = []
+    for model in resolved:
+        spec = model.spec
+        par = Parallel(gpus=gpus if gpus is not None else tp * pp, tp=tp, pp=pp)
+        for ctx in context or (default_context(spec),):
+            for size in batch:
+                if train is not None:
+                    results.append(training_memory(
+                        spec, mode=train, optimizer=optimizer or "adamw", checkpointing=checkpointing,
+                        context=ctx, batch=size, zero=zero or 0, par=par,
+                        rank=DEFAULT_RANK if rank is None else rank, targets=targets or [ALL_LINEAR]))
+                    continue
+                results += [inference_memory(spec, quant=fmt, kv=kv_dtype or FP16, context=ctx,
+                                             batch=size, par=par, engine=engine or Engine.minimal,
+                                             encoder_length=encoder_length)
+                            for fmt in quant or (BF16,)]
+    emit(memory_view(results, explain), fmt, output)
+    report_notes(resolved)

@@ -1,4 +1,4 @@
-"""``llmarch params MODEL``: exact parameter counts, total and active, with a breakdown."""
+"""``llmarch params MODEL...``: exact parameter counts, total and active, with a breakdown."""
 
 from __future__ import annotations
 
@@ -7,64 +7,57 @@ from typing import Annotated
 import typer
 
 from llmarch_cli.cli.options import (
+    AllOpt,
+    FamilyOpt,
+    FeatureOpt,
     Format,
     FormatOpt,
     GqaOpt,
-    ModelArg,
+    MhaOpt,
+    MqaOpt,
     NoColorOpt,
     OutputOpt,
+    SelectModelsArg,
     SetOpt,
+    WindowOpt,
 )
 
 EXAMPLES = (  # shown under --help
     "llmarch params llama-2-7b",
     "llmarch params mixtral --breakdown",
     "llmarch params mixtral --breakdown -f json | jq .active_params",
+    "llmarch params --all -f tsv",
     "cat config.json | llmarch params -",
 )
-
-SUMMARY = ("total_params", "active_params", "embedding_params", "lm_head_params",
-           "non_embedding_params")
-
+RESULT = ("llmarch_cli.analysis.results", "ParamsResult", "each")  # `llmarch schema params`
 
 def params(
-    model: ModelArg,
+    models: SelectModelsArg = None,
+    all_presets: AllOpt = False,
+    family: FamilyOpt = None,
+    feature: FeatureOpt = None,
     breakdown: Annotated[bool, typer.Option(
         "--breakdown", help="Per component: per layer, layers and total.")] = False,
     sets: SetOpt = None,
     gqa: GqaOpt = None,
+    mqa: MqaOpt = False,
+    mha: MhaOpt = False,
+    window: WindowOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Exact parameter counts of MODEL: total, active (MoE), embeddings, output head.
+    """Exact parameter counts of each MODEL: total, active (MoE), embeddings, output head.
 
-    JSON always carries the breakdown; CSV/TSV give the summary row, or the breakdown rows
-    with --breakdown. Tied weights are counted once.
+    JSON always carries the breakdown (one object for one model, a list for several); CSV/TSV
+    give one summary row per model, or the breakdown rows with --breakdown. Tied weights are
+    counted once.
     """
     from llmarch_cli.analysis.params import count_params
-    from llmarch_cli.cli.options import load_spec
-    from llmarch_cli.render.formats import header
-    from llmarch_cli.render.output import on_terminal, render_text, resolve_format, write_text
-    from llmarch_cli.render.units import format_count
+    from llmarch_cli.cli.options import report_notes, select_models, what_if
+    from llmarch_cli.render.output import emit
+    from llmarch_cli.render.views import params_view
 
-    result = count_params(load_spec(model, sets, gqa))
-    concrete = resolve_format(fmt, output)
-    terminal = on_terminal(concrete, output)
-    groups = [g.model_dump() for g in result.breakdown]
-    if concrete in ("json", "jsonl"):
-        text = render_text(result, concrete)
-    elif concrete in ("csv", "tsv"):
-        text = render_text(groups if breakdown else [result.model_dump(exclude={"breakdown"})],
-                           concrete)
-    else:
-        summary = [{"count": header(k), "params": format_count(getattr(result, k)),
-                    "exact": f"{getattr(result, k):,}"} for k in SUMMARY]
-        text = render_text(summary, concrete, title=f"{result.model} parameters", terminal=terminal,
-                           columns={"count": "", "params": "Params (SI)", "exact": "Exact"})
-        if breakdown:
-            text += "\n" + render_text(groups, concrete, title="Breakdown", terminal=terminal,
-                                       columns={"stack": "Stack", "component": "Component",
-                                                "per_layer": "Per layer (params)", "layers": "Layers",
-                                                "total": "Total (params)"})
-    write_text(text, output)
+    resolved = select_models(models, all_presets, family, feature, what_if(sets, gqa, mqa, mha, window))
+    emit(params_view([count_params(m.spec) for m in resolved], breakdown), fmt, output)
+    report_notes(resolved)

@@ -3,58 +3,55 @@
 from __future__ import annotations
 
 from llmarch_cli.cli.options import (
+    AllOpt,
+    FamilyOpt,
+    FeatureOpt,
     Format,
     FormatOpt,
     GqaOpt,
-    ModelArg,
+    MhaOpt,
+    MqaOpt,
     NoColorOpt,
     OutputOpt,
+    SelectModelsArg,
     SetOpt,
+    WindowOpt,
 )
 
 EXAMPLES = (  # shown under --help
     "llmarch show mistral",
     "llmarch show gpt2 --json",
     "llmarch show llama-2-7b --gqa 8 -f tsv",
+    "llmarch show --family mistral --json",
 )
-
-GROUPS = ("model", "attention", "positions", "norm", "ffn", "moe", "embeddings", "head", "meta")
+RESULT = ("llmarch_cli.specs.model", "ArchSpec", "each")  # `llmarch schema show`
 
 
 def show(
-    model: ModelArg,
+    models: SelectModelsArg = None,
+    all_presets: AllOpt = False,
+    family: FamilyOpt = None,
+    feature: FeatureOpt = None,
     sets: SetOpt = None,
     gqa: GqaOpt = None,
+    mqa: MqaOpt = False,
+    mha: MhaOpt = False,
+    window: WindowOpt = None,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Every field of MODEL, grouped: attention, positions, norm, FFN, MoE, embeddings, head, meta.
+    """Every field of each MODEL, grouped: attention, positions, norm, FFN, MoE, embeddings,
+    head, meta.
 
-    JSON is the spec itself (the same shape 'spec export' writes).
+    JSON is the spec itself (the same shape 'spec export' writes): one object for one model, a
+    list for several. Tables and CSV/TSV: one row per model and field (a model column when
+    there are several).
     """
-    from llmarch_cli.cli.options import load_spec
-    from llmarch_cli.render.formats import flatten
-    from llmarch_cli.render.output import emit, resolve_format
+    from llmarch_cli.cli.options import report_notes, select_models, what_if
+    from llmarch_cli.render.output import emit
+    from llmarch_cli.render.views import show_view
 
-    spec = load_spec(model, sets, gqa)
-    data = spec.model_dump(mode="json")
-    concrete = resolve_format(fmt, output)
-    if concrete in ("json", "jsonl"):
-        emit(data, concrete, output=output)
-        return
-    human = concrete in ("table", "md")  # name each group once; machine rows stay complete
-    rows = []
-    for group in GROUPS:
-        part = {k: v for k, v in data.items() if k not in (*GROUPS, "id")} \
-            if group == "model" else data.get(group)
-        if group == "attention":
-            part = {**part, "kind": spec.attention.kind}
-        if part is None:  # no MoE: a human reader sees the group is empty
-            if human:
-                rows.append({"group": group, "field": "-", "value": None})
-            continue
-        for index, (field, value) in enumerate(flatten(part).items()):
-            rows.append({"group": group if index == 0 or not human else "", "field": field, "value": value})
-    emit(rows, concrete, columns={"group": "Group", "field": "Field", "value": "Value"},
-         title=f"{spec.id} ({spec.meta.name})", output=output)
+    resolved = select_models(models, all_presets, family, feature, what_if(sets, gqa, mqa, mha, window))
+    emit(show_view([m.spec for m in resolved]), fmt, output)
+    report_notes(resolved)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from llmarch_cli.cli.options import GqaOpt, ModelArg, OutputOpt, SetOpt
+from llmarch_cli.cli.options import GqaOpt, MhaOpt, ModelArg, MqaOpt, OutputOpt, SetOpt, WindowOpt
 
 EXAMPLES = {  # shown under --help: "" for the group, then each subcommand
     "": ("llmarch spec export llama-2-7b --gqa 8 -o my-arch.toml",
@@ -20,7 +20,14 @@ EXAMPLES = {  # shown under --help: "" for the group, then each subcommand
 }
 
 app = typer.Typer(help="The spec file format: print its JSON schema, export a model, validate a file.",
-                  no_args_is_help=True, add_completion=False)
+                  invoke_without_command=True, add_completion=False)
+
+
+@app.callback()
+def group(ctx: typer.Context) -> None:
+    """Without a subcommand: the help (exit 0)."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
 
 
 class SpecFormat(str, Enum):
@@ -63,18 +70,22 @@ def export(
                                             help="Spec file format.")] = SpecFormat.toml,
     sets: SetOpt = None,
     gqa: GqaOpt = None,
+    mqa: MqaOpt = False,
+    mha: MhaOpt = False,
+    window: WindowOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Write MODEL as an llmarch spec file.
 
-    Every MODEL argument (and 'spec validate') accepts the file back. With --set/--gqa, the
-    what-if spec.
+    Every MODEL argument (and 'spec validate') accepts the file back. With --set/--gqa/--mqa/--mha/
+    --window, the what-if spec.
     """
-    from llmarch_cli.cli.options import load_spec
+    from llmarch_cli.cli.options import report_notes, resolve, what_if
     from llmarch_cli.render.output import write_text
 
-    spec = load_spec(model, sets, gqa)
-    write_text(spec_text(spec.model_dump(mode="json"), fmt.value), output)
+    resolved = resolve(model, what_if(sets, gqa, mqa, mha, window))
+    write_text(spec_text(resolved.spec.model_dump(mode="json"), fmt.value), output)
+    report_notes([resolved])
 
 
 @app.command()
@@ -86,6 +97,8 @@ def validate(
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.specs.loader import load_model, looks_like_path
 
+    if not file.strip():
+        raise LlmarchError("empty file name")
     if not looks_like_path(file):
         raise LlmarchError(f"{file}: no such file")
     spec = load_model(file)
