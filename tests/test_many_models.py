@@ -39,7 +39,10 @@ def test_params_of_several_models_is_a_json_array_and_one_model_an_object():
 def test_family_and_feature_select_presets():
     assert {r["model"] for r in tsv("params", "--family", "mixtral")} == {"mixtral-8x7b", "mixtral-8x22b"}
     moe = {r["model"] for r in tsv("show", "--feature", "moe")}
-    assert moe == {"mixtral-8x7b", "mixtral-8x22b", "gpt-oss-20b", "gpt-oss-120b"}
+    assert moe == {"mixtral-8x7b", "mixtral-8x22b", "gpt-oss-20b", "gpt-oss-120b", "deepseek-r1",
+                   "deepseek-v2-lite", "deepseek-v3", "kimi-k2", "glm-4.5-air", "jamba-1.5-mini",
+                   "llama-4-maverick", "llama-4-scout", "qwen3-30b-a3b", "qwen3-235b-a22b",
+                   "qwen3-next-80b-a3b"}
 
 
 def test_kvcache_is_one_row_per_model_context_and_batch():

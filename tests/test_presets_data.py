@@ -78,6 +78,13 @@ REQUIRED_IDS = {
     "open-llama-7b",
     "gpt-oss-20b",
     "gpt-oss-120b",
+    # issue 8
+    "qwen3-0.6b", "qwen3-8b", "qwen3-32b", "qwen3-30b-a3b", "qwen3-235b-a22b", "qwen3-next-80b-a3b",
+    "deepseek-v2-lite", "deepseek-v3", "deepseek-r1", "kimi-k2", "gemma-2-9b", "gemma-2-27b",
+    "gemma-3-1b", "gemma-3-4b", "gemma-3-27b", "llama-3.3-70b", "llama-4-scout", "llama-4-maverick",
+    "phi-2", "phi-3-mini", "phi-4", "mistral-nemo", "mistral-small-3.1", "olmo-2-7b", "glm-4.5-air",
+    "command-r", "granite-3.1-8b", "falcon-7b", "falcon-40b", "jamba-1.5-mini", "mamba-2.8b",
+    "starcoder2-3b",
 }
 FAMILIES = {
     "llama",
@@ -94,6 +101,8 @@ FAMILIES = {
     "bert",
     "bart",
     "transformer",
+    "qwen3", "deepseek", "gemma", "llama4", "phi", "olmo", "falcon", "glm", "cohere", "granite",
+    "jamba", "mamba", "starcoder",
 }
 REQUIRED_META = (
     "name",

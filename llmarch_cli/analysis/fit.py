@@ -25,6 +25,7 @@ from llmarch_cli.analysis.kvcache import (
     kv_bytes_per_token,
     kv_cache_sizer,
 )
+from llmarch_cli.analysis.lora import ALL_LINEAR, select_targets
 from llmarch_cli.analysis.memory import (
     MAX_GPUS,
     RUNTIME_OVERHEAD_BYTES,
@@ -164,11 +165,22 @@ class FitSearch:
     context_too_long: list[str]
 
 
+def lora_trainable_by_default(spec: ArchSpec) -> bool:
+    """Whether the default LoRA targets (all-linear) are allowed on ``spec`` (not on Mamba)."""
+    try:
+        select_targets(spec, [ALL_LINEAR])
+    except LlmarchError:
+        return False
+    return True
+
+
 def fit_all(specs: Iterable[ArchSpec], budget: int, *, context: int | None = None,
             **kwargs) -> FitSearch:
     """``fit_model`` over ``specs``, sorted, with the models whose context is too short apart."""
     check_positive("memory budget", budget)
     specs = list(specs)
+    if kwargs.get("train") in ("lora", "qlora"):  # PEFT refuses all-linear on Mamba models
+        specs = [s for s in specs if lora_trainable_by_default(s)]
     short = [s.id for s in specs if context is not None and context > s.max_context]
     rows = [row for s in specs if s.id not in short
             if (row := fit_model(s, budget, context=context, **kwargs)) is not None]

@@ -10,10 +10,16 @@ and MoE experts (3-D parameters in transformers 5, not Linear modules) and route
 Short names q,k,v,o,gate,up,down select modules by role; on fused QKV models (GPT-2, NeoX,
 BLOOM, Qwen 1) q, k and v all select the fused matrix.
 
-Mixtral is special: PEFT (``utils/transformers_weight_conversion.py``) maps the transformers-4
-names ``gate`` (router), ``w1``+``w3`` (fused into ``experts.gate_up_proj``) and ``w2``
-(``experts.down_proj``) onto parameter wrappers, and ``all-linear`` includes them. A wrapped
-parameter ``[E, out, in]`` at rank r trains ``r x E x (in + out)``; gate_up_proj gets rank 2r.
+MoE families whose layout changed in transformers 5 are special: PEFT
+(``utils/transformers_weight_conversion.py``) maps the transformers-4 names onto parameter
+wrappers — Mixtral's ``gate`` (router), ``w1``+``w3`` (fused into ``experts.gate_up_proj``) and
+``w2`` (``experts.down_proj``); for the qwen2_moe pattern (Qwen2/3-MoE, Qwen3-Next, DeepSeek-V2/V3,
+GLM-4.5) ``gate``, ``gate_proj``+``up_proj`` and ``down_proj`` — and ``all-linear`` includes them.
+Those names then leave the module targets, so the dense and shared-expert FFN modules that carry
+them (``mlp.gate_proj`` ...) get no adapter. A wrapped parameter ``[E, out, in]`` at rank r
+trains ``r x E x (in + out)``; gate_up_proj gets rank 2r. Llama 4's router is an ``nn.Linear``
+that ``all-linear`` reaches. PEFT refuses ``out_proj`` and ``conv1d`` on Mamba models, so
+``all-linear`` is an error there as it is in PEFT.
 """
 
 from __future__ import annotations
@@ -70,14 +76,30 @@ def _split(targets: Sequence[str]) -> list[str]:
     return [t.strip() for item in targets for t in item.split(",") if t.strip()]
 
 
+_MAMBA_REFUSED = ("out_proj", "conv1d")  # PEFT's _check_lora_target_modules_mamba
+
+
+def _converted(spec: ArchSpec, w: Weight) -> bool:
+    """A Linear module whose name PEFT converts onto MoE parameters (it then gets no adapter)."""
+    return spec.moe is not None and module_path(w).rsplit(".", 1)[-1] in family(
+        spec.model_type).peft_moe_targets
+
+
 def select_targets(spec: ArchSpec, targets: Sequence[str]) -> list[Weight]:
     """The Linear modules' weights ``targets`` selects; LlmarchError when a name selects nothing."""
     mods = _modules(spec)
     names = _split(targets)
     if not names:
         raise LlmarchError(f"--targets is empty (valid: {', '.join(valid_targets(spec))})")
+    if spec.model_type == "mamba":
+        refused = [n for n in names if n.lower() == ALL_LINEAR or n in _MAMBA_REFUSED]
+        if refused:
+            raise LlmarchError(
+                f"--targets {refused[0]!r}: PEFT refuses LoRA on out_proj and conv1d of Mamba models; "
+                "name the modules instead (in_proj, x_proj, dt_proj)"
+            )
     if ALL_LINEAR in (n.lower() for n in names):
-        return [w for w in mods if w.role != "head"]
+        return [w for w in mods if w.role != "head" and not _converted(spec, w)]
     moe = family(spec.model_type).peft_moe_targets
     chosen: list[Weight] = []
     for name in names:
@@ -86,27 +108,30 @@ def select_targets(spec: ArchSpec, targets: Sequence[str]) -> list[Weight]:
             raise LlmarchError(
                 f"--targets {name!r} names no module of {spec.id} (valid: {', '.join(valid_targets(spec))})"
             )
-        chosen += [w for w in hits if w not in chosen]
+        chosen += [w for w in hits if w not in chosen and not (name in moe and _converted(spec, w))]
     return chosen
 
 
 def _peft_moe_params(spec: ArchSpec, rank: int, targets: Sequence[str]) -> int:
-    """Mixtral's router and expert parameters as PEFT wraps them (see the module docstring)."""
-    moe_names = family(spec.model_type).peft_moe_targets
-    if not moe_names or spec.moe is None:
+    """Router and expert parameters as PEFT wraps them (see the module docstring)."""
+    conversion = dict(family(spec.model_type).peft_moe)
+    if not conversion or spec.moe is None:
         return 0
     names = set(_split(targets))
-    picked = set(moe_names) if ALL_LINEAR in {n.lower() for n in names} else names & set(moe_names)
-    if len(picked & {"w1", "w3"}) == 1:
-        raise LlmarchError("--targets w1 and w3 go together: PEFT fuses them into experts.gate_up_proj")
+    picked = set(conversion) if ALL_LINEAR in {n.lower() for n in names} else names & set(conversion)
+    fused = sorted(n for n, part in conversion.items() if part == "gate_up")
+    if 0 < len(picked & set(fused)) < len(fused):
+        raise LlmarchError(f"--targets {' and '.join(fused)} go together: PEFT fuses them into "
+                           "experts.gate_up_proj")
+    parts = {conversion[n] for n in picked}
     h, i, e = spec.hidden_size, spec.ffn.intermediate_size, spec.moe.num_experts
-    layers = spec.num_layers - len(spec.moe.dense_layers)
+    layers = sum(1 for w in inventory(spec) if w.name == "experts.down" for _ in w.layers or ())
     per_layer = 0
-    if "gate" in picked:
+    if "router" in parts:
         per_layer += rank * (h + e)
-    if "w1" in picked:
+    if "gate_up" in parts:
         per_layer += 2 * rank * e * (h + 2 * i)
-    if "w2" in picked:
+    if "down" in parts:
         per_layer += rank * e * (i + h)
     return per_layer * layers
 

@@ -49,6 +49,7 @@ class KvCacheRow(_Result):
     """KV cache of ``batch`` sequences of ``context`` tokens (bytes).
 
     ``bytes_per_token``: what one more token costs while no window is full;
+    ``state_bytes``: the fixed state of linear-attention/Mamba layers for the batch (in the total);
     ``total_bytes``: exact, sliding layers holding min(context, window) tokens. With an attention
     override the unmodified model's ``baseline_*`` figures and ``saving_ratio`` (baseline total /
     total) follow.
@@ -62,10 +63,12 @@ class KvCacheRow(_Result):
     num_kv_heads: int
     sliding_window: int | None
     bytes_per_token: int
+    state_bytes: int = 0
     total_bytes: int
     baseline_num_kv_heads: int | None = None
     baseline_sliding_window: int | None = None
     baseline_bytes_per_token: int | None = None
+    baseline_state_bytes: int | None = None
     baseline_total_bytes: int | None = None
     saving_ratio: float | None = None
 
@@ -149,6 +152,13 @@ class ArchRecord(_Result):
     attention: str
     sliding_window: int | None
     window_pattern: str
+    layer_pattern: str
+    chunk_size: int | None
+    mla_kv_lora_rank: int | None
+    mla_q_lora_rank: int | None
+    qk_norm: str | None
+    attention_softcap: float | None
+    final_softcap: float | None
     sinks: bool
     qkv_bias: bool
     positions: str
@@ -163,6 +173,9 @@ class ArchRecord(_Result):
     intermediate_size: int
     num_experts: int | None
     experts_per_token: int | None
+    shared_experts: int | None
+    moe_routing: str | None
+    dense_layers: int | None
     vocab_size: int
     tied_embeddings: bool
     max_context: int
@@ -170,6 +183,7 @@ class ArchRecord(_Result):
     total_params: int
     active_params: int
     kv_bytes_per_token: int
+    state_bytes_per_sequence: int
 
 
 class CompareResult(_Result):

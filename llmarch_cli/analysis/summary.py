@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from llmarch_cli.analysis.kvcache import kv_bytes_per_token
+from llmarch_cli.analysis.kvcache import kv_bytes_per_token, state_bytes
 from llmarch_cli.analysis.params import count_params
 from llmarch_cli.analysis.results import ArchRecord, CompareResult, DiffResult, DiffRow, PresetRow
 from llmarch_cli.specs.model import ArchSpec
@@ -27,6 +27,39 @@ def window_pattern(spec: ArchSpec) -> str:
         if len(types) % period == 0 and types == types[:period] * (len(types) // period):
             return f"({', '.join(types[:period])}) x {len(types) // period}"
     raise AssertionError("unreachable")
+
+
+_WORDS = {"sliding": "local", "chunked": "chunked", "linear": "linear", "mamba": "mamba"}
+
+
+def layer_pattern(spec: ArchSpec) -> str:
+    """The per-layer kinds in words: '5 local : 1 global, window 1,024', '3 chunked : 1 global
+    without RoPE, chunk 8,192', '36 linear : 12 full', 'all full'.
+
+    Local/chunked patterns give the counts of their repeating unit (a shorter last repeat is
+    allowed); hybrids with linear-attention or Mamba layers give totals."""
+    att = spec.attention
+    kinds = spec.layer_kinds() if spec.architecture == "decoder" else ("full",) * spec.num_layers
+    nope = set(att.nope_layers)
+    tags = [k if k not in ("full",) or i not in nope else "full-nope" for i, k in enumerate(kinds)]
+    details = []
+    if "sliding" in kinds:
+        details.append(f"window {att.sliding_window:,}")
+    if "chunked" in kinds:
+        details.append(f"chunk {att.chunk_size:,}")
+    tail = f", {', '.join(details)}" if details else ""
+    if len(set(tags)) == 1:
+        word = {"full-nope": "full without RoPE"}.get(tags[0], tags[0])
+        return f"all {word}{tail}"
+    if {"linear", "mamba"} & set(kinds):
+        counts = {k: kinds.count(k) for k in dict.fromkeys(kinds)}
+        return " : ".join(f"{n} {k}" for k, n in counts.items()) + tail
+    period = next(p for p in range(1, len(tags) + 1)
+                  if all(tags[i] == tags[i % p] for i in range(len(tags))))
+    unit = tags[:period]
+    words = {"full": "global", "full-nope": "global without RoPE", **_WORDS}
+    counts = {t: unit.count(t) for t in dict.fromkeys(unit)}
+    return " : ".join(f"{n} {words[t]}" for t, n in counts.items()) + tail
 
 
 def arch_record(spec: ArchSpec) -> ArchRecord:
@@ -48,6 +81,13 @@ def arch_record(spec: ArchSpec) -> ArchRecord:
         "attention": att.kind,
         "sliding_window": att.sliding_window,
         "window_pattern": window_pattern(spec),
+        "layer_pattern": layer_pattern(spec),
+        "chunk_size": att.chunk_size,
+        "mla_kv_lora_rank": att.mla.kv_lora_rank if att.mla else None,
+        "mla_q_lora_rank": att.mla.q_lora_rank if att.mla else None,
+        "qk_norm": att.qk_norm,
+        "attention_softcap": att.softcap,
+        "final_softcap": spec.head.softcap,
         "sinks": att.sinks,
         "qkv_bias": att.q_bias or att.k_bias or att.v_bias,
         "positions": pos.kind,
@@ -62,6 +102,9 @@ def arch_record(spec: ArchSpec) -> ArchRecord:
         "intermediate_size": spec.ffn.intermediate_size,
         "num_experts": spec.moe.num_experts if spec.moe else None,
         "experts_per_token": spec.moe.top_k if spec.moe else None,
+        "shared_experts": spec.moe.num_shared_experts if spec.moe else None,
+        "moe_routing": spec.moe.routing if spec.moe else None,
+        "dense_layers": len(spec.moe.dense_layers) if spec.moe else None,
         "vocab_size": spec.embeddings.vocab_size,
         "tied_embeddings": spec.head.tied,
         "max_context": spec.max_context,
@@ -69,6 +112,7 @@ def arch_record(spec: ArchSpec) -> ArchRecord:
         "total_params": counts.total_params,
         "active_params": counts.active_params,
         "kv_bytes_per_token": kv_bytes_per_token(spec),
+        "state_bytes_per_sequence": state_bytes(spec),
     })
 
 
@@ -88,7 +132,8 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-FIGURES = ("total_params", "active_params", "kv_bytes_per_token")
+FIGURES = ("layer_pattern", "total_params", "active_params", "kv_bytes_per_token",
+           "state_bytes_per_sequence")
 # Bookkeeping that differs between any two presets and says nothing about the architecture.
 SKIPPED = ("id", "meta.name", "meta.hf_id", "meta.aliases", "meta.source", "meta.notes")
 

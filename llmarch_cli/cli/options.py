@@ -119,7 +119,8 @@ FeatureOpt = Annotated[str | None, typer.Option(
     "--feature", show_default=False,
     help="The presets with this feature: gqa, mqa, mha, moe, swa, rope, alibi, learned, "
          "sinusoidal, relative-buckets, rmsnorm, layernorm, gated-ffn, swiglu, geglu, sinks, "
-         "parallel, tied, qkv-bias.")]
+         "parallel, tied, qkv-bias, mla, qk-norm, local-global, chunked, hybrid, ssm, "
+         "shared-experts, softcap.")]
 FormatOpt = Annotated[Format, typer.Option(
     "--format", "-f", case_sensitive=False,
     help="Output format; auto = table on a terminal, TSV when piped. --json is short for --format json.",
@@ -158,8 +159,9 @@ QuantOpt = Annotated[Any, typer.Option(
          "nf4, q8_0, q6_k, q5_k_m, q4_k_m, q4_0, q3_k_m, q2_k.")]
 EngineOpt = Annotated[Any, typer.Option(
     "--engine", metavar="ENGINE", parser=parse_engine,
-    help="KV cache policy: minimal (sliding layers keep min(context, W)) or full (every layer "
-         "keeps the whole context, as engines that reserve it do).")]
+    help="KV cache policy: minimal (sliding/chunked layers keep min(context, W), MLA caches its "
+         "latent) or full (every layer keeps the whole context, MLA its decompressed K and V, as "
+         "eager transformers does).")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", dir_okay=False, metavar="FILE", show_default=False,
     help="Write the output to FILE (atomically) instead of stdout.",

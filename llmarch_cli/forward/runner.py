@@ -33,7 +33,10 @@ SCALES = ("tiny", "full")
 def runtime_spec(model: ResolvedModel, scale: str = "tiny") -> ArchSpec:
     """The spec the model runs, without touching weights: a checkpoint folder's config.json,
     else the replica's spec (tiny, or the model itself at full scale)."""
+    from llmarch_cli.forward.layout import check_supported
+
     spec = model.spec
+    check_supported(spec)  # before shrinking: a replica of an unsupported family is no better
     if model.folder is not None:
         if model.changed:
             raise LlmarchError(f"{model.folder} holds real weights: what-ifs apply to replicas only")

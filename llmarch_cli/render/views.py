@@ -73,16 +73,18 @@ def params_view(results: Sequence[ParamsResult], breakdown: bool) -> Page:
 KV_COLUMNS = {
     "model": "Model", "context": "Context", "batch": "Batch", "kv_dtype": "KV dtype",
     "num_kv_heads": "KV heads", "sliding_window": "Window", "bytes_per_token": "Per token (B)",
-    "total_bytes": "Total (IEC)", "baseline_total_bytes": "Baseline (IEC)",
+    "state_bytes": "State (IEC)", "total_bytes": "Total (IEC)", "baseline_total_bytes": "Baseline (IEC)",
     "saving_ratio": "Saving (x)",
 }
 
 
 def kvcache_view(rows: Sequence[KvCacheRow], explained: Sequence[tuple[KvCacheRow, Sequence[MemoryTerm]]] = ()) -> Page:
-    """One row per model, context and batch; ``explained``: the rows --explain itemises."""
+    """One row per model, context and batch; ``explained``: the rows --explain itemises. The
+    state column appears when some model keeps a recurrent state (linear-attention/Mamba)."""
     data = [r.model_dump(mode="json", exclude_unset=True) for r in rows]
     models = ", ".join(dict.fromkeys(r.model for r in rows))
-    columns = {k: v for k, v in KV_COLUMNS.items() if k in data[0]}
+    columns = {k: v for k, v in KV_COLUMNS.items()
+               if k in data[0] and (k != "state_bytes" or any(r.state_bytes for r in rows))}
     lines: list[str] = []
     for row, terms in explained:
         lines += explanation(terms, f"{row.model}, context {row.context:,}, batch {row.batch:,}, "
@@ -154,15 +156,20 @@ COMPARE_LABELS: dict[str, str] = {
     "num_layers": "Layers", "num_decoder_layers": "Decoder layers", "hidden_size": "Hidden size",
     "num_heads": "Query heads", "num_kv_heads": "KV heads", "head_dim": "Head dim",
     "attention": "Attention", "sliding_window": "Sliding window (tokens)",
-    "window_pattern": "Window pattern", "sinks": "Attention sinks", "qkv_bias": "QKV bias",
+    "window_pattern": "Window pattern", "layer_pattern": "Layer pattern",
+    "chunk_size": "Attention chunk (tokens)", "mla_kv_lora_rank": "MLA KV latent rank",
+    "mla_q_lora_rank": "MLA q rank", "qk_norm": "QK-norm", "attention_softcap": "Attention soft-cap",
+    "final_softcap": "Final logit soft-cap", "sinks": "Attention sinks", "qkv_bias": "QKV bias",
     "positions": "Positions", "rope_theta": "RoPE theta", "rope_scaling": "RoPE scaling",
     "rotary_dim": "Rotary dims per head", "norm": "Norm", "norm_placement": "Norm placement",
     "residual": "Residual", "ffn": "FFN", "activation": "Activation",
     "intermediate_size": "FFN width", "num_experts": "Experts",
-    "experts_per_token": "Experts per token", "vocab_size": "Vocabulary",
+    "experts_per_token": "Experts per token", "shared_experts": "Shared experts",
+    "moe_routing": "Routing", "dense_layers": "Dense (non-MoE) layers", "vocab_size": "Vocabulary",
     "tied_embeddings": "Tied embeddings", "max_context": "Context (tokens)", "licence": "Licence",
     "total_params": "Total params", "active_params": "Active params",
     "kv_bytes_per_token": "KV cache per token (fp16)",
+    "state_bytes_per_sequence": "Recurrent state per sequence (16-bit)",
 }
 
 
@@ -180,9 +187,11 @@ def side_by_side(records: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> t
 
 def compare_view(result: CompareResult) -> Page:
     """A record per model (machine formats); a row per field, a column per model (tables),
-    differing rows highlighted."""
+    differing rows highlighted; fields that apply to no model (None, or no recurrent state) left
+    out of tables."""
     records = [r.model_dump(mode="json") for r in result.models]
-    keys = [k for k in COMPARE_LABELS if k != "model" and any(r[k] is not None for r in records)]
+    keys = [k for k in COMPARE_LABELS if k != "model" and any(r[k] is not None for r in records)
+            and (k != "state_bytes_per_sequence" or any(r[k] for r in records))]
     rows, differing = side_by_side(records, keys)
     columns = {"field": "", **{f"m{i}": r["model"] for i, r in enumerate(records)}}
     return Page(records, records, record_columns=list(COMPARE_LABELS),
@@ -213,7 +222,9 @@ def _spec_rows(spec: ArchSpec, human: bool) -> list[dict[str, Any]]:
         part = ({k: v for k, v in data.items() if k not in (*SPEC_GROUPS, "id")}
                 if group == "model" else data.get(group))
         if group == "attention":
-            part = {**part, "kind": spec.attention.kind}
+            from llmarch_cli.analysis.summary import layer_pattern
+
+            part = {**part, "kind": spec.attention.kind, "layer_pattern": layer_pattern(spec)}
         if part is None:  # no MoE: a human reader sees the group is empty
             if human:
                 rows.append({"group": group, "field": "-", "value": None})

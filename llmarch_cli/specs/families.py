@@ -30,6 +30,15 @@ class Family:
     sublayers: bool = False  # T5: layer paths below ``layer.{n}.``
     attn_norm: str = "input_layernorm"
     ffn_norm: str = "post_attention_layernorm"
+    attn_post_norm: str = "post_attention_layernorm"  # after attention (Gemma 2/3, OLMo 2)
+    ffn_post_norm: str = "post_feedforward_layernorm"  # after the FFN (Gemma 2/3, OLMo 2)
+    parallel_norms: tuple[str, str] | None = None  # two norms of a parallel block (Falcon 40B)
+    q_norm: str = "self_attn.q_norm"
+    k_norm: str = "self_attn.k_norm"
+    mla: str = "self_attn"  # parent of DeepSeek's q_a_proj ... kv_b_proj
+    linear_attn: str = "linear_attn"  # Qwen3-Next's gated DeltaNet
+    mamba: str = "mamba"  # Jamba's mixer (Mamba 1: "mixer")
+    shared_gate: str = "mlp.shared_expert_gate"
     cross_norm: str = "encoder_attn_layer_norm"
     sinks: str = "self_attn.sinks"
     relative_bias: str = "SelfAttention.relative_attention_bias"  # T5, in layer 0 only
@@ -51,7 +60,14 @@ class Family:
     head: str = "lm_head"
     head_bias: str = "lm_head.bias"  # a tied head's own bias (BERT) or an untied head's
     head_transform: str = "cls.predictions.transform"  # BERT's MLM dense + LayerNorm
-    peft_moe_targets: tuple[str, ...] = ()  # transformers-4 MoE names PEFT converts (Mixtral)
+    # transformers-4 MoE module names PEFT converts onto transformers 5's parameters (name, part):
+    # part "router" (the router weight), "gate_up" (both halves needed), "down".
+    peft_moe: tuple[tuple[str, str], ...] = ()
+    router_linear: bool = False  # the router is an nn.Linear (Llama 4): all-linear reaches it
+
+    @property
+    def peft_moe_targets(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.peft_moe)
 
     def attention(self, cross: bool = False) -> tuple[str, str, str, str]:
         """Paths of q, k, v, o; ``cross`` swaps the parent module for the cross-attention one."""
@@ -67,12 +83,20 @@ class Family:
 
 _NEOX_MLP = {"up": "mlp.dense_h_to_4h", "down": "mlp.dense_4h_to_h"}
 _T5_ATTENTION = {p: f"SelfAttention.{p}" for p in "qkvo"}
+# PEFT's "qwen2_moe" conversion pattern, which transformers assigns to deepseek_v2/v3, glm4_moe,
+# qwen3_moe and qwen3_next (not to qwen2_moe itself).
+_QWEN2_MOE_PEFT = (("gate", "router"), ("gate_proj", "gate_up"), ("up_proj", "gate_up"),
+                   ("down_proj", "down"))
+_FEED_FORWARD = {"gate": "feed_forward.gate_proj", "up": "feed_forward.up_proj",
+                 "down": "feed_forward.down_proj", "router": "feed_forward.router",
+                 "experts": "feed_forward.experts"}
 
 FAMILIES: dict[str, Family] = {
     "llama": Family("llama"),
     "mistral": Family("mistral"),
     "qwen2": Family("qwen"),
-    "mixtral": Family("mixtral", router="mlp.gate", peft_moe_targets=("gate", "w1", "w3", "w2")),
+    "mixtral": Family("mixtral", router="mlp.gate", peft_moe=(("gate", "router"), ("w1", "gate_up"),
+                                                              ("w3", "gate_up"), ("w2", "down"))),
     "gpt_oss": Family("gpt-oss", experts_in_out=True),
     "qwen": Family("qwen", prefixes=("transformer.",), probe="wte.weight", final_norm="ln_f",
                    layers="h", attn_norm="ln_1", ffn_norm="ln_2",
@@ -104,6 +128,37 @@ FAMILIES: dict[str, Family] = {
     "bart": Family("bart", prefixes=("model.", ""), probe="shared.weight",
                    attn_norm="self_attn_layer_norm", ffn_norm="final_layer_norm",
                    o="self_attn.out_proj", up="fc1", down="fc2"),
+    # issue 8 (the multimodal wrappers hold the language model below model.language_model.)
+    "qwen3": Family("qwen"),
+    "qwen2_moe": Family("qwen", router="mlp.gate"),  # PEFT converts no qwen2_moe names
+    **{t: Family("qwen", router="mlp.gate", peft_moe=_QWEN2_MOE_PEFT) for t in ("qwen3_moe", "qwen3_next")},
+    **{t: Family("deepseek", router="mlp.gate", shared_experts="mlp.shared_experts",
+                 peft_moe=_QWEN2_MOE_PEFT) for t in ("deepseek_v2", "deepseek_v3", "kimi_k2")},
+    "gemma": Family("gemma"),
+    **{t: Family("gemma", prefixes=p, ffn_norm="pre_feedforward_layernorm")
+       for t, p in (("gemma2", ("model.",)), ("gemma3_text", ("model.",)),
+                    ("gemma3", ("model.language_model.",)))},
+    **{t: Family("llama4", prefixes=(p,), head=head, **_FEED_FORWARD, experts_in_out=True,
+                 shared_experts="feed_forward.shared_expert", router_linear=True)
+       for t, p, head in (("llama4_text", "model.", "lm_head"),
+                          ("llama4", "language_model.model.", "language_model.lm_head"))},
+    "mistral3": Family("mistral", prefixes=("model.language_model.",)),
+    "phi": Family("phi", final_norm="final_layernorm", o="self_attn.dense", up="mlp.fc1",
+                  down="mlp.fc2"),
+    "phi3": Family("phi", gate="mlp.gate_up_proj", up="mlp.gate_up_proj"),
+    "falcon": Family("falcon", prefixes=("transformer.",), probe="word_embeddings.weight",
+                     final_norm="ln_f", layers="h", parallel_norms=("ln_attn", "ln_mlp"),
+                     qkv="self_attention.query_key_value", o="self_attention.dense", **_NEOX_MLP),
+    "olmo2": Family("olmo"),
+    "granite": Family("granite"),
+    "cohere": Family("cohere"),
+    "cohere2": Family("cohere"),
+    "glm4_moe": Family("glm", router="mlp.gate", shared_experts="mlp.shared_experts",
+                       peft_moe=_QWEN2_MOE_PEFT),
+    "starcoder2": Family("starcoder", up="mlp.c_fc", down="mlp.c_proj"),
+    "jamba": Family("jamba", final_norm="final_layernorm", ffn_norm="pre_ff_layernorm", **_FEED_FORWARD),
+    "mamba": Family("mamba", prefixes=("backbone.",), probe="embeddings.weight", final_norm="norm_f",
+                    attn_norm="norm", mamba="mixer"),
 }
 
 FAMILY_OF_MODEL_TYPE: dict[str, str] = {t: f.name for t, f in FAMILIES.items()}

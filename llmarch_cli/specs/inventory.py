@@ -79,7 +79,9 @@ class _Builder:
         self.out: list[Weight] = []
 
     def add(self, *args, **kwargs) -> None:
-        self.out.append(Weight(*args, **kwargs))
+        weight = Weight(*args, **kwargs)
+        if weight.layers is None or weight.layers:  # a tensor of no layer is not a tensor
+            self.out.append(weight)
 
     def norm(self, stack: str, layers, name: str, component: str, hf: str) -> None:
         """A norm over the hidden size: weight, plus bias for LayerNorm with bias."""
@@ -99,9 +101,16 @@ class _Builder:
             self.add(stack, layers, f"{name}.bias", (fan_out,), role, component, f"{hf}.bias", False)
 
     def attention(self, stack: str, layers, block: str, cross: bool) -> None:
-        """q, k, v, o of a self- or cross-attention; one fused qkv when the spec fuses them."""
+        """q, k, v, o of a self- or cross-attention; one fused qkv when the spec fuses them;
+        MLA's low-rank projections; QK-norm weights; the output gate doubles q (Qwen3-Next)."""
         a, h, fam = self.spec.attention, self.spec.hidden_size, self.fam
+        if not layers:
+            return
+        if a.mla is not None and not cross:
+            self.mla(stack, layers, block)
+            return
         q_out, kv_out = a.num_heads * a.head_dim, self.spec.kv_dim
+        gate = q_out if a.output_gate and not cross else 0
         name, role = ("cross", "cross_attention") if cross else ("attn", "attention")
         q, k, v, o = fam.attention(cross)
         conv = fam.conv1d
@@ -110,24 +119,116 @@ class _Builder:
                         (h, q_out + 2 * kv_out), a.q_bias or a.k_bias or a.v_bias, role,
                         ("q", "k", "v"), conv)
         else:
-            for short, path, out, bias in (("q", q, q_out, a.q_bias), ("k", k, kv_out, a.k_bias),
-                                           ("v", v, kv_out, a.v_bias)):
+            for short, path, out, bias in (("q", q, q_out + gate, a.q_bias),
+                                           ("k", k, kv_out, a.k_bias), ("v", v, kv_out, a.v_bias)):
                 self.linear(stack, layers, f"{name}.{short}", f"{role}.{short}", block + path,
                             (h, out), bias, role, (short,), conv)
         self.linear(stack, layers, f"{name}.o", f"{role}.o", block + o, (q_out, h), a.o_bias, role,
                     ("o",), conv)
+        if cross or a.qk_norm in (None, "l2"):  # Llama 4's L2 norm has no weights
+            return
+        per_head = {"head": ((a.head_dim,), (a.head_dim,)),
+                    "heads": ((a.num_heads, a.head_dim), (a.num_kv_heads, a.head_dim)),
+                    "projection": ((q_out,), (kv_out,))}[a.qk_norm]
+        for part, path, shape in zip(("q", "k"), (fam.q_norm, fam.k_norm), per_head, strict=True):
+            self.add(stack, layers, f"attn.{part}_norm.weight", shape, "norm", "attention.qk_norm",
+                     f"{block}{path}.weight", False)
+
+    def mla(self, stack: str, layers, block: str) -> None:
+        """DeepSeek MLA: q (direct, or q_a -> norm -> q_b), kv_a to the latent + the RoPE key,
+        the latent norm, kv_b to per-head K (nope) and V, o. attention_bias reaches q_a, kv_a
+        and o; q_b, kv_b and a direct q_proj have none."""
+        a, h, m = self.spec.attention, self.spec.hidden_size, self.spec.attention.mla
+        base, bias, heads = f"{block}{self.fam.mla}.", a.o_bias, a.num_heads
+        q_out = heads * a.head_dim
+        if m.q_lora_rank is None:
+            self.linear(stack, layers, "attn.q", "attention.q", base + "q_proj", (h, q_out), False,
+                        "attention", ("q",))
+        else:
+            r = m.q_lora_rank
+            self.linear(stack, layers, "attn.q_a", "attention.q", base + "q_a_proj", (h, r), bias,
+                        "attention", ("q",))
+            self.add(stack, layers, "attn.q_a_norm.weight", (r,), "norm", "attention.latent_norms",
+                     base + "q_a_layernorm.weight", False)
+            self.linear(stack, layers, "attn.q_b", "attention.q", base + "q_b_proj", (r, q_out),
+                        False, "attention", ("q",))
+        self.linear(stack, layers, "attn.kv_a", "attention.kv_a", base + "kv_a_proj_with_mqa",
+                    (h, m.latent_dim), bias, "attention", ("k", "v"))
+        self.add(stack, layers, "attn.kv_a_norm.weight", (m.kv_lora_rank,), "norm",
+                 "attention.latent_norms", base + "kv_a_layernorm.weight", False)
+        self.linear(stack, layers, "attn.kv_b", "attention.kv_b", base + "kv_b_proj",
+                    (m.kv_lora_rank, heads * (m.qk_nope_head_dim + m.v_head_dim)), False,
+                    "attention", ("k", "v"))
+        self.linear(stack, layers, "attn.o", "attention.o", base + "o_proj",
+                    (heads * m.v_head_dim, h), bias, "attention", ("o",))
+
+    def linear_attention(self, stack: str, layers, block: str) -> None:
+        """Qwen3-Next's gated DeltaNet: in_proj_qkvz, in_proj_ba, a depthwise conv over q, k, v
+        (nn.Conv1d: not reached by PEFT all-linear), dt_bias and A_log per value head, a gated
+        RMSNorm over one value head, out_proj."""
+        la, h = self.spec.linear_attention, self.spec.hidden_size
+        if not layers or la is None:
+            return
+        base = f"{block}{self.fam.linear_attn}."
+        kd, vd = la.num_key_heads * la.key_head_dim, la.num_value_heads * la.value_head_dim
+        c = "linear_attention"
+        self.linear(stack, layers, "linear.qkvz", f"{c}.in_proj", base + "in_proj_qkvz",
+                    (h, 2 * kd + 2 * vd), False, "attention")
+        self.linear(stack, layers, "linear.ba", f"{c}.in_proj", base + "in_proj_ba",
+                    (h, 2 * la.num_value_heads), False, "attention")
+        self.add(stack, layers, "linear.conv.weight", (la.conv_channels, 1, la.conv_kernel),
+                 "attention", f"{c}.conv", base + "conv1d.weight", False)
+        for part in ("dt_bias", "A_log"):
+            self.add(stack, layers, f"linear.{part}", (la.num_value_heads,), "attention",
+                     f"{c}.other", base + part, False)
+        self.add(stack, layers, "linear.norm.weight", (la.value_head_dim,), "norm", f"{c}.other",
+                 base + "norm.weight", False)
+        self.linear(stack, layers, "linear.out", f"{c}.out_proj", base + "out_proj", (vd, h), False,
+                    "attention")
+
+    def mamba(self, stack: str, layers, block: str) -> None:
+        """A selective SSM mixer: in_proj to x and z, depthwise conv, x_proj to (dt, B, C),
+        dt_proj, A_log [inner, d_state], D [inner], out_proj; Jamba adds norms on dt, B, C."""
+        m, h = self.spec.mamba, self.spec.hidden_size
+        if not layers or m is None:
+            return
+        base, inner = f"{block}{self.fam.mamba}.", m.inner_size
+        self.linear(stack, layers, "mamba.in", "mamba.in_proj", base + "in_proj", (h, 2 * inner),
+                    m.proj_bias, "attention")
+        self.add(stack, layers, "mamba.conv.weight", (inner, 1, m.d_conv), "attention", "mamba.conv",
+                 base + "conv1d.weight", False)
+        if m.conv_bias:
+            self.add(stack, layers, "mamba.conv.bias", (inner,), "attention", "mamba.conv",
+                     base + "conv1d.bias", False)
+        self.linear(stack, layers, "mamba.x", "mamba.x_proj", base + "x_proj",
+                    (inner, m.dt_rank + 2 * m.d_state), False, "attention")
+        self.linear(stack, layers, "mamba.dt", "mamba.dt_proj", base + "dt_proj", (m.dt_rank, inner),
+                    True, "attention")
+        self.add(stack, layers, "mamba.A_log", (inner, m.d_state), "attention", "mamba.state",
+                 base + "A_log", False)
+        self.add(stack, layers, "mamba.D", (inner,), "attention", "mamba.state", base + "D", False)
+        if m.inner_norms:
+            for part, width in (("dt", m.dt_rank), ("b", m.d_state), ("c", m.d_state)):
+                self.add(stack, layers, f"mamba.{part}_norm.weight", (width,), "norm", "mamba.state",
+                         f"{base}{part}_layernorm.weight", False)
+        self.linear(stack, layers, "mamba.out", "mamba.out_proj", base + "out_proj", (inner, h),
+                    m.proj_bias, "attention")
 
     def ffn(self, stack: str, layers, block: str, name: str, role: str, component: str,
             paths: tuple[str, str, str], width: int) -> None:
         """gate (if gated), up and down of an FFN of inner ``width``; ``paths``: (gate, up, down)."""
         h, f = self.spec.hidden_size, self.spec.ffn
+        if not layers:
+            return
         gate, up, down = paths
-        parts = [("up", up, (h, width)), ("down", down, (width, h))]
-        if f.kind == "gated":
-            parts.insert(0, ("gate", gate, (h, width)))
-        for short, path, fan in parts:
+        parts = [("up", up, (h, width), ("up",)), ("down", down, (width, h), ("down",))]
+        if f.kind == "gated" and f.fused_gate_up:  # Phi-3: one gate_up_proj [2I, H]
+            parts[0] = ("gate_up", up, (h, 2 * width), ("gate", "up"))
+        elif f.kind == "gated":
+            parts.insert(0, ("gate", gate, (h, width), ("gate",)))
+        for short, path, fan, shorts in parts:
             self.linear(stack, layers, f"{name}.{short}", f"{component}.{short}" if role == "ffn"
-                        else component, block + path, fan, f.bias, role, (short,), self.fam.conv1d)
+                        else component, block + path, fan, f.bias, role, shorts, self.fam.conv1d)
 
     def experts(self, stack: str, layers, block: str) -> None:
         """Routed experts as 3-D parameters, and the router."""
@@ -135,7 +236,7 @@ class _Builder:
         moe, h, width = spec.moe, spec.hidden_size, spec.ffn.intermediate_size
         e = moe.num_experts
         self.add(stack, layers, "router.weight", (e, h), "router", "moe.router",
-                 f"{block}{fam.router}.weight", True, in_out=(h, e))
+                 f"{block}{fam.router}.weight", True, in_out=(h, e), linear=fam.router_linear)
         if moe.router_bias:
             self.add(stack, layers, "router.bias", (e,), "router", "moe.router",
                      f"{block}{fam.router}.bias", False)
@@ -164,9 +265,19 @@ class _Builder:
         if pos.kind == "learned":
             self.add(stack, None, "pos.weight", (pos.max_positions + pos.offset, spec.hidden_size),
                      "position", "embeddings.position", root + fam.position, False)
-        self.attention(stack, layers, sub(0), cross=False)
+        kinds = spec.layer_kinds() if stack == "model" else ("full",) * count
+
+        def where(keep) -> tuple[int, ...]:
+            """The layers for which ``keep(i)`` holds (``layers`` itself when all do)."""
+            chosen = tuple(i for i in layers if keep(i))
+            return layers if chosen == layers else chosen
+
+        attends = where(lambda i: kinds[i] in ("full", "sliding", "chunked"))
+        self.attention(stack, attends, sub(0), cross=False)
+        self.linear_attention(stack, where(lambda i: kinds[i] == "linear"), block)
+        self.mamba(stack, where(lambda i: kinds[i] == "mamba"), block)
         if a.sinks:
-            self.add(stack, layers, "attn.sinks", (a.num_heads,), "attention", "attention.sinks",
+            self.add(stack, attends, "attn.sinks", (a.num_heads,), "attention", "attention.sinks",
                      sub(0) + fam.sinks, False)
         if pos.relative is not None:
             self.add(stack, (0,), "attn.relative_bias.weight", (pos.relative.num_buckets, a.num_heads),
@@ -174,28 +285,55 @@ class _Builder:
         if decoder:
             self.attention(stack, layers, sub(1), cross=True)
         moe = spec.moe
-        dense = layers if moe is None else moe.dense_layers
+        bare = spec.mamba is not None and not spec.mamba.with_ffn  # Mamba 1: the mixer alone
+        ffn_layers = where(lambda i: not (bare and kinds[i] == "mamba"))
+        sparse = () if moe is None else where(lambda i: i in ffn_layers and i not in moe.dense_layers)
+        dense = where(lambda i: i in ffn_layers and i not in sparse)
         paths = (fam.gate, fam.up_path(spec.ffn.kind == "gated"), fam.down)
-        if dense:
-            self.ffn(stack, dense, sub(ffn_sub), "ffn", "ffn", "ffn", paths,
-                     spec.ffn.intermediate_size)
-        if moe is not None:
-            sparse = tuple(i for i in layers if i not in moe.dense_layers)
+        width = spec.ffn.intermediate_size
+        if moe is not None and moe.dense_intermediate_size is not None:
+            width = moe.dense_intermediate_size
+        self.ffn(stack, dense, sub(ffn_sub), "ffn", "ffn", "ffn", paths, width)
+        if sparse:
             self.experts(stack, sparse, sub(ffn_sub))
             if moe.num_shared_experts and moe.shared_intermediate_size:
                 shared = tuple(f"{fam.shared_experts}.{p}_proj" for p in ("gate", "up", "down"))
                 self.ffn(stack, sparse, sub(ffn_sub), "shared", "shared_experts",
                          "moe.shared_experts", shared,
                          moe.num_shared_experts * moe.shared_intermediate_size)
-        self.norm(stack, layers, "attn_norm", "norms", sub(0) + fam.attn_norm)
-        if decoder:
-            self.norm(stack, layers, "cross_norm", "norms", sub(1) + fam.cross_norm)
-        if decoder or not (spec.residual == "parallel" and spec.parallel_norms == 1):
-            self.norm(stack, layers, "ffn_norm", "norms", sub(ffn_sub) + fam.ffn_norm)
+            if moe.shared_gate:
+                self.linear(stack, sparse, "shared.gate_score", "moe.shared_experts",
+                            sub(ffn_sub) + fam.shared_gate, (spec.hidden_size, 1), False,
+                            "shared_experts")
+        self.block_norms(stack, layers, ffn_layers, decoder, sub, ffn_sub)
         if spec.norm.embedding_norm:
             self.norm(stack, None, "embed_norm", "norms.embedding", root + fam.embed_norm)
         if spec.norm.final_norm:
             self.norm(stack, None, "norm", "norms.final", root + fam.final_norm)
+
+    def block_norms(self, stack: str, layers, ffn_layers, decoder: bool, sub, ffn_sub: int) -> None:
+        """The norms inside each block, by placement: pre (one before each sub-layer; one shared
+        by a parallel block with ``parallel_norms`` 1), sandwich (before and after each), or
+        sublayer_post (after each, inside the residual: OLMo 2)."""
+        spec, fam = self.spec, self.fam
+        placement = spec.norm.placement
+        if spec.residual == "parallel" and spec.parallel_norms == 2 and fam.parallel_norms:
+            attn_norm, ffn_norm = fam.parallel_norms
+        else:
+            attn_norm, ffn_norm = fam.attn_norm, fam.ffn_norm
+        if placement != "sublayer_post":
+            self.norm(stack, layers, "attn_norm", "norms", sub(0) + attn_norm)
+        if placement in ("sandwich", "sublayer_post"):
+            self.norm(stack, layers, "attn_post_norm", "norms", sub(0) + fam.attn_post_norm)
+        if decoder:
+            self.norm(stack, layers, "cross_norm", "norms", sub(1) + fam.cross_norm)
+        if placement == "sublayer_post":
+            self.norm(stack, ffn_layers, "ffn_post_norm", "norms", sub(ffn_sub) + fam.ffn_post_norm)
+            return
+        if decoder or not (spec.residual == "parallel" and spec.parallel_norms == 1):
+            self.norm(stack, ffn_layers, "ffn_norm", "norms", sub(ffn_sub) + ffn_norm)
+        if placement == "sandwich":
+            self.norm(stack, ffn_layers, "ffn_post_norm", "norms", sub(ffn_sub) + fam.ffn_post_norm)
 
     def build(self) -> tuple[Weight, ...]:
         spec, fam, h = self.spec, self.fam, self.spec.hidden_size

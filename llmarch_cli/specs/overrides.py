@@ -188,6 +188,10 @@ def apply_what_if(spec: ArchSpec, what_if: WhatIf) -> ArchSpec:
     if what_if.window is not None:
         if spec.architecture != "decoder":
             raise LlmarchError(f"--window applies to decoder-only models; {spec.id} is {spec.architecture}")
+        other = sorted(set(spec.layer_kinds()) - {"full", "sliding"})
+        if other:
+            raise LlmarchError(f"--window applies to models whose layers are all full or sliding "
+                               f"attention; {spec.id} has {', '.join(other)} layers")
         assignments += [("attention.sliding_window", what_if.window), ("attention.layer_types", None)]
     heads = 1 if what_if.mqa else spec.attention.num_heads if what_if.mha else what_if.kv_heads
     if heads is not None:

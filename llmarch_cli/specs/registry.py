@@ -34,6 +34,23 @@ FAMILY_REPRESENTATIVES: dict[str, str] = {
     "bert": "bert-base-uncased",
     "bart": "bart-base",
     "transformer": "transformer-base",
+    "qwen3": "qwen3-8b",
+    "qwen3-moe": "qwen3-30b-a3b",
+    "deepseek": "deepseek-v3",
+    "gemma": "gemma-3-27b",
+    "gemma2": "gemma-2-9b",
+    "gemma3": "gemma-3-27b",
+    "llama4": "llama-4-scout",
+    "phi": "phi-4",
+    "olmo": "olmo-2-7b",
+    "falcon": "falcon-7b",
+    "glm": "glm-4.5-air",
+    "cohere": "command-r",
+    "command-r": "command-r",
+    "granite": "granite-3.1-8b",
+    "jamba": "jamba-1.5-mini",
+    "mamba": "mamba-2.8b",
+    "starcoder": "starcoder2-3b",
 }
 
 

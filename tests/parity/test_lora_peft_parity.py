@@ -32,7 +32,22 @@ FAMILY_TARGETS = {
     "t5": ["q", "v", "wo"],
     "bert": ["query", "value", "dense"],
     "bart": ["q_proj", "out_proj", "fc1"],
+    "phi": ["q_proj", "dense", "fc1"],
+    "phi3": ["qkv_proj", "gate_up_proj"],
+    "falcon": ["query_key_value", "dense_h_to_4h"],
+    "starcoder2": ["q_proj", "c_fc"],
+    "deepseek_v2": ["kv_a_proj_with_mqa", "kv_b_proj", "o_proj", "gate"],
+    "deepseek_v3": ["q_a_proj", "q_b_proj", "kv_b_proj", "gate_proj", "up_proj"],
+    "kimi_k2": ["q_b_proj", "kv_a_proj_with_mqa", "down_proj"],
+    "glm4_moe": ["q_proj", "v_proj", "gate", "down_proj"],
+    "qwen3_moe": ["q_proj", "gate_proj", "up_proj"],
+    "qwen3_next": ["in_proj_qkvz", "out_proj", "shared_expert_gate", "down_proj"],
+    "llama4": ["q_proj", "router", "down_proj"],
+    "jamba": ["in_proj", "x_proj", "q_proj"],
+    "mamba": ["in_proj", "x_proj", "dt_proj"],
 }
+# Multimodal wrappers: PEFT is applied to the language model alone (llmarch counts no vision tower).
+TEXT_MODEL = {"llama4": "llama4_text", "gemma3": "gemma3_text", "mistral3": "mistral"}
 DEFAULT_TARGETS = ["q_proj", "v_proj", "down_proj"]
 SHORT_TO_HF = {"gpt2": None, "gpt_neox": None, "bloom": None}  # fused qkv: no separate q/v
 
@@ -50,6 +65,11 @@ def peft_trainable(config: dict, rank: int, targets: list[str] | str) -> int:
     cfg = dict(config)
     model_type = cfg.pop("model_type")
     cfg.pop("quantization_config", None)
+    if model_type in TEXT_MODEL:
+        cfg = {k: v for k, v in (cfg.get("text_config") or {}).items() if k != "model_type"}
+        model_type = TEXT_MODEL[model_type]
+    if model_type == "kimi_k2":  # Kimi K2's remote code is DeepseekV3's
+        model_type = "deepseek_v3"
     hf_config = transformers.AutoConfig.for_model(model_type, **cfg)
     with torch.device("meta"):
         if model_type in CLASSES:
@@ -61,7 +81,7 @@ def peft_trainable(config: dict, rank: int, targets: list[str] | str) -> int:
     return trainable
 
 
-@pytest.mark.parametrize("preset", _presets())
+@pytest.mark.parametrize("preset", [p for p in _presets() if preset_config(p)["model_type"] != "mamba"])
 def test_all_linear_lora_matches_peft(preset: str) -> None:
     spec = load_preset(preset)
     expected = peft_trainable(preset_config(preset), 16, "all-linear")
@@ -75,6 +95,15 @@ def test_named_targets_lora_matches_peft(preset: str) -> None:
     targets = FAMILY_TARGETS.get(config["model_type"], DEFAULT_TARGETS)
     if config["model_type"] == "mixtral":
         targets = ["q_proj", "gate", "w1", "w3", "w2"]  # PEFT maps v4 expert names onto parameters
-    elif spec.moe is not None:
+    elif config["model_type"] == "gpt_oss":
         targets = ["q_proj", "v_proj", "o_proj"]  # gpt-oss experts are not Linear modules
     assert lora_params(spec, 8, targets) == peft_trainable(config, 8, targets)
+
+
+def test_peft_refuses_all_linear_on_mamba_and_so_does_llmarch() -> None:
+    from llmarch_cli.errors import LlmarchError
+
+    with pytest.raises(ValueError, match="incompatible with Mamba"):
+        peft_trainable(preset_config("mamba-2.8b"), 8, "all-linear")
+    with pytest.raises(LlmarchError, match="PEFT refuses"):
+        lora_params(load_preset("mamba-2.8b"), 8, ["all-linear"])

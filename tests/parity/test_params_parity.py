@@ -37,12 +37,19 @@ def _qwen1_as_qwen2(cfg: dict) -> dict:
     }
 
 
+# Multimodal wrappers: the parameter names of their language model and head.
+MULTIMODAL = {"llama4": ("language_model.",), "gemma3": ("model.language_model.", "lm_head."),
+              "mistral3": ("model.language_model.", "lm_head.")}
+
+
 def meta_model(config: dict):
     """The transformers model built from ``config`` on the meta device (Qwen 1 as Qwen2)."""
     cfg = dict(config)
     if cfg["model_type"] == "qwen":
         cfg = _qwen1_as_qwen2(cfg)
     model_type = cfg.pop("model_type")
+    if model_type == "kimi_k2":  # Kimi K2's remote code is DeepseekV3's
+        model_type = "deepseek_v3"
     # Quantisation settings (gpt-oss ships MXFP4) would replace expert tensors by packed blocks.
     cfg.pop("quantization_config", None)
     hf_config = transformers.AutoConfig.for_model(model_type, **cfg)
@@ -54,14 +61,20 @@ def meta_model(config: dict):
     with torch.device("meta"):
         if model_type in classes:
             model = classes[model_type](hf_config)
+        elif model_type in MULTIMODAL:
+            model = transformers.AutoModelForImageTextToText.from_config(hf_config)
         else:
             model = transformers.AutoModelForCausalLM.from_config(hf_config)
     return model
 
 
 def transformers_param_count(config: dict) -> int:
-    """sum(p.numel()) of the transformers model built from ``config`` on the meta device."""
+    """sum(p.numel()) of the transformers model built from ``config`` on the meta device
+    (of the language model and head, for multimodal wrappers)."""
     model = meta_model(config)
+    if config["model_type"] in MULTIMODAL:  # llmarch counts no vision tower
+        return sum(p.numel() for name, p in model.named_parameters()
+                   if name.startswith(MULTIMODAL[config["model_type"]]))
     total = sum(p.numel() for p in model.parameters())
     if config["model_type"] == "t5" and config.get("tie_word_embeddings") is False:
         # transformers 5 builds every T5 with lm_head tied to `shared`, but v1.1 checkpoints
@@ -162,6 +175,52 @@ USER_CONFIGS = {
 }
 
 
+# The families of issue 8, small: every structural switch their readers honour (MLA with and
+# without q LoRA, dense-first and interleaved MoE, shared experts, hybrid layers, QK-norm kinds).
+_SMALL = {"hidden_size": 64, "num_hidden_layers": 4, "num_attention_heads": 4,
+          "num_key_value_heads": 2, "intermediate_size": 96, "vocab_size": 100}
+_MOE = {"num_experts_per_tok": 2, "moe_intermediate_size": 32}
+NEW_FAMILY_CONFIGS = {
+    "qwen3": {},
+    "qwen3_moe": {"num_experts": 8, **_MOE, "mlp_only_layers": [0]},
+    "qwen2_moe": {"num_experts": 8, **_MOE, "shared_expert_intermediate_size": 48,
+                  "mlp_only_layers": [0]},
+    "qwen3_next": {"num_experts": 8, **_MOE, "shared_expert_intermediate_size": 48,
+                   "head_dim": 16, "linear_key_head_dim": 8, "linear_value_head_dim": 12,
+                   "linear_num_key_heads": 2, "linear_num_value_heads": 4},
+    "deepseek_v2": {"n_routed_experts": 8, **_MOE, "n_shared_experts": 2,
+                    "first_k_dense_replace": 1, "q_lora_rank": None, "kv_lora_rank": 16,
+                    "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 10},
+    "deepseek_v3": {"n_routed_experts": 8, **_MOE, "n_shared_experts": 1,
+                    "first_k_dense_replace": 1, "q_lora_rank": 24, "kv_lora_rank": 16,
+                    "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 10,
+                    "n_group": 2, "topk_group": 1, "attention_bias": True},
+    "gemma": {"head_dim": 16},
+    "gemma2": {"head_dim": 16},
+    "gemma3_text": {"head_dim": 16},
+    "llama4_text": {"head_dim": 16, "num_local_experts": 4, "intermediate_size_mlp": 80,
+                    "interleave_moe_layer_step": 2},
+    "phi": {},
+    "phi3": {"vocab_size": 32100},
+    "falcon": {"new_decoder_architecture": True, "num_kv_heads": 2},
+    "olmo2": {},
+    "granite": {"tie_word_embeddings": True},
+    "cohere": {"use_qk_norm": True},
+    "cohere2": {"head_dim": 16},
+    "glm4_moe": {"n_routed_experts": 8, **_MOE, "n_shared_experts": 1,
+                 "first_k_dense_replace": 1, "use_qk_norm": True, "head_dim": 16,
+                 "attention_bias": True},
+    "starcoder2": {},
+    "jamba": {"num_experts": 4, "mamba_dt_rank": 8, "attn_layer_period": 4, "attn_layer_offset": 1},
+    "mamba": {"time_step_rank": 8},
+}
+for _type, _extra in NEW_FAMILY_CONFIGS.items():
+    USER_CONFIGS[f"{_type}-small"] = {"model_type": _type, **_SMALL, **_extra}
+    if _type != "deepseek_v2":  # its class has no default num_experts_per_tok
+        USER_CONFIGS[f"{_type}-class-defaults"] = {"model_type": _type}
+USER_CONFIGS["falcon-7b-style-mqa"] = {"model_type": "falcon", **_SMALL, "multi_query": True}
+
+
 @pytest.mark.parametrize("name", sorted(USER_CONFIGS))
 def test_user_config_param_count_matches_transformers(name: str) -> None:
     config = USER_CONFIGS[name]
@@ -169,7 +228,9 @@ def test_user_config_param_count_matches_transformers(name: str) -> None:
     assert count_params(spec).total_params == transformers_param_count(config)
 
 
-ROPE_TYPES = ("llama", "mistral", "mixtral", "qwen2", "gpt_oss", "gpt_neox")
+ROPE_TYPES = ("llama", "mistral", "mixtral", "qwen2", "gpt_oss", "gpt_neox", "qwen3", "qwen3_moe",
+              "qwen2_moe", "deepseek_v2", "deepseek_v3", "gemma", "gemma2", "llama4_text", "phi3",
+              "olmo2", "granite", "cohere", "glm4_moe", "starcoder2", "falcon")
 ROPE_CASES = [(pid, preset_config(pid)) for pid in CONFIG_PRESETS
               if preset_config(pid)["model_type"] in ROPE_TYPES]
 ROPE_CASES += [(name, cfg) for name, cfg in sorted(USER_CONFIGS.items())
@@ -188,3 +249,27 @@ def test_rope_matches_transformers_standardised_rope_parameters(name: str, confi
     if ours.scaling is not None:
         assert ours.scaling.factor == rope["factor"]
         assert ours.scaling.original_max_positions == rope.get("original_max_position_embeddings")
+
+
+GEMMA3_ROPES = {
+    "gemma-3-1b": preset_config("gemma-3-1b"),
+    "gemma-3-27b": preset_config("gemma-3-27b")["text_config"] | {"model_type": "gemma3_text"},
+    "transformers-5-keys": {"model_type": "gemma3_text", "rope_parameters": {
+        "full_attention": {"rope_type": "linear", "factor": 4.0, "rope_theta": 2e6},
+        "sliding_attention": {"rope_type": "default", "rope_theta": 5e4}}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(GEMMA3_ROPES))
+def test_gemma3_global_and_local_rope_match_transformers_per_layer_type(name: str) -> None:
+    config = dict(GEMMA3_ROPES[name])
+    ours = spec_from_hf_config(config, name).positions
+    cfg = dict(config)
+    rope = transformers.AutoConfig.for_model(cfg.pop("model_type"), **cfg).rope_parameters
+    assert ours.rope.theta == rope["full_attention"]["rope_theta"]
+    assert ours.local_rope.theta == rope["sliding_attention"]["rope_theta"]
+    scaling = ours.rope.scaling
+    assert (scaling.kind if scaling else "default") == rope["full_attention"]["rope_type"]
+    if scaling is not None:
+        assert scaling.factor == rope["full_attention"]["factor"]
+    assert ours.local_rope.scaling is None and rope["sliding_attention"]["rope_type"] == "default"
