@@ -40,7 +40,8 @@ from llmarch_cli.specs.loader import ResolvedModel
 from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
-             "bloom", "t5", "bert", "bart")
+             "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
+             "phi3")
 
 
 @dataclass(frozen=True)
@@ -93,25 +94,39 @@ def _bloom(spec: ArchSpec, w: Weight, name: str) -> Source | None:
     return _per_head_qkv(spec, w, name) if w.name.startswith("attn.qkv.") else None
 
 
-def _mixtral(spec: ArchSpec, w: Weight, name: str) -> Source | None:
-    """Router and experts from the per-expert tensors of ``block_sparse_moe``."""
+def _per_expert(spec: ArchSpec, w: Weight, block: str, router: str,
+                parts: tuple[str, str, str]) -> Source | None:
+    """Router and experts from tensors stored expert by expert under ``block``
+    (``{block}experts.{e}.{gate|up|down}.weight``), the router at ``{block}{router}``."""
     if w.role not in ("router", "experts"):
         return None
-    layer = name.rsplit("mlp.", 1)[0] + "block_sparse_moe."
     if w.role == "router":
-        return Source((f"{layer}gate.weight",), (w.shape,), _swap)
+        return Source((f"{block}{router}.weight",), (w.shape,), _swap)
     e, h, i = spec.moe.num_experts, spec.hidden_size, spec.ffn.intermediate_size
+    gate, up, down = parts
 
     def expert_names(disk: str) -> tuple[str, ...]:
-        return tuple(f"{layer}experts.{x}.{disk}.weight" for x in range(e))
+        return tuple(f"{block}experts.{x}.{disk}.weight" for x in range(e))
 
-    if w.name == "experts.down":  # w2 [H, I] each -> [E, I, H]
-        return Source(expert_names("w2"), ((h, i),) * e, lambda *ws: np.stack([d.T for d in ws]))
+    if w.name == "experts.down":  # [H, I] each -> [E, I, H]
+        return Source(expert_names(down), ((h, i),) * e, lambda *ws: np.stack([d.T for d in ws]))
 
-    def gate_up(*ws: np.ndarray) -> np.ndarray:  # w1, w3 [I, H] each -> [E, H, 2I]
+    def gate_up(*ws: np.ndarray) -> np.ndarray:  # gate, up [I, H] each -> [E, H, 2I]
         return np.stack([np.concatenate((g.T, u.T), axis=1) for g, u in zip(ws[:e], ws[e:], strict=True)])
 
-    return Source(expert_names("w1") + expert_names("w3"), ((i, h),) * (2 * e), gate_up)
+    return Source(expert_names(gate) + expert_names(up), ((i, h),) * (2 * e), gate_up)
+
+
+def _mixtral(spec: ArchSpec, w: Weight, name: str) -> Source | None:
+    """Mixtral: ``block_sparse_moe.experts.{e}.w1|w3|w2`` and ``block_sparse_moe.gate``."""
+    block = name.rsplit("mlp.", 1)[0] + "block_sparse_moe."
+    return _per_expert(spec, w, block, "gate", ("w1", "w3", "w2"))
+
+
+def _qwen3_moe(spec: ArchSpec, w: Weight, name: str) -> Source | None:
+    """Qwen3-MoE: ``mlp.experts.{e}.gate_proj|up_proj|down_proj`` and ``mlp.gate``."""
+    block = name.rsplit("mlp.", 1)[0] + "mlp."
+    return _per_expert(spec, w, block, "gate", ("gate_proj", "up_proj", "down_proj"))
 
 
 def _halves(a: np.ndarray) -> np.ndarray:
@@ -130,6 +145,7 @@ SPECIAL: dict[str, Callable[[ArchSpec, Weight, str], Source | None]] = {
     "gpt_neox": _neox,
     "bloom": _bloom,
     "mixtral": _mixtral,
+    "qwen3_moe": _qwen3_moe,
     "gpt_oss": _gpt_oss,
 }
 

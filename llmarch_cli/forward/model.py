@@ -22,11 +22,11 @@ from llmarch_cli.forward.cache import DecodeCache
 from llmarch_cli.forward.layout import is_moe_layer, model_shapes, stacks
 from llmarch_cli.forward.precision import rounder
 from llmarch_cli.kernels.activations import ACTIVATIONS
-from llmarch_cli.kernels.attention import attention, windowed_attention
+from llmarch_cli.kernels.attention import attention, soft_cap, windowed_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
 from llmarch_cli.kernels.masks import additive_mask, band_mask
 from llmarch_cli.kernels.moe import moe_dispatch, route
-from llmarch_cli.kernels.norms import layer_norm, rms_norm
+from llmarch_cli.kernels.norms import layer_norm, qk_norm_per_head, qk_norm_projection, rms_norm
 from llmarch_cli.kernels.positions import (
     alibi_bias_at,
     alibi_slopes,
@@ -141,8 +141,19 @@ class Model:
     def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
         eps = self.spec.norm.eps
         if self.spec.norm.kind == "rmsnorm":
-            return self.r(rms_norm(x, self.w[f"{name}.weight"], eps))
+            return self.r(rms_norm(x, self._rms_weight(f"{name}.weight"), eps))
         return self.r(layer_norm(x, self.w[f"{name}.weight"], self.w.get(f"{name}.bias"), eps))
+
+    def _rms_weight(self, name: str) -> np.ndarray:
+        """An RMSNorm weight as applied: w, or 1 + w for Gemma's (1 + w) norms."""
+        w = self.w[name]
+        return 1 + w if self.spec.norm.unit_offset else w
+
+    def _qk_norm(self, x: np.ndarray, name: str, per_head: bool) -> np.ndarray:
+        """QK-norm of q or k: per head on [n, T, hd] (Qwen3, Gemma 3) or over the projection
+        on [T, n*hd] (OLMo 2), as ``per_head`` says."""
+        norm = qk_norm_per_head if per_head else qk_norm_projection
+        return self.r(norm(x, self._rms_weight(name), self.spec.norm.eps))
 
     def _heads(self, x: np.ndarray, n: int) -> np.ndarray:
         """[T, n*hd] -> [n, T, hd]."""
@@ -168,18 +179,31 @@ class Model:
         a = self.spec.attention
         cross = memory is not None
         n = f"{p}cross." if cross else f"{p}attn."
-        q = self._heads(self._project(x, n, "q"), a.num_heads)  # [nh, T, hd]
+        qk_norm = None if cross else a.qk_norm
+        q = self._project(x, n, "q")  # [T, nh*hd]
+        if qk_norm == "projection":
+            q = self._qk_norm(q, f"{n}q_norm.weight", per_head=False)
+        q = self._heads(q, a.num_heads)  # [nh, T, hd]
+        if qk_norm == "head":
+            q = self._qk_norm(q, f"{n}q_norm.weight", per_head=True)
         kv = cache.get() if cross and cache is not None else None
         if kv is None:
             src = memory if cross else x
-            k = self._heads(self._project(src, n, "k"), a.num_kv_heads)  # [nkv, S, hd]
+            k = self._project(src, n, "k")  # [S, nkv*hd]
+            if qk_norm == "projection":
+                k = self._qk_norm(k, f"{n}k_norm.weight", per_head=False)
+            k = self._heads(k, a.num_kv_heads)  # [nkv, S, hd]
+            if qk_norm == "head":
+                k = self._qk_norm(k, f"{n}k_norm.weight", per_head=True)
             v = self._heads(self._project(src, n, "v"), a.num_kv_heads)  # [nkv, S, hd]
         else:
             k, v = kv
-        if not cross and "cos" in ctx:
-            rope = self.spec.positions.rope
-            q = self.r(apply_rope(q, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing))
-            k = self.r(apply_rope(k, ctx["cos"], ctx["sin"], rope.rotary_dim, rope.pairing))
+        window = None if cross else ctx["windows"][layer]
+        if not cross and "rope" in ctx:
+            local = window is not None and "local" in ctx  # Gemma 3's sliding layers
+            rope, cos, sin = ctx["local"] if local else ctx["rope"]
+            q = self.r(apply_rope(q, cos, sin, rope.rotary_dim, rope.pairing))
+            k = self.r(apply_rope(k, cos, sin, rope.rotary_dim, rope.pairing))
         key_pos = ctx["qpos"]
         if cross and kv is None and cache is not None:
             cache.set(k, v)
@@ -189,21 +213,26 @@ class Model:
         if self.quirks.inverse_layer_scale:
             scale /= layer + 1
         sinks = self.w.get(f"{p}attn.sinks")
-        window = None if cross else ctx["windows"][layer]
         T = x.shape[0]
         if window is not None and T >= BLOCKED_WINDOW_FROM and len(key_pos) == T:
-            out = windowed_attention(q, k, v, window=window, scale=scale, sinks=sinks)
+            out = windowed_attention(q, k, v, window=window, scale=scale, sinks=sinks,
+                                     softcap=a.softcap)
             probs = None
         else:
             bias = None if cross else self._bias(ctx, window, key_pos)
-            out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks)
+            out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks,
+                                   softcap=a.softcap)
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
         return self._linear(out, f"{n}o"), probs
 
     def _dense_ffn(self, x: np.ndarray, p: str) -> np.ndarray:
         """plain: down(act(up x)); gated: down(act(gate x) * up x). x [T, H] -> [T, H]."""
         w, f, p = self.w, self.spec.ffn, f"{p}ffn."
-        if f.kind == "gated":
+        if f"{p}gate_up.weight" in w:  # Phi-3's fused [H, gate | up]
+            gate_up = w[f"{p}gate_up.weight"]
+            i = gate_up.shape[-1] // 2
+            y = gated_ffn(x, gate_up[:, :i], gate_up[:, i:], w[f"{p}down.weight"], f.activation)
+        elif f.kind == "gated":
             y = gated_ffn(x, w[f"{p}gate.weight"], w[f"{p}up.weight"], w[f"{p}down.weight"],
                           f.activation, w.get(f"{p}gate.bias"), w.get(f"{p}up.bias"),
                           w.get(f"{p}down.bias"))
@@ -265,8 +294,10 @@ class Model:
                      "windows": [a.layer_window(i) if causal else None for i in range(layers)]}
         pos = spec.positions
         if pos.kind == "rope":  # dynamic NTK and longrope depend on the length seen so far
-            inv, factor = rope_inv_freq(pos.rope, spec.max_context, int(qpos[-1]) + 1)
-            ctx["cos"], ctx["sin"] = rope_cos_sin(qpos, inv, factor)
+            for key, rope in (("rope", pos.rope), ("local", pos.local_rope)):
+                if rope is not None:  # local: the sliding layers' own RoPE (Gemma 3)
+                    inv, factor = rope_inv_freq(rope, spec.max_context, int(qpos[-1]) + 1)
+                    ctx[key] = (rope, *rope_cos_sin(qpos, inv, factor))
         return ctx
 
     def _bias(self, ctx: dict, window: int | None, key_pos: np.ndarray) -> np.ndarray | None:
@@ -302,13 +333,16 @@ class Model:
         start = cache.position if cache is not None else 0
         ctx = self._context(stack, label == "dec", layers, np.arange(start, start + h.shape[0]))
         post = spec.norm.placement == "post"
+        out_norms = spec.norm.placement if spec.norm.placement in ("sandwich", "sublayer_post") else None
         for layer in range(layers):
             p = f"{stack}.{layer}."
             t0 = time.perf_counter()
-            a_in = h if post else self._norm(h, f"{p}attn_norm")
+            a_in = h if post or out_norms == "sublayer_post" else self._norm(h, f"{p}attn_norm")
             attn, probs = self._attention(p, layer, a_in, ctx,
                                           None if cache is None else cache.layers[layer])
-            if post:
+            if out_norms:  # Gemma 2/3 and OLMo 2: the sub-layer's output is normed, then added
+                h = self.r(h + self._norm(attn, f"{p}attn_post_norm"))
+            elif post:
                 h = self._norm(self.r(h + attn), f"{p}attn_norm")
             elif spec.residual == "sequential":
                 h = self.r((a_in if self.quirks.residual_from_normed else h) + attn)
@@ -321,13 +355,15 @@ class Model:
             if spec.residual == "parallel":
                 f_in = a_in if spec.parallel_norms == 1 else self._norm(h, f"{p}ffn_norm")
             else:
-                f_in = h if post else self._norm(h, f"{p}ffn_norm")
+                f_in = h if post or out_norms == "sublayer_post" else self._norm(h, f"{p}ffn_norm")
             load = None
             if is_moe_layer(spec, layer):
                 ffn, load = self._moe(f_in, p)
             else:
                 ffn = self._dense_ffn(f_in, p)
-            if post:
+            if out_norms:
+                h = self.r(h + self._norm(ffn, f"{p}ffn_post_norm"))
+            elif post:
                 h = self._norm(self.r(h + ffn), f"{p}ffn_norm")
             elif spec.residual == "parallel":
                 h = self.r(self.r(h + attn) + ffn)
@@ -362,6 +398,8 @@ class Model:
                   else h @ w["model.lm_head.weight"])
         if LOGITS_BIAS in w:
             logits = logits + w[LOGITS_BIAS]
+        if spec.head.softcap is not None:  # Gemma 2: cap * tanh(logits / cap)
+            logits = soft_cap(np.array(logits, dtype=np.float32), spec.head.softcap)
         return self.r(logits).astype(np.float32, copy=False)
 
     def run(self, tokens: list[int], keep_attention: set[tuple[str, int]] = frozenset(), *,

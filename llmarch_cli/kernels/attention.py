@@ -129,6 +129,7 @@ def windowed_attention(
     scale: float,
     sinks: np.ndarray | None = None,
     block: int = 256,
+    softcap: float | None = None,
 ) -> np.ndarray:
     """Causal sliding-window self-attention in blocks of queries -> out [nh, T, hd].
 
@@ -141,6 +142,8 @@ def windowed_attention(
     for q0, q1, k0 in window_blocks(T, window, block):
         allowed = band_mask(np.arange(q0, q1), np.arange(k0, q1), window)  # [b, q1-k0]
         scores = _scores(q[:, q0:q1], k[:, k0:q1], scale)  # [nh, b, q1-k0]
+        if softcap is not None:
+            soft_cap(scores, softcap)
         scores += additive_mask(allowed, scores.dtype)
         out[:, q0:q1] = _weighted_values(_softmax_(scores, sinks), v[:, k0:q1])  # [nh, b, hd]
     return out

@@ -749,7 +749,7 @@ def _qwen3(cfg: _Config, model_type: str) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     if model_type != "qwen3":
         shared = cfg.raw("shared_expert_intermediate_size", default=d.get("shared_width"))
-        moe = _moe(cfg, ("num_experts",), d,
+        moe = _moe(cfg, ("num_experts", "num_local_experts"), d,  # transformers 5 saves the latter
                    routing="softmax_topk_renorm" if cfg.flag("norm_topk_prob", model_type == "qwen3_next")
                    else "softmax_topk",
                    dense_layers=_sparse_step(cfg, b["layers"]))

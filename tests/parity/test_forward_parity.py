@@ -89,6 +89,24 @@ CASES: dict[str, tuple[str, str, dict]] = {
         rope_parameters={"rope_type": "yarn", "factor": 8.0, "rope_theta": 150000.0,
                          "beta_fast": 32.0, "beta_slow": 1.0, "truncate": False,
                          "original_max_position_embeddings": 16})),
+    "qwen3-qk-norm-tied": ("Qwen3Config", "Qwen3ForCausalLM", dict(LLAMA, tie_word_embeddings=True)),
+    "qwen3_moe-dense-first": ("Qwen3MoeConfig", "Qwen3MoeForCausalLM", dict(
+        LLAMA, moe_intermediate_size=24, num_experts=4, num_experts_per_tok=2,
+        norm_topk_prob=True, mlp_only_layers=[0], num_hidden_layers=3)),
+    "qwen3_moe-no-renorm": ("Qwen3MoeConfig", "Qwen3MoeForCausalLM", dict(
+        LLAMA, moe_intermediate_size=24, num_experts=6, num_experts_per_tok=3,
+        norm_topk_prob=False)),
+    "olmo2-qk-norm-projection": ("Olmo2Config", "Olmo2ForCausalLM", dict(LLAMA)),
+    "gemma2-softcap-sandwich": ("Gemma2Config", "Gemma2ForCausalLM", dict(
+        LLAMA, sliding_window=4, query_pre_attn_scalar=12, attn_logit_softcapping=8.0,
+        final_logit_softcapping=5.0, num_hidden_layers=3)),
+    "gemma3-local-global": ("Gemma3TextConfig", "Gemma3ForCausalLM", dict(
+        LLAMA, sliding_window=4, query_pre_attn_scalar=12, num_hidden_layers=3,
+        layer_types=["sliding_attention", "full_attention", "sliding_attention"],
+        rope_parameters={"full_attention": {"rope_type": "linear", "factor": 2.0, "rope_theta": 1e6},
+                         "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}})),
+    "phi3-fused-partial-rotary": ("Phi3Config", "Phi3ForCausalLM", dict(
+        LLAMA, partial_rotary_factor=0.5, pad_token_id=0)),
 }
 
 
