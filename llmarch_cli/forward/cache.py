@@ -28,7 +28,7 @@ from llmarch_cli.forward.layout import stacks
 from llmarch_cli.forward.precision import load, store, stored_dtype
 from llmarch_cli.specs.model import ArchSpec
 
-KINDS = ("full", "sliding", "cross")
+KINDS = ("full", "sliding", "latent", "cross")
 
 
 class FullKV:
@@ -96,6 +96,32 @@ class RollingKV:
         return 2 * self.k[:, :self._held()].nbytes
 
 
+class LatentKV:
+    """An MLA layer's cache: the normed latent [capacity, r] and the shared RoPE key
+    [capacity, dr] of every token, one copy for all heads (``kv_lora_rank + qk_rope_head_dim``
+    values per token, the figure ``analysis.kvcache`` gives MLA)."""
+
+    kind = "latent"
+
+    def __init__(self, rank: int, rope_dim: int, capacity: int, dtype: str) -> None:
+        self.c = np.empty((capacity, rank), stored_dtype(dtype))
+        self.k_pe = np.empty((capacity, rope_dim), stored_dtype(dtype))
+        self.n, self.dtype = 0, dtype
+
+    def update(self, c: np.ndarray, k_pe: np.ndarray, pos: np.ndarray):
+        """Append c [T, r] and k_pe [T, dr] -> every cached (c, k_pe, positions)."""
+        n, T = self.n, c.shape[0]
+        if n + T > self.c.shape[0]:
+            raise LlmarchError(f"the cache holds {self.c.shape[0]} tokens; {n + T} were given")
+        self.c[n:n + T], self.k_pe[n:n + T] = store(c, self.dtype), store(k_pe, self.dtype)
+        self.n = n + T
+        return load(self.c[:n + T], self.dtype), load(self.k_pe[:n + T], self.dtype), np.arange(n + T)
+
+    @property
+    def held_bytes(self) -> int:
+        return self.c[:self.n].nbytes + self.k_pe[:self.n].nbytes
+
+
 class CrossKV:
     """K and V of the encoder output [nkv, S_enc, hd], set by the first decoder step."""
 
@@ -151,7 +177,11 @@ def new_cache(spec: ArchSpec, capacity: int, dtype: str) -> DecodeCache:
     caches = []
     for i in range(layers):
         window = a.layer_window(i)
-        caches.append(FullKV(a.num_kv_heads, a.head_dim, capacity, dtype) if window is None
-                      else RollingKV(a.num_kv_heads, a.head_dim, window, capacity, dtype))
+        if a.mla is not None:
+            caches.append(LatentKV(a.mla.kv_lora_rank, a.mla.qk_rope_head_dim, capacity, dtype))
+        elif window is None:
+            caches.append(FullKV(a.num_kv_heads, a.head_dim, capacity, dtype))
+        else:
+            caches.append(RollingKV(a.num_kv_heads, a.head_dim, window, capacity, dtype))
     cross = [CrossKV(dtype) for _ in range(layers)] if spec.architecture == "encoder-decoder" else []
     return DecodeCache(caches, cross)

@@ -33,7 +33,14 @@ import numpy as np
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.checkpoint import Checkpoint
 from llmarch_cli.forward.layout import entries
-from llmarch_cli.forward.model import LOGITS_BIAS, Model, Quirks, check_tokens, expected_shapes
+from llmarch_cli.forward.model import (
+    LOGITS_BIAS,
+    Model,
+    Quirks,
+    check_tokens,
+    correction_bias_keys,
+    expected_shapes,
+)
 from llmarch_cli.specs.families import FAMILIES
 from llmarch_cli.specs.inventory import Weight
 from llmarch_cli.specs.loader import ResolvedModel
@@ -41,7 +48,7 @@ from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
              "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
-             "phi3")
+             "phi3", "deepseek_v3")
 
 
 @dataclass(frozen=True)
@@ -123,8 +130,8 @@ def _mixtral(spec: ArchSpec, w: Weight, name: str) -> Source | None:
     return _per_expert(spec, w, block, "gate", ("w1", "w3", "w2"))
 
 
-def _qwen3_moe(spec: ArchSpec, w: Weight, name: str) -> Source | None:
-    """Qwen3-MoE: ``mlp.experts.{e}.gate_proj|up_proj|down_proj`` and ``mlp.gate``."""
+def _mlp_experts(spec: ArchSpec, w: Weight, name: str) -> Source | None:
+    """Qwen3-MoE, DeepSeek-V3: ``mlp.experts.{e}.gate_proj|up_proj|down_proj``, ``mlp.gate``."""
     block = name.rsplit("mlp.", 1)[0] + "mlp."
     return _per_expert(spec, w, block, "gate", ("gate_proj", "up_proj", "down_proj"))
 
@@ -145,7 +152,8 @@ SPECIAL: dict[str, Callable[[ArchSpec, Weight, str], Source | None]] = {
     "gpt_neox": _neox,
     "bloom": _bloom,
     "mixtral": _mixtral,
-    "qwen3_moe": _qwen3_moe,
+    "qwen3_moe": _mlp_experts,
+    "deepseek_v3": _mlp_experts,
     "gpt_oss": _gpt_oss,
 }
 
@@ -163,6 +171,11 @@ def mapping(spec: ArchSpec, prefix: str, quirks: Quirks = Quirks()) -> Mapping:
     if quirks.logits_bias:  # BART's buffer
         vocab = spec.embeddings.vocab_size
         m[LOGITS_BIAS] = Source(("final_logits_bias",), ((1, vocab),), lambda a: a.reshape(-1))
+    if quirks.correction_bias:  # DeepSeek-V3's router buffers, saved beside the router
+        for key in correction_bias_keys(spec):
+            layer = key.split(".")[1]
+            m[key] = Source((f"{prefix}layers.{layer}.mlp.gate.e_score_correction_bias",),
+                            ((spec.moe.num_experts,),), _same)
     return m
 
 
@@ -172,6 +185,8 @@ def quirks_from_config(config: dict) -> Quirks:
         inverse_layer_scale=bool(config.get("scale_attn_by_inverse_layer_idx", False)),
         residual_from_normed=bool(config.get("apply_residual_connection_post_layernorm", False)),
         logits_bias=config.get("model_type") == "bart",
+        correction_bias=config.get("model_type") == "deepseek_v3"
+        and config.get("topk_method", "noaux_tc") == "noaux_tc",
     )
 
 

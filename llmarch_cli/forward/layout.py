@@ -34,16 +34,15 @@ def check_supported(spec: ArchSpec) -> None:
     a, moe = spec.attention, spec.moe
     unsupported = {
         f"QK-norm {a.qk_norm!r}": a.qk_norm in ("heads", "l2"),
-        "shared experts": moe is not None and moe.num_shared_experts > 0,
-        "MLA": a.mla is not None,
         "gated attention output": a.output_gate,
         "chunked, linear-attention or Mamba layers": bool(
             set(spec.layer_kinds()) - {"full", "sliding"}),
         "layers without RoPE": bool(a.nope_layers),
         "residual scaling": spec.residual_scale is not None,
-        "sigmoid or group-limited routing": moe is not None and moe.routing.startswith(
-            ("sigmoid", "softmax_group")),
-        "routed scaling": moe is not None and moe.routed_scaling != 1.0,
+        f"{moe.routing if moe else ''} routing": moe is not None and moe.routing in (
+            "sigmoid_topk", "softmax_group_topk"),
+        "routed scaling without sigmoid group routing": moe is not None
+        and moe.routed_scaling != 1.0 and moe.routing != "sigmoid_group_topk",
         "plain (ungated) experts": moe is not None and spec.ffn.kind != "gated",
     }
     missing = [name for name, used in unsupported.items() if used]

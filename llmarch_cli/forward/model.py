@@ -21,11 +21,12 @@ from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.cache import DecodeCache
 from llmarch_cli.forward.layout import is_moe_layer, model_shapes, stacks
 from llmarch_cli.forward.precision import rounder
-from llmarch_cli.kernels.activations import ACTIVATIONS
+from llmarch_cli.kernels.activations import ACTIVATIONS, sigmoid
 from llmarch_cli.kernels.attention import attention, soft_cap, windowed_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
 from llmarch_cli.kernels.masks import additive_mask, band_mask
-from llmarch_cli.kernels.moe import moe_dispatch, route
+from llmarch_cli.kernels.mla import mla_absorbed
+from llmarch_cli.kernels.moe import moe_dispatch, route, sigmoid_group_route
 from llmarch_cli.kernels.norms import layer_norm, qk_norm_per_head, qk_norm_projection, rms_norm
 from llmarch_cli.kernels.positions import (
     alibi_bias_at,
@@ -50,6 +51,7 @@ class Quirks:
     inverse_layer_scale: bool = False  # GPT-2 scale_attn_by_inverse_layer_idx: scale / (l + 1)
     residual_from_normed: bool = False  # BLOOM apply_residual_connection_post_layernorm
     logits_bias: bool = False  # BART final_logits_bias: a buffer added to the logits [V]
+    correction_bias: bool = False  # DeepSeek-V3 e_score_correction_bias: a router buffer [E]
 
 LOGITS_BIAS = "model.lm_head.bias"
 
@@ -59,7 +61,16 @@ def expected_shapes(spec: ArchSpec, quirks: Quirks = Quirks()) -> dict[str, tupl
     shapes = model_shapes(spec)
     if quirks.logits_bias:
         shapes[LOGITS_BIAS] = (spec.embeddings.vocab_size,)
+    if quirks.correction_bias:
+        for key in correction_bias_keys(spec):
+            shapes[key] = (spec.moe.num_experts,)
     return shapes
+
+
+def correction_bias_keys(spec: ArchSpec) -> list[str]:
+    """Forward keys of DeepSeek-V3's per-layer router correction biases (MoE layers only)."""
+    *_, layers = stacks(spec)[-1]
+    return [f"model.{i}.router.correction_bias" for i in range(layers) if is_moe_layer(spec, i)]
 
 
 @dataclass
@@ -172,12 +183,42 @@ class Model:
         return self.r(linear(x, w[f"{p}qkv.weight"][:, start:start + width],
                              None if bias is None else bias[start:start + width]))
 
+    def _latent_attention(self, p: str, x: np.ndarray, ctx: dict, cache=None):
+        """DeepSeek's multi-head latent attention, absorbed form (``kernels.mla``): the cache
+        keeps the normed latent [S, r] and the shared RoPE key [S, dr]. x [T, H] -> [T, H]."""
+        a, n, w = self.spec.attention, f"{p}attn.", self.w
+        m, T = a.mla, x.shape[0]
+        eps = 1e-6  # transformers builds q_a_layernorm and kv_a_layernorm with their default eps
+        if f"{n}q.weight" in w:
+            q = self._linear(x, f"{n}q")
+        else:
+            q_a = self.r(rms_norm(self._linear(x, f"{n}q_a"), w[f"{n}q_a_norm.weight"], eps))
+            q = self._linear(q_a, f"{n}q_b")
+        q = self._heads(q, a.num_heads)  # [nh, T, dn+dr]
+        dn, r = m.qk_nope_head_dim, m.kv_lora_rank
+        compressed = self._linear(x, f"{n}kv_a")  # [T, r + dr]
+        latent = self.r(rms_norm(compressed[:, :r], w[f"{n}kv_a_norm.weight"], eps))  # [T, r]
+        rope, cos, sin = ctx["rope"]
+        q_pe = self.r(apply_rope(q[..., dn:], cos, sin, rope.rotary_dim, rope.pairing))
+        k_pe = self.r(apply_rope(compressed[:, r:], cos, sin, rope.rotary_dim, rope.pairing))
+        key_pos = ctx["qpos"]
+        if cache is not None:
+            latent, k_pe, key_pos = cache.update(latent, k_pe, ctx["qpos"])  # [S, r], [S, dr]
+        kv_b = w[f"{n}kv_b.weight"].reshape(r, a.num_heads, -1).transpose(1, 0, 2)  # [nh, r, dn+dv]
+        scale = a.scale if a.scale is not None else a.head_dim**-0.5
+        out = mla_absorbed(q[..., :dn], q_pe, latent, k_pe, kv_b[..., :dn], kv_b[..., dn:],
+                           scale=scale, bias=self._bias(ctx, None, key_pos))  # [nh, T, dv]
+        out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*dv]
+        return self._linear(out, f"{n}o"), None
+
     def _attention(self, p: str, layer: int, x: np.ndarray, ctx: dict, cache=None,
                    memory: np.ndarray | None = None):
         """Self-attention of layer prefix ``p`` (or cross-attention to the encoder ``memory``):
         x [T, H] -> ([T, H], probs). ``cache`` (``forward.cache``) holds earlier tokens' K/V."""
         a = self.spec.attention
         cross = memory is not None
+        if a.mla is not None and not cross:
+            return self._latent_attention(p, x, ctx, cache)
         n = f"{p}cross." if cross else f"{p}attn."
         qk_norm = None if cross else a.qk_norm
         q = self._project(x, n, "q")  # [T, nh*hd]
@@ -225,9 +266,9 @@ class Model:
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
         return self._linear(out, f"{n}o"), probs
 
-    def _dense_ffn(self, x: np.ndarray, p: str) -> np.ndarray:
+    def _dense_ffn(self, x: np.ndarray, p: str, name: str = "ffn") -> np.ndarray:
         """plain: down(act(up x)); gated: down(act(gate x) * up x). x [T, H] -> [T, H]."""
-        w, f, p = self.w, self.spec.ffn, f"{p}ffn."
+        w, f, p = self.w, self.spec.ffn, f"{p}{name}."
         if f"{p}gate_up.weight" in w:  # Phi-3's fused [H, gate | up]
             gate_up = w[f"{p}gate_up.weight"]
             i = gate_up.shape[-1] // 2
@@ -259,12 +300,23 @@ class Model:
         return self.r(linear(self.r(hidden), wd, bd))
 
     def _moe(self, x: np.ndarray, p: str) -> tuple[np.ndarray, list[int]]:
-        """Route each token to top-k experts and mix their outputs: [T, H] -> ([T, H], load)."""
+        """Route each token to top-k experts and mix their outputs, plus the shared experts
+        (DeepSeek; Qwen2-MoE's behind a sigmoid gate): [T, H] -> ([T, H], load)."""
         moe = self.spec.moe
         logits = self._linear(x, f"{p}router")  # [T, E]
-        ids, weights = route(logits, moe.top_k, moe.routing)  # [T, k] each
+        if moe.routing == "sigmoid_group_topk":  # DeepSeek-V3 (norm_topk_prob true)
+            ids, weights = sigmoid_group_route(logits, moe.top_k, moe.num_groups, moe.topk_groups,
+                                               self.w.get(f"{p}router.correction_bias"),
+                                               scaling=moe.routed_scaling)
+        else:
+            ids, weights = route(logits, moe.top_k, moe.routing)  # [T, k] each
         out, load = moe_dispatch(x, ids, weights, lambda e, xe: self._expert(p, e, xe),
                                  moe.num_experts)
+        if moe.num_shared_experts:
+            shared = self._dense_ffn(x, p, "shared")  # [T, H]
+            if f"{p}shared.gate_score.weight" in self.w:
+                shared = shared * sigmoid(self._linear(x, f"{p}shared.gate_score"))
+            out = out + shared
         return self.r(out), [int(c) for c in load]
 
     # -- stacks ----------------------------------------------------------------------------

@@ -105,6 +105,20 @@ CASES: dict[str, tuple[str, str, dict]] = {
         layer_types=["sliding_attention", "full_attention", "sliding_attention"],
         rope_parameters={"full_attention": {"rope_type": "linear", "factor": 2.0, "rope_theta": 1e6},
                          "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}})),
+    "deepseek_v3-mla-moe": ("DeepseekV3Config", "DeepseekV3ForCausalLM", dict(
+        LLAMA, num_key_value_heads=6, head_dim=4, q_lora_rank=24, kv_lora_rank=12, qk_nope_head_dim=8,
+        qk_rope_head_dim=4, v_head_dim=10, n_routed_experts=8, n_group=4, topk_group=2,
+        num_experts_per_tok=2, n_shared_experts=1, moe_intermediate_size=24,
+        first_k_dense_replace=1, num_hidden_layers=3, routed_scaling_factor=2.5,
+        norm_topk_prob=True, rope_interleave=False)),
+    "deepseek_v3-interleaved-yarn": ("DeepseekV3Config", "DeepseekV3ForCausalLM", dict(
+        LLAMA, num_key_value_heads=6, head_dim=4, kv_lora_rank=12, q_lora_rank=None,
+        qk_nope_head_dim=6, qk_rope_head_dim=4, v_head_dim=8, n_routed_experts=4, n_group=2,
+        topk_group=1, num_experts_per_tok=2, n_shared_experts=2, moe_intermediate_size=16,
+        first_k_dense_replace=0, routed_scaling_factor=1.5, norm_topk_prob=True,
+        rope_parameters={"rope_type": "yarn", "factor": 4.0, "rope_theta": 10000.0,
+                         "original_max_position_embeddings": 16, "mscale": 1.0,
+                         "mscale_all_dim": 1.0, "beta_fast": 32.0, "beta_slow": 1.0})),
     "phi3-fused-partial-rotary": ("Phi3Config", "Phi3ForCausalLM", dict(
         LLAMA, partial_rotary_factor=0.5, pad_token_id=0)),
 }
@@ -139,6 +153,10 @@ def _build(case: str, folder: Path):
     torch.manual_seed(0)
     model = getattr(transformers, model_cls)(config).eval()
     _randomise(model, seed=sum(map(ord, case)))
+    with torch.no_grad():
+        for name, buffer in model.named_buffers():
+            if name.endswith("e_score_correction_bias"):  # DeepSeek-V3: zero unless set
+                buffer.copy_(0.5 * torch.randn(buffer.shape, generator=torch.Generator().manual_seed(5)))
     model.save_pretrained(folder)
     model.set_attn_implementation("eager")
     return model
