@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
              "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
-             "phi3", "deepseek_v3")
+             "phi3", "deepseek_v3", "falcon")
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,34 @@ def _neox(spec: ArchSpec, w: Weight, name: str) -> Source | None:
     if w.name == "lm_head.weight":
         return Source(("embed_out.weight",), (w.shape,), _swap)
     return None
+
+
+def _grouped_qkv(spec: ArchSpec, w: Weight, name: str) -> Source:
+    """Falcon's new decoder: rows [kv groups, g + 2, head_dim] (a group's g query heads, then
+    its k and v) -> [q | k | v] blocks (columns for W)."""
+    a = spec.attention
+    nkv, hd = a.num_kv_heads, a.head_dim
+    g = a.num_heads // nkv
+
+    def regroup(x: np.ndarray) -> np.ndarray:  # [(nh + 2 nkv) hd, ...] -> same, q | k | v
+        rows = x.reshape(nkv, g + 2, hd, -1)
+        parts = (rows[:, :g], rows[:, g:g + 1], rows[:, g + 1:])
+        return np.concatenate([p.reshape(-1, rows.shape[-1]) for p in parts]).reshape(x.shape)
+
+    if w.name.endswith(".weight"):
+        return Source((name,), (w.shape,), lambda x: np.ascontiguousarray(regroup(x).T))
+    return Source((name,), (w.shape,), regroup)
+
+
+def _falcon(spec: ArchSpec, w: Weight, name: str, grouped: bool = False) -> Source | None:
+    """Falcon's fused query_key_value: grouped rows (new decoder), per-head rows [nh, 3, hd]
+    (old decoder without multi-query), or [q heads | k | v] already (old multi-query)."""
+    if not w.name.startswith("attn.qkv."):
+        return None
+    if grouped:
+        return _grouped_qkv(spec, w, name)
+    a = spec.attention
+    return _per_head_qkv(spec, w, name) if a.num_kv_heads == a.num_heads > 1 else None
 
 
 def _bloom(spec: ArchSpec, w: Weight, name: str) -> Source | None:
@@ -154,6 +183,7 @@ SPECIAL: dict[str, Callable[[ArchSpec, Weight, str], Source | None]] = {
     "mixtral": _mixtral,
     "qwen3_moe": _mlp_experts,
     "deepseek_v3": _mlp_experts,
+    "falcon": _falcon,
     "gpt_oss": _gpt_oss,
 }
 
@@ -162,6 +192,8 @@ def mapping(spec: ArchSpec, prefix: str, quirks: Quirks = Quirks()) -> Mapping:
     """Forward key -> its on-disk source, for a checkpoint whose base-model prefix is ``prefix``."""
     canonical = FAMILIES[spec.model_type].prefixes[0]
     special = SPECIAL.get(spec.model_type)
+    if spec.model_type == "falcon":
+        special = partial(_falcon, grouped=quirks.grouped_qkv)
     m: Mapping = {}
     for key, w, layer in entries(spec):
         name = w.hf if layer is None else w.hf.replace("{i}", str(layer))
@@ -185,6 +217,8 @@ def quirks_from_config(config: dict) -> Quirks:
         inverse_layer_scale=bool(config.get("scale_attn_by_inverse_layer_idx", False)),
         residual_from_normed=bool(config.get("apply_residual_connection_post_layernorm", False)),
         logits_bias=config.get("model_type") == "bart",
+        grouped_qkv=config.get("model_type") == "falcon"
+        and bool(config.get("new_decoder_architecture", False)),
         correction_bias=config.get("model_type") == "deepseek_v3"
         and config.get("topk_method", "noaux_tc") == "noaux_tc",
     )

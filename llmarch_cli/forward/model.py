@@ -52,6 +52,7 @@ class Quirks:
     residual_from_normed: bool = False  # BLOOM apply_residual_connection_post_layernorm
     logits_bias: bool = False  # BART final_logits_bias: a buffer added to the logits [V]
     correction_bias: bool = False  # DeepSeek-V3 e_score_correction_bias: a router buffer [E]
+    grouped_qkv: bool = False  # Falcon new_decoder_architecture: fused rows per KV group
 
 LOGITS_BIAS = "model.lm_head.bias"
 

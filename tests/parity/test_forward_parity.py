@@ -119,6 +119,15 @@ CASES: dict[str, tuple[str, str, dict]] = {
         rope_parameters={"rope_type": "yarn", "factor": 4.0, "rope_theta": 10000.0,
                          "original_max_position_embeddings": 16, "mscale": 1.0,
                          "mscale_all_dim": 1.0, "beta_fast": 32.0, "beta_slow": 1.0})),
+    "falcon-7b-style-multi-query": ("FalconConfig", "FalconForCausalLM", dict(
+        hidden_size=48, num_attention_heads=6, num_hidden_layers=2, vocab_size=VOCAB,
+        layer_norm_epsilon=1e-3, multi_query=True, parallel_attn=True, bias=False)),
+    "falcon-40b-style-grouped": ("FalconConfig", "FalconForCausalLM", dict(
+        hidden_size=48, num_attention_heads=6, num_kv_heads=2, num_hidden_layers=2,
+        vocab_size=VOCAB, layer_norm_epsilon=1e-3, new_decoder_architecture=True, bias=False)),
+    "falcon-old-mha-bias": ("FalconConfig", "FalconForCausalLM", dict(
+        hidden_size=48, num_attention_heads=4, num_hidden_layers=2, vocab_size=VOCAB,
+        layer_norm_epsilon=1e-3, multi_query=False, parallel_attn=True, bias=True)),
     "phi3-fused-partial-rotary": ("Phi3Config", "Phi3ForCausalLM", dict(
         LLAMA, partial_rotary_factor=0.5, pad_token_id=0)),
 }
