@@ -30,7 +30,8 @@ def _runs(preset: str) -> bool:
     return True
 
 
-REPRESENTATIVES = sorted(set(FAMILY_REPRESENTATIVES.values()) - {"bert-base-uncased"})
+HYBRIDS = {"qwen3-next-80b-a3b"}  # gated DeltaNet layers among full-attention ones
+REPRESENTATIVES = sorted(set(FAMILY_REPRESENTATIVES.values()) - {"bert-base-uncased"} | HYBRIDS)
 GENERATORS = [p for p in REPRESENTATIVES if _runs(p)]
 
 

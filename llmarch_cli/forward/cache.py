@@ -28,7 +28,7 @@ from llmarch_cli.forward.layout import stacks
 from llmarch_cli.forward.precision import load, store, stored_dtype
 from llmarch_cli.specs.model import ArchSpec
 
-KINDS = ("full", "sliding", "latent", "cross")
+KINDS = ("full", "sliding", "latent", "linear", "cross")
 
 
 class FullKV:
@@ -122,6 +122,29 @@ class LatentKV:
         return self.c[:self.n].nbytes + self.k_pe[:self.n].nbytes
 
 
+class LinearState:
+    """A gated-DeltaNet layer's fixed state (Qwen3-Next): the last ``kernel - 1`` conv inputs
+    [kernel - 1, channels] and one key x value memory per value head [nv, dk, dv]."""
+
+    kind = "linear"
+
+    def __init__(self, channels: int, kernel: int, value_heads: int, key_dim: int, value_dim: int,
+                 dtype: str) -> None:
+        self.conv = np.zeros((kernel - 1, channels), stored_dtype(dtype))
+        self.state = np.zeros((value_heads, key_dim, value_dim), stored_dtype(dtype))
+        self.dtype = dtype
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        return load(self.conv, self.dtype), load(self.state, self.dtype)
+
+    def write(self, conv: np.ndarray, state: np.ndarray) -> None:
+        self.conv[...], self.state[...] = store(conv, self.dtype), store(state, self.dtype)
+
+    @property
+    def held_bytes(self) -> int:
+        return self.conv.nbytes + self.state.nbytes
+
+
 class CrossKV:
     """K and V of the encoder output [nkv, S_enc, hd], set by the first decoder step."""
 
@@ -177,7 +200,11 @@ def new_cache(spec: ArchSpec, capacity: int, dtype: str) -> DecodeCache:
     caches = []
     for i in range(layers):
         window = a.layer_window(i)
-        if a.mla is not None:
+        if a.layer_type(i) == "linear":
+            la = spec.linear_attention
+            caches.append(LinearState(la.conv_channels, la.conv_kernel, la.num_value_heads,
+                                      la.key_head_dim, la.value_head_dim, dtype))
+        elif a.mla is not None:
             caches.append(LatentKV(a.mla.kv_lora_rank, a.mla.qk_rope_head_dim, capacity, dtype))
         elif window is None:
             caches.append(FullKV(a.num_kv_heads, a.head_dim, capacity, dtype))

@@ -49,7 +49,7 @@ from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
              "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
-             "phi3", "deepseek_v3", "falcon")
+             "phi3", "deepseek_v3", "falcon", "qwen3_next")
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,7 @@ SPECIAL: dict[str, Callable[[ArchSpec, Weight, str], Source | None]] = {
     "mixtral": _mixtral,
     "qwen3_moe": _mlp_experts,
     "deepseek_v3": _mlp_experts,
+    "qwen3_next": _mlp_experts,
     "falcon": _falcon,
     "gpt_oss": _gpt_oss,
 }

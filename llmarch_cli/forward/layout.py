@@ -34,9 +34,7 @@ def check_supported(spec: ArchSpec) -> None:
     a, moe = spec.attention, spec.moe
     unsupported = {
         f"QK-norm {a.qk_norm!r}": a.qk_norm in ("heads", "l2"),
-        "gated attention output": a.output_gate,
-        "chunked, linear-attention or Mamba layers": bool(
-            set(spec.layer_kinds()) - {"full", "sliding"}),
+        "chunked or Mamba layers": bool(set(spec.layer_kinds()) - {"full", "sliding", "linear"}),
         "layers without RoPE": bool(a.nope_layers),
         "residual scaling": spec.residual_scale is not None,
         f"{moe.routing if moe else ''} routing": moe is not None and moe.routing in (

@@ -21,7 +21,7 @@ from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.cache import DecodeCache
 from llmarch_cli.forward.layout import is_moe_layer, model_shapes, stacks
 from llmarch_cli.forward.precision import rounder
-from llmarch_cli.kernels.activations import ACTIVATIONS, sigmoid
+from llmarch_cli.kernels.activations import ACTIVATIONS, sigmoid, silu
 from llmarch_cli.kernels.attention import attention, soft_cap, windowed_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
 from llmarch_cli.kernels.masks import additive_mask, band_mask
@@ -37,6 +37,7 @@ from llmarch_cli.kernels.positions import (
     sinusoidal_table,
     t5_relative_bias_at,
 )
+from llmarch_cli.kernels.recurrent import gated_delta_rule
 from llmarch_cli.specs.model import ArchSpec
 
 # Beyond this many tokens a sliding-window layer runs the blocked O(T x W) kernel, which keeps
@@ -184,6 +185,37 @@ class Model:
         return self.r(linear(x, w[f"{p}qkv.weight"][:, start:start + width],
                              None if bias is None else bias[start:start + width]))
 
+    def _linear_attention(self, p: str, x: np.ndarray, cache=None) -> np.ndarray:
+        """Qwen3-Next's gated DeltaNet: projections, a causal depthwise conv (SiLU) over q, k, v,
+        the gated delta rule (``kernels.recurrent``), a gated RMSNorm. x [T, H] -> [T, H];
+        ``cache`` (``forward.cache.LinearState``) carries the conv window and the state."""
+        la, n, w, T = self.spec.linear_attention, f"{p}linear.", self.w, x.shape[0]
+        nk, nv, dk, dv = la.num_key_heads, la.num_value_heads, la.key_head_dim, la.value_head_dim
+        g = nv // nk
+        qkvz = self._linear(x, f"{n}qkvz").reshape(T, nk, 2 * dk + 2 * g * dv)  # per key head
+        q, k = qkvz[..., :dk], qkvz[..., dk:2 * dk]
+        v, z = qkvz[..., 2 * dk:2 * dk + g * dv], qkvz[..., 2 * dk + g * dv:]
+        ba = self._linear(x, f"{n}ba").reshape(T, nk, 2 * g)
+        b, a = ba[..., :g].reshape(T, nv), ba[..., g:].reshape(T, nv)
+        mixed = np.concatenate([q.reshape(T, -1), k.reshape(T, -1), v.reshape(T, -1)], axis=1)
+        kernel = w[f"{n}conv.weight"][:, 0, :]  # [C, K]
+        K = kernel.shape[1]
+        conv, state = cache.read() if cache is not None else (
+            np.zeros((K - 1, mixed.shape[1]), np.float32), None)
+        padded = np.concatenate([conv, mixed])  # [K-1+T, C]: earlier inputs, then these
+        conved = sum(padded[j:j + T] * kernel[:, j] for j in range(K))  # [T, C] causal conv
+        conved = self.r(conved * sigmoid(conved))  # SiLU
+        q, k = conved[:, :nk * dk].reshape(T, nk, dk), conved[:, nk * dk:2 * nk * dk].reshape(T, nk, dk)
+        v = conved[:, 2 * nk * dk:].reshape(T, nv, dv)
+        beta = sigmoid(b)  # [T, nv]
+        decay = -np.exp(w[f"{n}A_log"]) * np.logaddexp(0, a + w[f"{n}dt_bias"])  # -A softplus
+        out, state = gated_delta_rule(q, k, v, decay.astype(np.float32), beta, state)
+        if cache is not None:
+            cache.write(padded[-(K - 1):], state)
+        normed = rms_norm(self.r(out), w[f"{n}norm.weight"], self.spec.norm.eps)  # [T, nv, dv]
+        gated = self.r(normed * silu(z.reshape(T, nv, dv)))  # gated RMSNorm, weight w (not 1 + w)
+        return self._linear(gated.reshape(T, nv * dv), f"{n}out")
+
     def _latent_attention(self, p: str, x: np.ndarray, ctx: dict, cache=None):
         """DeepSeek's multi-head latent attention, absorbed form (``kernels.mla``): the cache
         keeps the normed latent [S, r] and the shared RoPE key [S, dr]. x [T, H] -> [T, H]."""
@@ -222,7 +254,12 @@ class Model:
             return self._latent_attention(p, x, ctx, cache)
         n = f"{p}cross." if cross else f"{p}attn."
         qk_norm = None if cross else a.qk_norm
-        q = self._project(x, n, "q")  # [T, nh*hd]
+        q = self._project(x, n, "q")  # [T, nh*hd], or [T, nh*2hd] with an output gate
+        gate = None
+        if a.output_gate and not cross:  # Qwen3-Next: per head [q | gate]
+            per_head = q.reshape(x.shape[0], a.num_heads, 2 * a.head_dim)
+            q = np.ascontiguousarray(per_head[..., :a.head_dim]).reshape(x.shape[0], -1)
+            gate = per_head[..., a.head_dim:].reshape(x.shape[0], -1)  # [T, nh*hd]
         if qk_norm == "projection":
             q = self._qk_norm(q, f"{n}q_norm.weight", per_head=False)
         q = self._heads(q, a.num_heads)  # [nh, T, hd]
@@ -265,6 +302,8 @@ class Model:
             out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks,
                                    softcap=a.softcap)
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
+        if gate is not None:
+            out = self.r(out * sigmoid(gate))
         return self._linear(out, f"{n}o"), probs
 
     def _dense_ffn(self, x: np.ndarray, p: str, name: str = "ffn") -> np.ndarray:
@@ -391,8 +430,11 @@ class Model:
             p = f"{stack}.{layer}."
             t0 = time.perf_counter()
             a_in = h if post or out_norms == "sublayer_post" else self._norm(h, f"{p}attn_norm")
-            attn, probs = self._attention(p, layer, a_in, ctx,
-                                          None if cache is None else cache.layers[layer])
+            layer_cache = None if cache is None else cache.layers[layer]
+            if spec.attention.layer_type(layer) == "linear":
+                attn, probs = self._linear_attention(p, a_in, layer_cache), None
+            else:
+                attn, probs = self._attention(p, layer, a_in, ctx, layer_cache)
             if out_norms:  # Gemma 2/3 and OLMo 2: the sub-layer's output is normed, then added
                 h = self.r(h + self._norm(attn, f"{p}attn_post_norm"))
             elif post:

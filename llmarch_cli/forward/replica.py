@@ -73,6 +73,12 @@ def tiny_spec(spec: ArchSpec) -> ArchSpec:
             if m[key] is not None:
                 m[key] = _multiple_of_8(m[key] * heads * TINY_HEAD_DIM / spec.hidden_size)
     att["nope_layers"] = [i for i in a.nope_layers if i < layers]
+    if spec.linear_attention is not None:  # at most 2 key heads, 2 value heads each, dims 16
+        la = spec.linear_attention
+        nk = min(la.num_key_heads, 2)
+        d["linear_attention"].update(
+            num_key_heads=nk, num_value_heads=nk * min(la.num_value_heads // la.num_key_heads, 2),
+            key_head_dim=TINY_HEAD_DIM, value_head_dim=TINY_HEAD_DIM)
     if a.chunk_size is not None:
         att["chunk_size"] = min(a.chunk_size, TINY_WINDOW)
     if a.sliding_window is not None:

@@ -128,6 +128,12 @@ CASES: dict[str, tuple[str, str, dict]] = {
     "falcon-old-mha-bias": ("FalconConfig", "FalconForCausalLM", dict(
         hidden_size=48, num_attention_heads=4, num_hidden_layers=2, vocab_size=VOCAB,
         layer_norm_epsilon=1e-3, multi_query=False, parallel_attn=True, bias=True)),
+    "qwen3_next-hybrid": ("Qwen3NextConfig", "Qwen3NextForCausalLM", dict(
+        LLAMA, num_hidden_layers=3, partial_rotary_factor=0.5,
+        layer_types=["linear_attention", "full_attention", "linear_attention"],
+        linear_num_key_heads=2, linear_num_value_heads=4, linear_key_head_dim=8,
+        linear_value_head_dim=6, linear_conv_kernel_dim=4, num_experts=4, num_experts_per_tok=2,
+        moe_intermediate_size=24, shared_expert_intermediate_size=16)),
     "phi3-fused-partial-rotary": ("Phi3Config", "Phi3ForCausalLM", dict(
         LLAMA, partial_rotary_factor=0.5, pad_token_id=0)),
 }
@@ -196,17 +202,24 @@ def _reference(model) -> np.ndarray:
         return model(torch.tensor([TOKENS])).logits[0].numpy()
 
 
-def _assert_close(ours: np.ndarray, ref: np.ndarray) -> None:
+# Qwen3-Next's gated delta rule carries a state through every token, so float32 rounding grows
+# along the sequence: transformers' own chunked and token-by-token forms differ by 3e-5 on these
+# logits (max |logit| 21), and llmarch's token-by-token numpy by 2.8e-4 (1.3e-5 relative).
+TOLERANCES = {"qwen3_next-hybrid": 5e-4}
+
+
+def _assert_close(ours: np.ndarray, ref: np.ndarray, tolerance: float = TOLERANCE) -> None:
     assert ours.shape == ref.shape
     assert ref.std() > 2, "logits too close to uniform to prove anything"
     err = float(np.abs(ours - ref).max())
-    assert err < TOLERANCE, f"max-abs logits difference {err:.2e}"
+    assert err < tolerance, f"max-abs logits difference {err:.2e}"
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_logits_match_transformers_with_rope_parameters(case, tmp_path):
     model = _build(case, tmp_path)
-    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _reference(model))
+    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _reference(model),
+                  TOLERANCES.get(case, TOLERANCE))
 
 
 ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", "gpt_neox", "gpt_oss"})
