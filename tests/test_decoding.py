@@ -122,4 +122,4 @@ def test_learned_positions_running_out_are_refused_before_decoding():
 def test_families_the_forward_pass_does_not_run_yet_say_what_is_missing():
     for preset in sorted(set(REPRESENTATIVES) - set(GENERATORS)):
         with pytest.raises(LlmarchError, match="forward does not implement"):
-            build_model(preset, PROMPT)
+            build_model(resolve_model(preset), PROMPT)
