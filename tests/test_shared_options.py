@@ -94,3 +94,18 @@ def test_memory_tsv_uses_the_json_names_of_terms():
 def test_a_bad_list_entry_names_the_option():
     result = run_cli("memory", "gpt2", "-c", "1k,zero")
     assert result.exit_code == 2 and "--context" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["memory", "gpt2", "--train", "bogus"], "--train"),
+    (["memory", "gpt2", "--train", "lora", "--optimizer", "adam"], "--optimizer"),
+    (["memory", "gpt2", "--train", "full", "--checkpointing", "some"], "--checkpointing"),
+    (["memory", "gpt2", "--train", "full", "--zero", "4"], "--zero"),
+    (["fit", "--gpu", "h100-sxm", "--task", "gen"], "--task"),
+    (["kvcache", "--engine", "paged"], "--engine"),
+    (["kvcache", "--kv-dtype", "fp7"], "--kv-dtype"),
+    (["memory", "gpt2", "--quant", "bf16,q5_k_x"], "--quant"),
+])
+def test_choices_are_checked_where_they_are_typed_with_one_line_naming_the_option(args, option):
+    result = run_cli(*args)
+    assert result.exit_code == 2 and option in result.stderr.splitlines()[0]

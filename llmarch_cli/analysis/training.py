@@ -68,7 +68,7 @@ from llmarch_cli.analysis.params import count_params
 from llmarch_cli.analysis.quant_formats import weight_format
 from llmarch_cli.analysis.results import MemoryResult, MemoryTerm
 from llmarch_cli.analysis.units import ceil_div
-from llmarch_cli.errors import LlmarchError, check_positive
+from llmarch_cli.errors import check_positive
 from llmarch_cli.specs.model import ArchSpec
 
 TrainMode = Literal["full", "lora", "qlora"]
@@ -94,12 +94,6 @@ NORM_SAVED_BYTES: dict[str, int] = {"layernorm": ACT_BYTES, "rmsnorm": FP32_BYTE
 # model_types whose eager attention softmaxes in the activation dtype (transformers' gpt2, gptj,
 # codegen, bert, bart, t5); every other family upcasts (``softmax(..., dtype=torch.float32)``).
 SOFTMAX_IN_ACT_DTYPE = frozenset({"gpt2", "gptj", "codegen", "bert", "bart", "t5"})
-
-
-def _choice(what: str, value: str, valid: Sequence[str]) -> str:
-    if value not in valid:
-        raise LlmarchError(f"unknown {what} {value!r} (valid: {', '.join(valid)})")
-    return value
 
 
 def _ffn_widths(spec: ArchSpec) -> list[tuple[int, int]]:
@@ -211,14 +205,9 @@ def training_memory(spec: ArchSpec, *, mode: str = "full", optimizer: str = "ada
 
     ``checkpointing=None`` takes ``DEFAULT_CHECKPOINTING[mode]``.
     """
-    _choice("training mode", mode, TRAIN_MODES)
     checkpointing = checkpointing or DEFAULT_CHECKPOINTING[mode]
-    _choice("optimizer", optimizer, tuple(OPTIMIZER_MOMENT_BYTES))
-    _choice("checkpointing", checkpointing, CHECKPOINTING)
     check_positive("context", context)
     check_positive("batch", batch)
-    if zero not in (0, 1, 2, 3):
-        raise LlmarchError(f"--zero must be 0, 1, 2 or 3, got {zero}")
     check_parallel(spec, par)
     trainable = trainable_params(spec, mode, rank, targets)
     share = shard_fraction(spec, par)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from llmarch_cli.checkpoints.source import ByteSource, LocalFile
 from llmarch_cli.errors import LlmarchError
+from llmarch_cli.specs.loader import WEIGHT_FILES
 
 # Bytes per element of each safetensors dtype that holds whole bytes.
 DTYPE_BYTES: dict[str, int] = {
@@ -153,8 +154,7 @@ def _check_layout(file: str, tensors: dict[str, TensorInfo], buffer_bytes: int) 
         )
 
 
-SINGLE = "model.safetensors"
-INDEX = "model.safetensors.index.json"
+SINGLE, INDEX = WEIGHT_FILES  # one file, or the index of its shards
 MAX_INDEX_BYTES = 64 << 20  # an index lists names: a few MiB for the largest models
 
 

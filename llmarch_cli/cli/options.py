@@ -75,14 +75,26 @@ def _count(option: str):
     return parse
 
 
-def parse_kv_dtype(text: Any):
+def _naming(option: str, parse):
+    """``parse`` with its LlmarchError prefixed by the option's name."""
+    def named(text: Any):
+        from llmarch_cli.errors import LlmarchError
+
+        try:
+            return parse(text)
+        except LlmarchError as exc:
+            raise LlmarchError(f"{option}: {exc.message}", exc.hint) from None
+    return named
+
+
+def _kv_dtype(text: Any):
     """'fp8', 'float16' -> the KvDtype (scales counted)."""
     from llmarch_cli.analysis.kvcache import kv_dtype
 
     return kv_dtype(dtype_name(text)) if isinstance(text, str) else text
 
 
-def parse_quants(text: Any):
+def _quants(text: Any):
     """'q4_k_m,bfloat16' -> the weight formats, in the order given."""
     from llmarch_cli.analysis.quant_formats import weight_format
 
@@ -91,11 +103,34 @@ def parse_quants(text: Any):
     return tuple(dict.fromkeys(weight_format(dtype_name(part)) for part in text.split(",")))
 
 
-def parse_engine(text: Any):
+def one_of(option: str, module: str, table: str):
+    """A parser accepting the names in ``module.table`` (an analysis table, imported on use),
+    lower-cased; anything else is an LlmarchError naming ``option`` and the valid names."""
+    def parse(text: Any) -> str:
+        if not isinstance(text, str):
+            return text
+        import importlib
+
+        from llmarch_cli.errors import LlmarchError
+
+        valid = tuple(getattr(importlib.import_module(module), table))
+        key = text.strip().lower()
+        if key not in valid:
+            raise LlmarchError(f"{option}: unknown value {text!r} (valid: {', '.join(valid)})")
+        return key
+    return parse
+
+
+def _engine(text: Any):
     """'minimal' or 'full' -> the Engine."""
     from llmarch_cli.analysis.kvcache import engine
 
     return engine(text) if isinstance(text, str) else text
+
+
+parse_kv_dtype = _naming("--kv-dtype", _kv_dtype)
+parse_quants = _naming("--quant", _quants)
+parse_engine = _naming("--engine", _engine)
 
 
 _MODEL_HELP = (
@@ -162,6 +197,11 @@ EngineOpt = Annotated[Any, typer.Option(
     help="KV cache policy: minimal (sliding/chunked layers keep min(context, W), MLA caches its "
          "latent) or full (every layer keeps the whole context, MLA its decompressed K and V, as "
          "eager transformers does).")]
+TrainOpt = Annotated[Any, typer.Option(
+    "--train", metavar="MODE", show_default=False,
+    parser=one_of("--train", "llmarch_cli.analysis.training", "TRAIN_MODES"),
+    help="Training instead of inference: full, lora or qlora (default checkpointing: selective "
+         "for full, full for lora/qlora).")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", dir_okay=False, metavar="FILE", show_default=False,
     help="Write the output to FILE (atomically) instead of stdout.",

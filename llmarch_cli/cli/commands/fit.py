@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,7 +20,9 @@ from llmarch_cli.cli.options import (
     OutputOpt,
     QuantOpt,
     SetOpt,
+    TrainOpt,
     WindowOpt,
+    one_of,
 )
 
 EXAMPLES = (  # shown under --help
@@ -48,14 +50,13 @@ def fit(
     batch: BatchOpt = "1",
     quant: QuantOpt = None,
     kv_dtype: KvDtypeOpt = None,
-    train: Annotated[str | None, typer.Option(
-        "--train", show_default=False,
-        help="Fit training instead: full, lora or qlora, with memory's default checkpointing "
-             "(selective for full, full for lora/qlora).")] = None,
-    task: Annotated[str | None, typer.Option(
-        "--task", show_default=False, help="generate (LMs) or understand (encoders).")] = None,
-    licence: Annotated[str | None, typer.Option(
-        "--licence", "--license", show_default=False, help="open: OSI-open licences only.")] = None,
+    train: TrainOpt = None,
+    task: Annotated[Any, typer.Option(
+        "--task", show_default=False, metavar="TASK",
+        parser=one_of("--task", "llmarch_cli.analysis.fit", "TASKS"), help="generate (LMs) or understand (encoders).")] = None,
+    licence: Annotated[Any, typer.Option(
+        "--licence", "--license", show_default=False, metavar="open",
+        parser=one_of("--licence", "llmarch_cli.analysis.fit", "LICENCES"), help="open: OSI-open licences only.")] = None,
     lang: Annotated[str | None, typer.Option("--lang", show_default=False, help="A language the model lists (en, zh, ...).")] = None,
     sets: SetOpt = None,
     gqa: GqaOpt = None,

@@ -29,7 +29,7 @@ EXAMPLES = (  # shown under --help
     "llmarch forward llama --tokens 1,2,3 --generate 5 --temperature 0.8 --top-k 40 --seed 3",
     "llmarch forward ./my-checkpoint --text 'Once upon a time' --generate 20",
 )
-RESULT = ("llmarch_cli.forward.results", "ForwardResult", "each")  # `llmarch schema forward`
+RESULT = ("llmarch_cli.forward.results", "ForwardResult", "one")  # `llmarch schema forward`
 
 
 class Dtype(str, Enum):

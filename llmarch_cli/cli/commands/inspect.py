@@ -50,15 +50,13 @@ def inspect(
     3 with --against when the checkpoint does not match MODEL.
     """
     from llmarch_cli.checkpoints.inspect import inspect_path
+    from llmarch_cli.cli.options import report_notes, resolve
     from llmarch_cli.errors import ExitCode
     from llmarch_cli.render.inspect_view import inspect_view
     from llmarch_cli.render.output import emit
 
-    spec = None
-    if against is not None:
-        from llmarch_cli.cli.options import resolve
-
-        spec = resolve(against).spec
+    model = resolve(against) if against is not None else None
+    spec = model.spec if model is not None else None
     results = []
     for path in paths:
         result, ckpt = inspect_path(path, tensors=tensors, file=file)
@@ -68,5 +66,6 @@ def inspect(
             result = result.model_copy(update={"against": compare(ckpt, spec, against)})
         results.append(result)
     emit(inspect_view(results), fmt, output)
+    report_notes([model] if model is not None else [])
     if any(r.against is not None and not r.against.match for r in results):
         raise typer.Exit(ExitCode.MISMATCH)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,7 +25,9 @@ from llmarch_cli.cli.options import (
     QuantOpt,
     SelectModelsArg,
     SetOpt,
+    TrainOpt,
     WindowOpt,
+    one_of,
 )
 
 TargetsOpt = Annotated[list[str] | None, typer.Option(
@@ -58,19 +60,20 @@ def memory(
     context: ContextOpt = None,
     batch: BatchOpt = "1",
     encoder_length: EncoderLengthOpt = None,
-    train: Annotated[str | None, typer.Option(
-        "--train", show_default=False, help="Training instead of inference: full, lora or qlora.")] = None,
-    optimizer: Annotated[str | None, typer.Option(
-        "--optimizer", show_default=False,
+    train: TrainOpt = None,
+    optimizer: Annotated[Any, typer.Option(
+        "--optimizer", show_default=False, metavar="NAME",
+        parser=one_of("--optimizer", "llmarch_cli.analysis.training", "OPTIMIZER_MOMENT_BYTES"),
         help="Training: adamw (default), adamw8bit or sgd (momentum).")] = None,
-    checkpointing: Annotated[str | None, typer.Option(
-        "--checkpointing", show_default=False,
+    checkpointing: Annotated[Any, typer.Option(
+        "--checkpointing", show_default=False, metavar="KIND",
+        parser=one_of("--checkpointing", "llmarch_cli.analysis.training", "CHECKPOINTING"),
         help="Training: activation recomputation, none, selective or full. Default: selective for "
              "--train full (FlashAttention/SDPA stores no s x s scores), full for lora/qlora (the "
              "QLoRA recipe and PEFT's prepare_model_for_kbit_training enable gradient "
              "checkpointing).")] = None,
     zero: Annotated[int | None, typer.Option(
-        "--zero", show_default=False, help="Training: ZeRO stage 0-3 over the data-parallel GPUs (default 0).")] = None,
+        "--zero", min=0, max=3, show_default=False, help="Training: ZeRO stage 0-3 over the data-parallel GPUs (default 0).")] = None,
     tp: Annotated[int, typer.Option("--tp", help="Tensor-parallel GPUs.")] = 1,
     pp: Annotated[int, typer.Option("--pp", help="Pipeline-parallel stages.")] = 1,
     gpus: Annotated[int | None, typer.Option(

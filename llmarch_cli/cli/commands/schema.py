@@ -14,8 +14,9 @@ EXAMPLES = (  # shown under --help
     "llmarch schema params | jq '.properties | keys'",
 )
 # A command module declares RESULT = (module, class, shape): shape "list" when its JSON is
-# always an array of the class, "each" when it is one object per MODEL (an array for several).
-SHAPES = {"list": "array", "each": "object (an array for several models)"}
+# always an array of the class, "each" when it is one object per MODEL (an array for several),
+# "one" when it is always one object.
+SHAPES = {"list": "array", "each": "object (an array for several models)", "one": "object"}
 
 
 def _results() -> dict[str, tuple[str, str, str]]:
