@@ -42,6 +42,9 @@ def loaded_packages(*args: str) -> set[str]:
     ["kvcache", "--gqa", "8", "--json"],
     ["memory", "llama-2-7b", "--train", "lora", "--json"],
     ["fit", "--gpu", "rtx4090", "--json"],
+    ["explain", "--json"],
+    ["explain", "gqa", "--json"],
+    ["quiz", "--seed", "1", "--json"],
     ["params", "--all", "--format", "tsv"],
     ["kvcache", "llama-2-7b", "mistral-7b-v0.1", "-c", "4k,32k", "--json"],
     ["schema", "kvcache"],
@@ -56,6 +59,7 @@ def test_json_and_plain_paths_import_neither_numpy_nor_rich(args):
     ["params", "llama-2-7b", "--format", "table", "--breakdown"],
     ["compare", "llama", "mistral", "--format", "table"],
     ["show", "gpt2", "--format", "md"],
+    ["explain", "gqa", "--format", "table"],
 ])
 def test_table_paths_do_not_import_numpy(args):
     assert "numpy" not in loaded_packages(*args)

@@ -70,6 +70,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("fit", "fit"),
     "forward": ("forward", "forward"),
     "kernel": ("kernel", "kernel"),
+    "explain": ("explain", "explain"),
+    "quiz": ("quiz", "quiz"),
     "schema": ("schema", "schema"),
     "inspect": ("inspect", "inspect"),
 }

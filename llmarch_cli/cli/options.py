@@ -206,6 +206,11 @@ OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", dir_okay=False, metavar="FILE", show_default=False,
     help="Write the output to FILE (atomically) instead of stdout.",
 )]
+LangOpt = Annotated[str | None, typer.Option(
+    "--lang", metavar="en|ja", show_default=False,
+    help="Language of explain and quiz: en or ja (default: Japanese when LC_ALL, LC_MESSAGES "
+         "or LANG is Japanese, else English).",
+)]
 NoColorOpt = Annotated[bool, typer.Option(
     "--no-color", callback=_no_colour, is_eager=True, show_default=False,
     help="No colour (also when NO_COLOR is set or stdout is not a terminal).",
