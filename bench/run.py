@@ -99,6 +99,12 @@ register(
     goal=0.0, metric="cpu", allowance=0.050,
 )
 
+_DECODE_SPEED = [PYTHON, str(Path(__file__).with_name("decode_speed.py"))]
+register(  # issue 10: seconds per decoded token, numpy vs transformers generate: >= 2x tokens/s
+    "decode-numpy-vs-torch", [*_DECODE_SPEED, "numpy"], [*_DECODE_SPEED, "torch"], goal=0.5,
+    metric="seconds",
+)
+
 
 _PARAMS_JSON = [LLMARCH, "params", "llama-3.1-8b", "--format", "json"]
 # issue 9: the pure-Python compute commands stay near params' start-up (roofline also reads a

@@ -172,3 +172,39 @@ def test_linear_attention_equals_its_quadratic_definition():
     weights = np.tril(elu_feature(q) @ elu_feature(k).transpose(0, 2, 1))  # [2, 9, 9] causal
     expected = (weights @ v) / weights.sum(-1, keepdims=True)
     np.testing.assert_allclose(linear_attention(q, k, v, block=4), expected, rtol=1e-5)
+
+
+def test_latent_attention_absorbed_equals_naive_and_caches_far_less():
+    from llmarch_cli.kernels.demo import mla_demo
+    from llmarch_cli.kernels.mla import mla_absorbed, mla_naive
+
+    rng = np.random.default_rng(5)
+    nh, T, r, dn, dr, dv = 3, 7, 10, 6, 4, 5
+    args = (rng.standard_normal((nh, T, dn)), rng.standard_normal((nh, T, dr)),
+            rng.standard_normal((T, r)), rng.standard_normal((T, dr)),
+            rng.standard_normal((nh, r, dn)), rng.standard_normal((nh, r, dv)))
+    args = tuple(a.astype(np.float32) for a in args)
+    naive = mla_naive(*args, scale=0.3)
+    np.testing.assert_allclose(mla_absorbed(*args, scale=0.3), naive, atol=1e-5)
+    demo = mla_demo(8, 4)
+    assert demo.data["max_abs_diff"] < 1e-5
+    # DeepSeek-V3: 128 x (128 + 64 + 128) values per token naive, 512 + 64 absorbed.
+    assert [f["deepseek_v3_values_per_token"] for f in demo.data["forms"]] == [40960, 576]
+
+
+def test_soft_cap_bounds_scores_and_keeps_small_ones():
+    from llmarch_cli.kernels.attention import soft_cap
+
+    x = np.array([-1000.0, -1.0, 0.0, 0.01, 1000.0], np.float32)
+    capped = soft_cap(x.copy(), 30.0)
+    assert np.all(np.abs(capped) < 30.0 + 1e-4) and capped[2] == 0
+    np.testing.assert_allclose(capped[3], 0.01, rtol=1e-6)  # tanh(x) ~ x near 0
+
+
+def test_chunk_mask_restarts_at_every_chunk_boundary():
+    from llmarch_cli.kernels.masks import chunk_mask
+
+    allowed = chunk_mask(np.arange(6), np.arange(6), 3)
+    expected = np.array([[1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0],
+                         [0, 0, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0], [0, 0, 0, 1, 1, 1]], bool)
+    np.testing.assert_array_equal(allowed, expected)

@@ -216,14 +216,16 @@ def attention_flops_per_token(spec: ArchSpec, context: int, naive: bool = False)
     return sum(g.token_flops(context, context) for g in attention_groups(spec, naive) if g.stack == stack)
 
 
-def prefill_flops(spec: ArchSpec, tokens: int) -> int:
+def prefill_flops(spec: ArchSpec, tokens: int, mla_naive: bool = True) -> int:
     """One forward pass over ``tokens`` tokens (every stack; the causal mask honoured; logits
     at every position). For an encoder-decoder: the encoder over ``tokens`` and the decoder
     over ``tokens``, cross-attending to all of them. MLA prefills decompressed, as engines do
-    where compute, not the cache read, is the bound."""
+    where compute, not the cache read, is the bound (``mla_naive=False``: in the latent, as
+    llmarch's forward runs it; the linear part is the same in both forms, since absorbing
+    ``kv_b`` into each query costs what decompressing each key does)."""
     check_positive("tokens", tokens)
     linear = sum(2 * g.params for g in matmul_groups(spec)) * tokens
-    attention = sum(g.prefill_flops(tokens) for g in attention_groups(spec, naive=True))
+    attention = sum(g.prefill_flops(tokens) for g in attention_groups(spec, naive=mla_naive))
     return linear + attention
 
 

@@ -37,12 +37,12 @@ SPLIT = re.compile(r"^(?P<stem>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$")
 # Tensors that checkpoints carry but models register as buffers, not parameters: transformers'
 # causal masks in GPT-2/GPT-J (attn.bias, attn.masked_bias) and GPT-NeoX (attention.bias,
 # attention.masked_bias), rotary tables (inv_freq in older Llama/NeoX files, GPT-J's
-# embed_positions), BERT's position_ids and token_type_ids, BART's final_logits_bias;
-# llama.cpp's rope_freqs (Llama 3 RoPE factors).
+# embed_positions), BERT's position_ids and token_type_ids, BART's final_logits_bias,
+# DeepSeek-V3's router e_score_correction_bias; llama.cpp's rope_freqs (Llama 3 RoPE factors).
 BUFFER_PAIRS = {("attn", "bias"), ("attn", "masked_bias"), ("attention", "bias"),
                 ("attention", "masked_bias")}
 BUFFER_NAMES = {"inv_freq", "original_inv_freq", "embed_positions", "position_ids",
-                "token_type_ids", "final_logits_bias", "masked_bias"}
+                "token_type_ids", "final_logits_bias", "masked_bias", "e_score_correction_bias"}
 GGUF_BUFFERS = {"rope_freqs.weight"}
 
 

@@ -26,7 +26,8 @@ RENAMES: dict[str, tuple[tuple[str, str], ...]] = {
 # model_type -> (gate, up, down) part names of one stored expert
 EXPERT_PARTS: dict[str, tuple[str, str, str]] = {
     "mixtral": ("w1", "w3", "w2"),
-    **dict.fromkeys(("qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v2", "deepseek_v3", "glm4_moe"),
+    **dict.fromkeys(("qwen2_moe", "qwen3_moe", "qwen3_next", "olmoe", "deepseek_v2", "deepseek_v3",
+                     "glm4_moe"),
                     ("gate_proj", "up_proj", "down_proj")),
 }
 EXPERT = re.compile(r"^(?P<stem>.*\.experts)\.(?P<e>\d+)\.(?P<part>\w+)\.weight$")

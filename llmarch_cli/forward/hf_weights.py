@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,14 +34,22 @@ import numpy as np
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.checkpoint import Checkpoint
 from llmarch_cli.forward.layout import entries
-from llmarch_cli.forward.model import LOGITS_BIAS, Model, Quirks, check_tokens, expected_shapes
+from llmarch_cli.forward.model import (
+    LOGITS_BIAS,
+    Model,
+    Quirks,
+    check_tokens,
+    correction_bias_keys,
+    expected_shapes,
+)
 from llmarch_cli.specs.families import FAMILIES
 from llmarch_cli.specs.inventory import Weight
 from llmarch_cli.specs.loader import ResolvedModel
 from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
-             "bloom", "t5", "bert", "bart")
+             "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
+             "phi3", "deepseek_v3", "falcon", "qwen3_next")
 
 
 @dataclass(frozen=True)
@@ -89,29 +98,71 @@ def _neox(spec: ArchSpec, w: Weight, name: str) -> Source | None:
     return None
 
 
+def _grouped_qkv(spec: ArchSpec, w: Weight, name: str) -> Source:
+    """Falcon's new decoder: rows [kv groups, g + 2, head_dim] (a group's g query heads, then
+    its k and v) -> [q | k | v] blocks (columns for W)."""
+    a = spec.attention
+    nkv, hd = a.num_kv_heads, a.head_dim
+    g = a.num_heads // nkv
+
+    def regroup(x: np.ndarray) -> np.ndarray:  # [(nh + 2 nkv) hd, ...] -> same, q | k | v
+        rows = x.reshape(nkv, g + 2, hd, -1)
+        parts = (rows[:, :g], rows[:, g:g + 1], rows[:, g + 1:])
+        return np.concatenate([p.reshape(-1, rows.shape[-1]) for p in parts]).reshape(x.shape)
+
+    if w.name.endswith(".weight"):
+        return Source((name,), (w.shape,), lambda x: np.ascontiguousarray(regroup(x).T))
+    return Source((name,), (w.shape,), regroup)
+
+
+def _falcon(spec: ArchSpec, w: Weight, name: str, grouped: bool = False) -> Source | None:
+    """Falcon's fused query_key_value: grouped rows (new decoder), per-head rows [nh, 3, hd]
+    (old decoder without multi-query), or [q heads | k | v] already (old multi-query)."""
+    if not w.name.startswith("attn.qkv."):
+        return None
+    if grouped:
+        return _grouped_qkv(spec, w, name)
+    a = spec.attention
+    return _per_head_qkv(spec, w, name) if a.num_kv_heads == a.num_heads > 1 else None
+
+
 def _bloom(spec: ArchSpec, w: Weight, name: str) -> Source | None:
     return _per_head_qkv(spec, w, name) if w.name.startswith("attn.qkv.") else None
 
 
-def _mixtral(spec: ArchSpec, w: Weight, name: str) -> Source | None:
-    """Router and experts from the per-expert tensors of ``block_sparse_moe``."""
+def _per_expert(spec: ArchSpec, w: Weight, block: str, router: str,
+                parts: tuple[str, str, str]) -> Source | None:
+    """Router and experts from tensors stored expert by expert under ``block``
+    (``{block}experts.{e}.{gate|up|down}.weight``), the router at ``{block}{router}``."""
     if w.role not in ("router", "experts"):
         return None
-    layer = name.rsplit("mlp.", 1)[0] + "block_sparse_moe."
     if w.role == "router":
-        return Source((f"{layer}gate.weight",), (w.shape,), _swap)
+        return Source((f"{block}{router}.weight",), (w.shape,), _swap)
     e, h, i = spec.moe.num_experts, spec.hidden_size, spec.ffn.intermediate_size
+    gate, up, down = parts
 
     def expert_names(disk: str) -> tuple[str, ...]:
-        return tuple(f"{layer}experts.{x}.{disk}.weight" for x in range(e))
+        return tuple(f"{block}experts.{x}.{disk}.weight" for x in range(e))
 
-    if w.name == "experts.down":  # w2 [H, I] each -> [E, I, H]
-        return Source(expert_names("w2"), ((h, i),) * e, lambda *ws: np.stack([d.T for d in ws]))
+    if w.name == "experts.down":  # [H, I] each -> [E, I, H]
+        return Source(expert_names(down), ((h, i),) * e, lambda *ws: np.stack([d.T for d in ws]))
 
-    def gate_up(*ws: np.ndarray) -> np.ndarray:  # w1, w3 [I, H] each -> [E, H, 2I]
+    def gate_up(*ws: np.ndarray) -> np.ndarray:  # gate, up [I, H] each -> [E, H, 2I]
         return np.stack([np.concatenate((g.T, u.T), axis=1) for g, u in zip(ws[:e], ws[e:], strict=True)])
 
-    return Source(expert_names("w1") + expert_names("w3"), ((i, h),) * (2 * e), gate_up)
+    return Source(expert_names(gate) + expert_names(up), ((i, h),) * (2 * e), gate_up)
+
+
+def _mixtral(spec: ArchSpec, w: Weight, name: str) -> Source | None:
+    """Mixtral: ``block_sparse_moe.experts.{e}.w1|w3|w2`` and ``block_sparse_moe.gate``."""
+    block = name.rsplit("mlp.", 1)[0] + "block_sparse_moe."
+    return _per_expert(spec, w, block, "gate", ("w1", "w3", "w2"))
+
+
+def _mlp_experts(spec: ArchSpec, w: Weight, name: str) -> Source | None:
+    """Qwen3-MoE, DeepSeek-V3: ``mlp.experts.{e}.gate_proj|up_proj|down_proj``, ``mlp.gate``."""
+    block = name.rsplit("mlp.", 1)[0] + "mlp."
+    return _per_expert(spec, w, block, "gate", ("gate_proj", "up_proj", "down_proj"))
 
 
 def _halves(a: np.ndarray) -> np.ndarray:
@@ -130,6 +181,10 @@ SPECIAL: dict[str, Callable[[ArchSpec, Weight, str], Source | None]] = {
     "gpt_neox": _neox,
     "bloom": _bloom,
     "mixtral": _mixtral,
+    "qwen3_moe": _mlp_experts,
+    "deepseek_v3": _mlp_experts,
+    "qwen3_next": _mlp_experts,
+    "falcon": _falcon,
     "gpt_oss": _gpt_oss,
 }
 
@@ -138,6 +193,8 @@ def mapping(spec: ArchSpec, prefix: str, quirks: Quirks = Quirks()) -> Mapping:
     """Forward key -> its on-disk source, for a checkpoint whose base-model prefix is ``prefix``."""
     canonical = FAMILIES[spec.model_type].prefixes[0]
     special = SPECIAL.get(spec.model_type)
+    if spec.model_type == "falcon":
+        special = partial(_falcon, grouped=quirks.grouped_qkv)
     m: Mapping = {}
     for key, w, layer in entries(spec):
         name = w.hf if layer is None else w.hf.replace("{i}", str(layer))
@@ -147,6 +204,11 @@ def mapping(spec: ArchSpec, prefix: str, quirks: Quirks = Quirks()) -> Mapping:
     if quirks.logits_bias:  # BART's buffer
         vocab = spec.embeddings.vocab_size
         m[LOGITS_BIAS] = Source(("final_logits_bias",), ((1, vocab),), lambda a: a.reshape(-1))
+    if quirks.correction_bias:  # DeepSeek-V3's router buffers, saved beside the router
+        for key in correction_bias_keys(spec):
+            layer = key.split(".")[1]
+            m[key] = Source((f"{prefix}layers.{layer}.mlp.gate.e_score_correction_bias",),
+                            ((spec.moe.num_experts,),), _same)
     return m
 
 
@@ -156,6 +218,10 @@ def quirks_from_config(config: dict) -> Quirks:
         inverse_layer_scale=bool(config.get("scale_attn_by_inverse_layer_idx", False)),
         residual_from_normed=bool(config.get("apply_residual_connection_post_layernorm", False)),
         logits_bias=config.get("model_type") == "bart",
+        grouped_qkv=config.get("model_type") == "falcon"
+        and bool(config.get("new_decoder_architecture", False)),
+        correction_bias=config.get("model_type") == "deepseek_v3"
+        and config.get("topk_method", "noaux_tc") == "noaux_tc",
     )
 
 

@@ -33,25 +33,15 @@ def check_supported(spec: ArchSpec) -> None:
     """LlmarchError for spec features the forward pass does not implement."""
     a, moe = spec.attention, spec.moe
     unsupported = {
-        "QK-norm": a.qk_norm is not None,
-        "shared experts": moe is not None and moe.num_shared_experts > 0,
-        "MLA": a.mla is not None,
-        "attention soft-capping": a.softcap is not None or spec.head.softcap is not None,
-        "gated attention output": a.output_gate,
-        "chunked, linear-attention or Mamba layers": bool(
-            set(spec.layer_kinds()) - {"full", "sliding"}),
+        f"QK-norm {a.qk_norm!r}": a.qk_norm in ("heads", "l2"),
+        "chunked or Mamba layers": bool(set(spec.layer_kinds()) - {"full", "sliding", "linear"}),
         "layers without RoPE": bool(a.nope_layers),
-        "per-layer-kind RoPE": spec.positions.local_rope is not None,
-        f"{spec.norm.placement} norms": spec.norm.placement in ("sandwich", "sublayer_post"),
-        "(1 + w) norms": spec.norm.unit_offset,
         "residual scaling": spec.residual_scale is not None,
-        "sigmoid or group-limited routing": moe is not None and moe.routing.startswith(
-            ("sigmoid", "softmax_group")),
-        "routed scaling": moe is not None and moe.routed_scaling != 1.0,
-        "a dense FFN width different from the experts'": moe is not None
-        and moe.dense_intermediate_size is not None,
+        f"{moe.routing if moe else ''} routing": moe is not None and moe.routing in (
+            "sigmoid_topk", "softmax_group_topk"),
+        "routed scaling without sigmoid group routing": moe is not None
+        and moe.routed_scaling != 1.0 and moe.routing != "sigmoid_group_topk",
         "plain (ungated) experts": moe is not None and spec.ffn.kind != "gated",
-        "a fused gate_up projection": spec.ffn.fused_gate_up,
     }
     missing = [name for name, used in unsupported.items() if used]
     if missing:

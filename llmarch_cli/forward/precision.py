@@ -38,3 +38,23 @@ def rounder(dtype: str):
     if dtype == "bf16":
         return round_bf16
     raise ValueError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPES)}")
+
+
+def stored_dtype(dtype: str) -> np.dtype:
+    """The array dtype a cache keeps ``dtype`` values in: float32, float16, or bf16 as its
+    16-bit patterns (uint16), so a cached value takes exactly the dtype's bytes."""
+    return np.dtype({"fp32": np.float32, "fp16": np.float16, "bf16": np.uint16}[dtype])
+
+
+def store(x: np.ndarray, dtype: str) -> np.ndarray:
+    """float32 values already rounded to ``dtype`` -> their ``stored_dtype`` form (exact)."""
+    if dtype == "bf16":
+        return (np.ascontiguousarray(x, dtype=np.float32).view(np.uint32) >> np.uint32(16)).astype(np.uint16)
+    return x.astype(stored_dtype(dtype), copy=False)
+
+
+def load(x: np.ndarray, dtype: str) -> np.ndarray:
+    """A ``stored_dtype`` array back to float32 (exact; no copy for fp32)."""
+    if dtype == "bf16":
+        return (x.astype(np.uint32) << np.uint32(16)).view(np.float32)
+    return x.astype(np.float32, copy=False)

@@ -64,14 +64,32 @@ def tiny_spec(spec: ArchSpec) -> ArchSpec:
     layers = min(spec.num_layers, TINY_LAYERS)
     att = d["attention"]
     att.update(num_heads=heads, num_kv_heads=kv, head_dim=TINY_HEAD_DIM)
+    if a.mla is not None:  # head dim 16 = no-RoPE part + RoPE part, ranks scaled with hidden
+        m = att["mla"]
+        rope_dim = max(2, 2 * round(TINY_HEAD_DIM * a.mla.qk_rope_head_dim / a.head_dim / 2))
+        m.update(qk_rope_head_dim=rope_dim, qk_nope_head_dim=TINY_HEAD_DIM - rope_dim,
+                 v_head_dim=TINY_HEAD_DIM)
+        for key in ("q_lora_rank", "kv_lora_rank"):
+            if m[key] is not None:
+                m[key] = _multiple_of_8(m[key] * heads * TINY_HEAD_DIM / spec.hidden_size)
+    att["nope_layers"] = [i for i in a.nope_layers if i < layers]
+    if spec.linear_attention is not None:  # at most 2 key heads, 2 value heads each, dims 16
+        la = spec.linear_attention
+        nk = min(la.num_key_heads, 2)
+        d["linear_attention"].update(
+            num_key_heads=nk, num_value_heads=nk * min(la.num_value_heads // la.num_key_heads, 2),
+            key_head_dim=TINY_HEAD_DIM, value_head_dim=TINY_HEAD_DIM)
+    if a.chunk_size is not None:
+        att["chunk_size"] = min(a.chunk_size, TINY_WINDOW)
     if a.sliding_window is not None:
         att["sliding_window"] = min(a.sliding_window, TINY_WINDOW)
     if a.layer_types is not None:
         att["layer_types"] = list(a.layer_types[:layers])
-    rope = d["positions"]["rope"]
-    if rope is not None:
-        fraction = spec.positions.rope.rotary_dim / a.head_dim
-        rope["rotary_dim"] = max(2, 2 * round(TINY_HEAD_DIM * fraction / 2))
+    for key in ("rope", "local_rope"):
+        rope = d["positions"][key]
+        if rope is not None:
+            fraction = getattr(spec.positions, key).rotary_dim / a.head_dim
+            rope["rotary_dim"] = max(2, 2 * round(TINY_HEAD_DIM * fraction / 2))
     if spec.positions.max_positions is not None:
         d["positions"]["max_positions"] = min(spec.positions.max_positions, TINY_POSITIONS)
     d["ffn"]["intermediate_size"] = _multiple_of_8(
@@ -79,6 +97,9 @@ def tiny_spec(spec: ArchSpec) -> ArchSpec:
     )
     if spec.moe is not None:
         d["moe"]["dense_layers"] = [i for i in spec.moe.dense_layers if i < layers]
+        if spec.moe.dense_intermediate_size is not None:
+            d["moe"]["dense_intermediate_size"] = _multiple_of_8(
+                spec.moe.dense_intermediate_size * hidden / spec.hidden_size)
         if spec.moe.shared_intermediate_size is not None:
             d["moe"]["shared_intermediate_size"] = _multiple_of_8(
                 spec.moe.shared_intermediate_size * hidden / spec.hidden_size

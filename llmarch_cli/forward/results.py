@@ -60,3 +60,30 @@ class ForwardResult(_Result):
     top_next_tokens: list[NextToken]
     logits: list[list[float]]
     attention: AttentionShown | None = None
+    text: str | None = None  # the prompt as text (--text), encoded into ``tokens``
+    generation: GenerationResult | None = None  # --generate
+
+
+class GenerationStep(_Result):
+    """One generated token (``--generate``): tokens fed in (the prompt for step 0, the last
+    new token after), the token chosen, the position it will take, the bytes the caches hold
+    afterwards per layer kind (full, sliding, cross), and the step's time in ms."""
+
+    step: int
+    input_tokens: int
+    token_id: int
+    position: int
+    cache_bytes: dict[str, int]
+    ms: float
+
+
+class GenerationResult(_Result):
+    """Step-by-step decoding after the prompt: the new tokens (and their text when a tokenizer
+    was used), the prefill's time, the mean time and rate of the steps after it."""
+
+    tokens: list[int]
+    generated_text: str | None
+    prefill_ms: float
+    decode_ms_per_token: float | None
+    decode_tokens_per_second: float | None
+    steps: list[GenerationStep]

@@ -12,9 +12,17 @@ from collections.abc import Callable
 import numpy as np
 
 from llmarch_cli.errors import LlmarchError
+from llmarch_cli.forward.decoding import Generation, check_sampling, generate
 from llmarch_cli.forward.model import Model, Trace, check_tokens
 from llmarch_cli.forward.replica import check_fits, random_weights, tiny_spec
-from llmarch_cli.forward.results import AttentionShown, ForwardResult, LayerStats, NextToken
+from llmarch_cli.forward.results import (
+    AttentionShown,
+    ForwardResult,
+    GenerationResult,
+    GenerationStep,
+    LayerStats,
+    NextToken,
+)
 from llmarch_cli.kernels.activations import softmax
 from llmarch_cli.specs.loader import ResolvedModel
 from llmarch_cli.specs.model import ArchSpec
@@ -58,6 +66,13 @@ def build_model(model: ResolvedModel, tokens: list[int], *, scale: str = "tiny",
     return Model(spec, random_weights(spec, seed, progress), dtype=dtype)
 
 
+def decoder_start_token(model: ResolvedModel) -> int:
+    """The token an encoder-decoder's decoder starts from: ``decoder_start_token_id`` of its
+    config.json, else 0 (T5's pad token)."""
+    value = (model.config or {}).get("decoder_start_token_id")
+    return value if isinstance(value, int) else 0
+
+
 def parse_tokens(text: str) -> list[int]:
     """'1,2,3' -> [1, 2, 3]; LlmarchError for an empty list or a non-integer entry."""
     parts = [p.strip() for p in text.split(",")]
@@ -98,18 +113,42 @@ def report(model: Model, trace: Trace, tokens: list[int], *, seed: int | None,
     )
 
 
+def generation_result(gen: Generation, text=None) -> GenerationResult:
+    """``forward.decoding.Generation`` as a result; with a ``forward.tokenizer.Text``, the new
+    tokens decoded."""
+    per_token = gen.decode_seconds_per_token
+    return GenerationResult(
+        tokens=gen.tokens, generated_text=None if text is None else text.decode(gen.tokens),
+        prefill_ms=gen.steps[0].seconds * 1e3,
+        decode_ms_per_token=None if per_token is None else per_token * 1e3,
+        decode_tokens_per_second=None if not per_token else 1 / per_token,
+        steps=[GenerationStep(step=s.step, input_tokens=s.input_tokens, token_id=s.token,
+                              position=s.position, cache_bytes=s.cache_bytes, ms=s.seconds * 1e3)
+               for s in gen.steps])
+
+
 def run_forward(model: ResolvedModel, tokens: list[int], *, scale: str = "tiny", seed: int = 0,
                 dtype: str = "fp32", show: tuple[int, int] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> ForwardResult:
+                progress: Callable[[int, int], None] | None = None, new_tokens: int | None = None,
+                temperature: float = 0.0, top_k: int | None = None, text=None) -> ForwardResult:
     """Build ``model`` (real weights from a folder, else a seeded replica) and run ``tokens``.
 
     ``show`` = (layer, head) of the last stack whose attention weights the result carries;
     both are checked against the spec before any weight is read. ``progress`` (bytes done,
-    total) is called while weights load.
+    total) is called while weights load. ``new_tokens``: decode that many tokens after the
+    prompt (``forward.decoding.generate``, sampled with ``temperature``/``top_k``/``seed``);
+    ``text``: the ``forward.tokenizer.Text`` that encoded the prompt, to decode them.
     """
     from llmarch_cli.forward.layout import stacks
 
     spec = runtime_spec(model, scale)
+    if new_tokens is not None:
+        check_sampling(new_tokens, temperature, top_k)
+        if spec.architecture == "encoder":
+            raise LlmarchError(f"{spec.id} is encoder-only: it generates no tokens",
+                               "drop --generate to see its forward pass")
+    elif temperature != 0 or top_k is not None:
+        raise LlmarchError("--temperature and --top-k apply to --generate")
     _, stack, layers = stacks(spec)[-1]
     if show is not None:
         layer, head = show
@@ -118,7 +157,14 @@ def run_forward(model: ResolvedModel, tokens: list[int], *, scale: str = "tiny",
         if head >= spec.attention.num_heads:
             raise LlmarchError(f"--head {head} is out of range: {spec.id} has {spec.attention.num_heads} heads")
     net = build_model(model, tokens, scale=scale, seed=seed, dtype=dtype, progress=progress)
-    trace = net.run(tokens, keep_attention={(stack, show[0])} if show is not None else set())
+    keep = frozenset({(stack, show[0])}) if show is not None else frozenset()
+    gen = None
+    if new_tokens is None:
+        trace = net.run(tokens, keep_attention=keep)
+    else:
+        gen = generate(net, tokens, new_tokens, temperature=temperature, top_k=top_k, seed=seed,
+                       start_token=decoder_start_token(model), keep_attention=keep)
+        trace = gen.prefill
     shown = None
     if show is not None:
         layer, head = show
@@ -128,4 +174,10 @@ def run_forward(model: ResolvedModel, tokens: list[int], *, scale: str = "tiny",
         shown = AttentionShown(stack=stack, layer=layer, head=head, causal=stack == "dec",
                                sliding_window=net.spec.attention.layer_window(layer) if stack == "dec" else None,
                                weights=probs[head].tolist())
-    return report(net, trace, tokens, seed=None if model.folder is not None else seed, attention=shown)
+    result = report(net, trace, tokens, seed=None if model.folder is not None else seed,
+                    attention=shown)
+    if gen is None and text is None:
+        return result
+    return result.model_copy(update={
+        "text": None if text is None else text.prompt,
+        "generation": None if gen is None else generation_result(gen, text)})

@@ -53,6 +53,16 @@ def _softmax_(scores: np.ndarray, sinks: np.ndarray | None) -> np.ndarray:
     return scores
 
 
+def soft_cap(x: np.ndarray, cap: float) -> np.ndarray:
+    """Logit soft-capping (Gemma 2): cap * tanh(x / cap), smooth and bounded in (-cap, cap);
+    in place on a float32 array, returned."""
+    c = np.asarray(cap, x.dtype)
+    x /= c
+    np.tanh(x, out=x)
+    x *= c
+    return x
+
+
 def _scores(q: np.ndarray, k: np.ndarray, scale: float) -> np.ndarray:
     """q k^T * scale per head, kv heads shared by groups: -> [nh, T, S] float32, contiguous."""
     nh, T, _ = q.shape
@@ -78,6 +88,7 @@ def attention(
     mask: np.ndarray | None = None,
     bias: np.ndarray | None = None,
     sinks: np.ndarray | None = None,
+    softcap: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """softmax(q k^T * scale + bias, masked) v -> (out [nh, T, hd], probs [nh, T, S]).
 
@@ -85,8 +96,11 @@ def attention(
     bias: float broadcastable to [nh, T, S], added after scaling (ALiBi, T5 buckets, or a mask
     already made additive with ``masks.additive_mask``, which saves converting it per call).
     sinks: [nh] sink logits (gpt-oss), not scaled.
+    softcap: Gemma 2's cap on the scaled scores (``soft_cap``), before bias and mask.
     """
     scores = _scores(q, k, scale)  # [nh, T, S]
+    if softcap is not None:
+        soft_cap(scores, softcap)
     if bias is not None:
         scores += bias
     if mask is not None:
@@ -119,6 +133,7 @@ def windowed_attention(
     scale: float,
     sinks: np.ndarray | None = None,
     block: int = 256,
+    softcap: float | None = None,
 ) -> np.ndarray:
     """Causal sliding-window self-attention in blocks of queries -> out [nh, T, hd].
 
@@ -131,6 +146,8 @@ def windowed_attention(
     for q0, q1, k0 in window_blocks(T, window, block):
         allowed = band_mask(np.arange(q0, q1), np.arange(k0, q1), window)  # [b, q1-k0]
         scores = _scores(q[:, q0:q1], k[:, k0:q1], scale)  # [nh, b, q1-k0]
+        if softcap is not None:
+            soft_cap(scores, softcap)
         scores += additive_mask(allowed, scores.dtype)
         if counting.ACTIVE is not None:
             counting.add_attention(nh, hd, v.shape[-1], allowed)

@@ -17,7 +17,8 @@ from llmarch_cli.kernels.activations import ACTIVATIONS, erf, gelu, gelu_tanh, s
 from llmarch_cli.kernels.attention import attention, windowed_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu
 from llmarch_cli.kernels.lora import lora_apply, lora_delta, lora_merge
-from llmarch_cli.kernels.masks import causal_mask, sliding_window_mask
+from llmarch_cli.kernels.masks import additive_mask, causal_mask, sliding_window_mask
+from llmarch_cli.kernels.mla import mla_absorbed, mla_cache_values_per_token, mla_naive
 from llmarch_cli.kernels.moe import ROUTINGS, load_balancing_loss, moe_dispatch, route
 from llmarch_cli.kernels.norms import layer_norm, rms_norm
 from llmarch_cli.kernels.positions import (
@@ -302,6 +303,59 @@ def quant_demo(rows_: int, cols: int, group_size: int, seed: int = 0) -> KernelR
     return _demo("quant", title, data, rows, views)
 
 
+# DeepSeek-V3's config.json: 128 heads, kv_lora_rank 512, qk_nope 128, qk_rope 64, v_head 128.
+DEEPSEEK_V3_MLA = {"heads": 128, "kv_rank": 512, "nope_dim": 128, "rope_dim": 64, "v_dim": 128}
+
+
+def mla_demo(length: int, heads: int, kv_rank: int = 32, nope_dim: int = 16, rope_dim: int = 8,
+             v_dim: int = 12, seed: int = 0) -> KernelResult:
+    """Latent attention naive (decompress K, V per head) vs absorbed (attend in latent space)."""
+    rng = np.random.default_rng(seed)
+    q_nope = rng.standard_normal((heads, length, nope_dim), dtype=F32)  # [nh, T, dn]
+    q_pe = rng.standard_normal((heads, length, rope_dim), dtype=F32)  # [nh, T, dr]
+    c_kv = rng.standard_normal((length, kv_rank), dtype=F32)  # [T, r]
+    k_pe = rng.standard_normal((length, rope_dim), dtype=F32)  # [T, dr]
+    w_uk = rng.standard_normal((heads, kv_rank, nope_dim), dtype=F32) * F32(kv_rank**-0.5)
+    w_uv = rng.standard_normal((heads, kv_rank, v_dim), dtype=F32) * F32(kv_rank**-0.5)
+    scale, mask = (nope_dim + rope_dim) ** -0.5, additive_mask(causal_mask(length))
+    naive = mla_naive(q_nope, q_pe, c_kv, k_pe, w_uk, w_uv, scale=scale, bias=mask)  # [nh, T, dv]
+    absorbed = mla_absorbed(q_nope, q_pe, c_kv, k_pe, w_uk, w_uv, scale=scale, bias=mask)
+    diff = float(np.abs(naive - absorbed).max())
+    values = mla_cache_values_per_token(heads, kv_rank, nope_dim, rope_dim, v_dim)
+    real = mla_cache_values_per_token(*DEEPSEEK_V3_MLA.values())
+    rows = [
+        {"form": "naive", "computes": f"K = [c_kv w_uk | k_pe], V = c_kv w_uv per head; "
+                                      f"softmax(q K^T) V -> [{heads}, T, {v_dim}]",
+         "cache": "K and V of every head",
+         "cache_shapes": f"K [{heads}, T, {nope_dim + rope_dim}], V [{heads}, T, {v_dim}]",
+         "values_per_token": values["naive"], "deepseek_v3_values_per_token": real["naive"]},
+        {"form": "absorbed", "computes": f"q_nope w_uk^T -> [{heads}, T, {kv_rank}]; "
+                                         "softmax(q_lat c_kv^T + q_pe k_pe^T) c_kv w_uv",
+         "cache": "latent + shared RoPE key",
+         "cache_shapes": f"c_kv [T, {kv_rank}], k_pe [T, {rope_dim}]",
+         "values_per_token": values["absorbed"], "deepseek_v3_values_per_token": real["absorbed"]},
+    ]
+    shapes = {"q_nope": [heads, length, nope_dim], "q_pe": [heads, length, rope_dim],
+              "c_kv": [length, kv_rank], "k_pe": [length, rope_dim],
+              "w_uk": [heads, kv_rank, nope_dim], "w_uv": [heads, kv_rank, v_dim],
+              "q_latent_absorbed": [heads, length, kv_rank],
+              "k_naive": [heads, length, nope_dim + rope_dim], "v_naive": [heads, length, v_dim],
+              "out": [heads, length, v_dim]}
+    data = {"kernel": "mla", "length": length, "heads": heads, "kv_rank": kv_rank,
+            "nope_dim": nope_dim, "rope_dim": rope_dim, "v_dim": v_dim, "seed": seed,
+            "shapes": shapes, "max_abs_diff": diff, "forms": rows,
+            "deepseek_v3": DEEPSEEK_V3_MLA}
+    views = [heatmap("naive output, head 0 [T, dv]", naive[0], rows="token", cols="value dim",
+                     signed=True),
+             heatmap("absorbed output, head 0 [T, dv]", absorbed[0], rows="token",
+                     cols="value dim", signed=True)]
+    title = (f"mla: naive and absorbed give the same output (max abs diff {diff:.1e}); the "
+             f"absorbed cache keeps {values['absorbed']} values per token and layer instead of "
+             f"{values['naive']} (DeepSeek-V3: {real['absorbed']} vs {real['naive']}, "
+             f"{real['naive'] / real['absorbed']:.0f}x)")
+    return _demo("mla", title, data, rows, views)
+
+
 FLOAT32_MAX = 3.4028234663852886e38
 MAX_LEN = 256  # attention, rope and alibi print T x T matrices
 DIMS = {"norm": 8, "lora": 64, "quant": 256}  # default --dim per kernel
@@ -342,7 +396,7 @@ class DemoOptions:
         o = replace(self, length=self.length or (9 if name == "activation" else 8),
                     heads=self.heads or (8 if name == "alibi" else 4),
                     dim=self.dim or DIMS.get(name, 1))
-        if name in ("attention", "rope", "alibi") and o.length > MAX_LEN:
+        if name in ("attention", "rope", "alibi", "mla") and o.length > MAX_LEN:
             raise LlmarchError(f"--len {o.length} is too large for {name} (at most {MAX_LEN})")
         if name == "attention" and o.heads % o.kv_heads:
             raise LlmarchError(f"--kv-heads {o.kv_heads} must divide --heads {o.heads}",
@@ -370,5 +424,6 @@ def run_demo(options: DemoOptions) -> KernelResult:
         "moe": lambda: moe_demo(o.length, o.experts, o.top_k, o.routing, seed=o.seed),
         "lora": lambda: lora_demo(o.dim, o.dim, o.rank, o.alpha, seed=o.seed),
         "quant": lambda: quant_demo(o.dim, o.dim, o.group_size, seed=o.seed),
+        "mla": lambda: mla_demo(o.length, o.heads, seed=o.seed),
     }
     return demos[o.name]()

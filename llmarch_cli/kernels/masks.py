@@ -21,6 +21,17 @@ def band_mask(q_pos: np.ndarray, k_pos: np.ndarray, window: int | None = None) -
     return allowed
 
 
+def chunk_mask(q_pos: np.ndarray, k_pos: np.ndarray, chunk: int) -> np.ndarray:
+    """Chunked attention (Llama 4's local layers): key allowed iff k <= q and both lie in the
+    same block of ``chunk`` positions -> [len(q_pos), len(k_pos)] bool. Unlike a sliding
+    window, the first query of each chunk sees only itself."""
+    if chunk <= 0:
+        raise ValueError(f"chunk must be positive, got {chunk}")
+    q = np.asarray(q_pos)[:, None]  # [T, 1]
+    k = np.asarray(k_pos)[None, :]  # [1, S]
+    return (k <= q) & (k // chunk == q // chunk)
+
+
 def additive_mask(allowed: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Bool mask -> float mask to add to scores: 0 where allowed, the dtype's most negative
     finite value where masked (transformers' convention: a fully masked row stays finite)."""

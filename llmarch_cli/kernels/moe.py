@@ -8,6 +8,7 @@ model has one). Routing orders, as ``specs.model.MoE.routing`` names them:
 - ``softmax_topk`` (Qwen2-MoE without ``norm_topk_prob``): softmax over all E, top k, no renorm.
 
 The first two are the same function of the logits; the third sums to less than 1.
+DeepSeek-V3's sigmoid scores with group-limited selection are ``sigmoid_group_route``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,34 @@ def route(router_logits: np.ndarray, top_k_experts: int, routing: str) -> tuple[
     if routing == "softmax_topk_renorm":
         probs = probs / probs.sum(axis=-1, keepdims=True)
     return ids, probs
+
+
+def sigmoid_group_route(router_logits: np.ndarray, top_k_experts: int, num_groups: int,
+                        topk_groups: int, correction_bias: np.ndarray | None = None,
+                        normalize: bool = True, scaling: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """DeepSeek-V3's routing (``noaux_tc``) -> (expert_ids [T, k], weights [T, k]).
+
+    Scores are sigmoid(logits) [T, E]; selection uses scores + ``correction_bias`` [E] (the
+    auxiliary-loss-free balancing term), the weights use the scores without it. Experts form
+    ``num_groups`` equal groups; a group's score is the sum of its two best biased scores; only
+    the ``topk_groups`` best groups may contribute the top k. Weights are renormalised to sum
+    to 1 when ``normalize`` (``norm_topk_prob``), then multiplied by ``scaling``
+    (``routed_scaling_factor``).
+    """
+    scores = 1 / (1 + np.exp(-np.asarray(router_logits, dtype=np.float32)))  # [T, E]
+    choice = scores if correction_bias is None else scores + correction_bias  # [T, E]
+    T, E = choice.shape
+    grouped = choice.reshape(T, num_groups, E // num_groups)  # [T, G, E/G]
+    group_scores = np.sort(grouped, axis=-1)[..., -2:].sum(-1)  # [T, G]: best two per group
+    groups, _ = top_k(group_scores, topk_groups)  # [T, g]
+    allowed = np.zeros((T, num_groups), dtype=bool)
+    np.put_along_axis(allowed, groups, True, axis=-1)
+    masked = np.where(np.repeat(allowed, E // num_groups, axis=-1), choice, -np.inf)  # [T, E]
+    ids, _ = top_k(masked, top_k_experts)  # [T, k]
+    weights = np.take_along_axis(scores, ids, axis=-1)  # [T, k]
+    if normalize:
+        weights = weights / (weights.sum(-1, keepdims=True) + np.float32(1e-20))
+    return ids, (weights * np.float32(scaling)).astype(np.float32)
 
 
 def moe_dispatch(

@@ -31,3 +31,15 @@ def rms_norm(x: np.ndarray, weight: np.ndarray | None, eps: float) -> np.ndarray
     if weight is not None:
         y = y * weight
     return y.astype(np.asarray(x).dtype, copy=False)
+
+
+def qk_norm_per_head(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:
+    """QK-norm per head (Qwen3, Gemma 3): RMSNorm over each head's ``hd`` dims, one weight
+    shared by all heads. x [nh, T, hd], weight [hd] -> [nh, T, hd]; applied before RoPE."""
+    return rms_norm(x, weight, eps)
+
+
+def qk_norm_projection(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:
+    """QK-norm over the whole projection (OLMo 2): RMSNorm over all heads' dims together.
+    x [T, nh*hd], weight [nh*hd] -> [T, nh*hd]; applied before splitting into heads."""
+    return rms_norm(x, weight, eps)

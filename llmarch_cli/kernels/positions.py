@@ -186,9 +186,15 @@ def alibi_bias(slopes: np.ndarray, q_len: int, k_len: int | None = None) -> np.n
     differ by a constant, so the softmax is the same.
     """
     k_len = q_len if k_len is None else k_len
-    i = np.arange(k_len - q_len, k_len, dtype=F32)[:, None]  # [q, 1]
-    j = np.arange(k_len, dtype=F32)[None, :]  # [1, k]
-    return np.asarray(slopes, dtype=F32)[:, None, None] * (j - i)[None]  # [nh, q, k]
+    return alibi_bias_at(slopes, np.arange(k_len - q_len, k_len), np.arange(k_len))
+
+
+def alibi_bias_at(slopes: np.ndarray, q_pos: np.ndarray, k_pos: np.ndarray) -> np.ndarray:
+    """m_h * (k - q) for queries at ``q_pos`` [T] and keys at ``k_pos`` [S] (in any order, as
+    a rolling cache holds them) -> [nh, T, S]."""
+    i = np.asarray(q_pos, dtype=F32)[:, None]  # [T, 1]
+    j = np.asarray(k_pos, dtype=F32)[None, :]  # [1, S]
+    return np.asarray(slopes, dtype=F32)[:, None, None] * (j - i)[None]  # [nh, T, S]
 
 
 def t5_relative_bucket(
@@ -219,7 +225,15 @@ def t5_relative_bias(
     table: np.ndarray, q_len: int, k_len: int, bidirectional: bool, max_distance: int
 ) -> np.ndarray:
     """Bias [nh, q_len, k_len] from a learned table [num_buckets, nh] (queries at the end)."""
-    i = np.arange(k_len - q_len, k_len)[:, None]  # [q, 1]
-    j = np.arange(k_len)[None, :]  # [1, k]
-    buckets = t5_relative_bucket(j - i, bidirectional, table.shape[0], max_distance)  # [q, k]
-    return table[buckets].transpose(2, 0, 1)  # [nh, q, k]
+    return t5_relative_bias_at(table, np.arange(k_len - q_len, k_len), np.arange(k_len),
+                               bidirectional, max_distance)
+
+
+def t5_relative_bias_at(
+    table: np.ndarray, q_pos: np.ndarray, k_pos: np.ndarray, bidirectional: bool, max_distance: int
+) -> np.ndarray:
+    """Bias [nh, T, S] for queries at ``q_pos`` [T] and keys at ``k_pos`` [S]."""
+    i = np.asarray(q_pos)[:, None]  # [T, 1]
+    j = np.asarray(k_pos)[None, :]  # [1, S]
+    buckets = t5_relative_bucket(j - i, bidirectional, table.shape[0], max_distance)  # [T, S]
+    return table[buckets].transpose(2, 0, 1)  # [nh, T, S]

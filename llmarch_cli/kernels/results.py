@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-KERNELS = ("attention", "rope", "alibi", "norm", "activation", "moe", "lora", "quant")
+KERNELS = ("attention", "rope", "alibi", "norm", "activation", "moe", "lora", "quant", "mla")
 
 
 class KernelResult(BaseModel):

@@ -282,6 +282,36 @@ def _hidden(causal: bool, window: int | None, n: int) -> list[list[bool]] | None
     return [[j > i or (window is not None and j <= i - window) for j in range(n)] for i in range(n)]
 
 
+STEP_COLUMNS = {
+    "step": "Step", "input_tokens": "In (tokens)", "token_id": "Token ID", "position": "Position",
+    "cache_full_bytes": "Full cache", "cache_sliding_bytes": "Sliding cache",
+    "cache_latent_bytes": "Latent cache", "cache_linear_bytes": "Linear-attention state",
+    "cache_cross_bytes": "Cross cache", "ms": "Time (ms)",
+}
+
+
+def _step_rows(generation: Any) -> list[dict[str, Any]]:
+    """One flat row per generated token, the cache bytes per layer kind as their own columns."""
+    rows = []
+    for st in generation.steps:
+        row = {"step": st.step, "input_tokens": st.input_tokens, "token_id": st.token_id,
+               "position": st.position}
+        row.update({f"cache_{kind}_bytes": b for kind, b in st.cache_bytes.items()})
+        rows.append({**row, "ms": st.ms})
+    return rows
+
+
+def _generation_section(generation: Any) -> Section:
+    """--generate's table: per token the input, the token, its position, cache bytes, time."""
+    rows = _step_rows(generation)
+    per_token = generation.decode_ms_per_token
+    title = (f"Generation · {len(rows)} new tokens · prefill {_sig(generation.prefill_ms)} ms"
+             + (f" · {_sig(per_token)} ms per decoded token" if per_token is not None else "")
+             + (f" · text {generation.generated_text!r}" if generation.generated_text is not None else ""))
+    columns = {k: v for k, v in STEP_COLUMNS.items() if k in rows[0]}
+    return Section([{k: _sig(v) for k, v in row.items()} for row in rows], columns, title)
+
+
 def forward_view(result: Any) -> Page:
     """A ``forward.results.ForwardResult`` (render/ sits beside forward/, not above it): layers, time per stage and top next tokens (probabilities to 4 significant digits);
     the attention heatmap on a terminal, its weights as a table in Markdown."""
@@ -304,6 +334,11 @@ def forward_view(result: Any) -> Page:
         cells = [{"query": i, **{f"k{j}": f"{w:.3f}" for j, w in enumerate(row)}}
                  for i, row in enumerate(shown.weights)]
         sections.append(Section(cells, {k: header(k) for k in cells[0]}, name, markdown_only=True))
+    if result.generation is not None:  # --generate: its table, and one record per new token
+        sections.append(_generation_section(result.generation))
+        steps = _step_rows(result.generation)
+        return Page(result.model_dump(mode="json"), steps, record_columns=list(steps[0]),
+                    sections=sections, pictures=pictures)
     return Page(result.model_dump(mode="json"), layers, record_columns=list(LAYER_COLUMNS),
                 sections=sections, pictures=pictures)
 

@@ -749,7 +749,7 @@ def _qwen3(cfg: _Config, model_type: str) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     if model_type != "qwen3":
         shared = cfg.raw("shared_expert_intermediate_size", default=d.get("shared_width"))
-        moe = _moe(cfg, ("num_experts",), d,
+        moe = _moe(cfg, ("num_experts", "num_local_experts"), d,  # transformers 5 saves the latter
                    routing="softmax_topk_renorm" if cfg.flag("norm_topk_prob", model_type == "qwen3_next")
                    else "softmax_topk",
                    dense_layers=_sparse_step(cfg, b["layers"]))
@@ -807,6 +807,13 @@ def _deepseek(cfg: _Config, model_type: str) -> dict[str, Any]:
     settings = _rope_settings(cfg, 10000.0)
     rope = _rope({**settings, "partial_rotary_factor": 1.0}, rope_dim, b["max_pos"])
     v3 = model_type == "deepseek_v3"
+    if v3 and cfg.flag("rope_interleave", True):  # transformers rotates (x_2i, x_2i+1) pairs
+        rope["pairing"] = "interleaved"
+    attention: dict[str, Any] = {}
+    yarn = rope.get("scaling") or {}
+    if yarn.get("kind") == "yarn" and yarn.get("mscale_all_dim") and yarn["factor"] > 1:
+        mscale = 0.1 * yarn["mscale_all_dim"] * math.log(yarn["factor"]) + 1.0  # yarn_get_mscale
+        attention["scale"] = (nope + rope_dim) ** -0.5 * mscale * mscale
     method = cfg.raw("topk_method", default="noaux_tc" if v3 else "greedy")
     scoring = cfg.raw("scoring_func", default="sigmoid" if v3 else "softmax")
     groups = cfg.raw("n_group", default=d["groups"]) or 1
@@ -824,7 +831,8 @@ def _deepseek(cfg: _Config, model_type: str) -> dict[str, Any]:
                routed_scaling=cfg.number("routed_scaling_factor", default=d["scaling"]),
                dense_layers=_dense_upto(cfg, "first_k_dense_replace", b["layers"], d["first_dense"]))
     _deepseek_widths(cfg, b, moe, d["moe_width"], d["shared"])
-    return _spec(b, {**_all_bias(cfg.flag("attention_bias", False)), "mla": mla}, rope, moe=moe)
+    return _spec(b, {**_all_bias(cfg.flag("attention_bias", False)), "mla": mla, **attention},
+                 rope, moe=moe)
 
 
 def _deepseek_widths(cfg: _Config, b: dict[str, Any], moe: dict[str, Any], width: int,

@@ -14,6 +14,7 @@ EXAMPLES = (  # shown under --help
     "llmarch kernel rope --len 16",
     "llmarch kernel quant -f tsv",
     "llmarch kernel alibi --heads 6 --json | jq -c .slopes",
+    "llmarch kernel mla --heads 8 --len 6",
 )
 
 MAX_SIZE = 4096  # any size option above this is a typo, not a demo
@@ -37,9 +38,9 @@ def _size(*flags: str, text: str):
 def kernel(
     name: Annotated[str, typer.Argument(metavar="NAME", autocompletion=complete_kernel,
                                         help=f"One of: {', '.join(KERNELS)}.", show_default=False)],
-    length: Annotated[int | None, _size("--len", "-n", text="Sequence length (attention, rope, "
+    length: Annotated[int | None, _size("--len", "-n", text="Sequence length (attention, rope, mla, "
                                        "alibi: 8); tokens (moe: 8); grid points (activation: 9).")] = None,
-    heads: Annotated[int | None, _size("--heads", text="Query heads (attention: 4, alibi: 8).")] = None,
+    heads: Annotated[int | None, _size("--heads", text="Query heads (attention, mla: 4; alibi: 8).")] = None,
     kv_heads: Annotated[int, _size("--kv-heads", text="Key/value heads (attention: 2).")] = 2,
     window: Annotated[int, _size("--window", text="Sliding window: keys per query, itself "
                                 "included (attention: 3).")] = 3,
@@ -73,6 +74,9 @@ def kernel(
     norm: LayerNorm vs RMSNorm on one vector. activation: ReLU, GELU, SiLU, SwiGLU side by side.
 
     moe: routing table and expert load. lora: merged equals unmerged. quant: error per format.
+
+    mla: DeepSeek's latent attention naive and absorbed: same output, the shapes, and the cache
+    each keeps per token.
 
     The table format draws heatmaps and bars; --json carries every number.
     """
