@@ -79,7 +79,7 @@ def test_measure_reports_exponents_for_every_kernel():
     result = run("complexity", "--measure", "--seq", "256,512", "-w", "32", "--json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
-    assert [r["kernel"] for r in rows] == ["full", "sliding", "chunked", "linear"]
+    assert [r["kernel"] for r in rows] == ["full", "latent", "sliding", "chunked", "linear"]
     assert all(len(r["seconds"]) == 2 and r["peak_bytes"][1] > 0 for r in rows)
     if importlib.util.find_spec("plotext") is not None:
         plotted = run("complexity", "--measure", "--seq", "256,512", "-w", "32", "--plot", "-f", "md")

@@ -28,6 +28,7 @@ LENGTHS = (1024, 4096, 16384, 65536, 131072)  # --seq default
 FFN_COMPONENTS = ("ffn", "experts", "shared_experts", "router")
 ANALYTIC_EXPONENTS = {  # (time, memory) slopes of log cost over log n, far past any window
     "full": (2.0, 2.0),  # an n x n score matrix per head
+    "latent": (2.0, 2.0),  # MLA absorbed: still an n x n score matrix per head
     "sliding": (1.0, 1.0),  # blocks of queries against at most block + W - 1 keys
     "chunked": (1.0, 1.0),  # blocks of C queries against their own chunk
     "linear": (1.0, 1.0),  # a running d x d state per head

@@ -18,12 +18,15 @@ import numpy as np
 from llmarch_cli.kernels.attention import attention, windowed_attention
 from llmarch_cli.kernels.attention_variants import chunked_attention, linear_attention
 from llmarch_cli.kernels.masks import additive_mask, causal_mask
+from llmarch_cli.kernels.mla import mla_absorbed
 
 HEADS, HEAD_DIM = 4, 64
-KERNELS = ("full", "sliding", "chunked", "linear")
+KERNELS = ("full", "latent", "sliding", "chunked", "linear")
+ROPE_DIM = 16  # the decoupled RoPE part of the latent kernel's keys
 # Full attention is quadratic in time and memory, so it stops at 4k; the others run to 32k so
 # that their O(n) terms outgrow fixed per-block costs.
-DEFAULT_LENGTHS = {"full": (512, 1024, 2048, 4096), "sliding": (4096, 8192, 16384, 32768),
+DEFAULT_LENGTHS = {"full": (512, 1024, 2048, 4096), "latent": (512, 1024, 2048, 4096),
+                   "sliding": (4096, 8192, 16384, 32768),
                    "chunked": (4096, 8192, 16384, 32768), "linear": (4096, 8192, 16384, 32768)}
 
 
@@ -32,8 +35,17 @@ def _full(q, k, v, span):
     return attention(q, k, v, scale=HEAD_DIM**-0.5, bias=additive_mask(causal_mask(q.shape[1])))[0]
 
 
+def _latent(q, k, v, span):
+    """MLA as engines decode it (absorbed): every head scores one shared latent [T, HEAD_DIM]
+    plus a RoPE key [T, ROPE_DIM], causal; the absorbed projections are identities."""
+    eye = np.broadcast_to(np.eye(HEAD_DIM, dtype=np.float32), (HEADS, HEAD_DIM, HEAD_DIM))
+    return mla_absorbed(q, q[..., :ROPE_DIM], k[0], v[0, :, :ROPE_DIM], eye, eye,
+                        scale=HEAD_DIM**-0.5, bias=additive_mask(causal_mask(q.shape[1])))
+
+
 RUNNERS: dict[str, Callable] = {
     "full": _full,
+    "latent": _latent,
     "sliding": lambda q, k, v, span: windowed_attention(q, k, v, window=span, scale=HEAD_DIM**-0.5,
                                                         block=span),
     "chunked": lambda q, k, v, span: chunked_attention(q, k, v, chunk=span, scale=HEAD_DIM**-0.5),

@@ -13,7 +13,8 @@ from llmarch_cli.errors import LlmarchError
 
 WIDTH, HEIGHT = 78, 20
 TERA = 1e12
-ANALYTIC = {"full": "full_attention_flops", "sliding": "window_attention_flops"}
+ANALYTIC = {"full": "full_attention_flops", "latent": "full_attention_flops",
+            "sliding": "window_attention_flops"}
 
 
 def _plotext():
