@@ -174,15 +174,20 @@ def mistral(x: _Examples) -> None:
           "llmarch kvcache mistral-7b-v0.1 -c 32k --json")
     x.add("The same with every token kept (no window)", "全トークンを保持した場合(ウィンドウなし)",
           full, "bytes", "llmarch kvcache mistral-7b-v0.1 -c 32k --engine full --json")
-    w = spec.attention.sliding_window
-    pairs_full = ctx * (ctx + 1) // 2
-    pairs_window = sum(min(i + 1, w) for i in range(ctx))
-    x.add("Query-key pairs per head and layer at 32K tokens: causal, full",
-          "32Kトークンでの1ヘッド・1層あたりのクエリ・キー対:因果・全体", pairs_full, "number", None)
-    x.add("The same with a 4,096-token window", "4,096トークンのウィンドウの場合", pairs_window, "number",
-          None, (f"{pairs_full / pairs_window:.2f}x fewer", f"{pairs_full / pairs_window:.2f}分の1"))
+    from llmarch_cli.analysis.complexity import complexity_rows
+
+    row = complexity_rows(spec, [ctx], spec.attention.sliding_window)[0]
+    complexity = "llmarch complexity mistral-7b-v0.1 --seq 32k --json"
+    x.add("Attention score FLOPs over 32K tokens (causal): every key",
+          "32Kトークン全体のアテンションスコアのFLOPs(因果):全キー", row.full_attention_flops, "number",
+          complexity)
+    ratio = row.full_attention_flops / row.window_attention_flops
+    x.add("The same with a 4,096-token window", "4,096トークンのウィンドウの場合",
+          row.window_attention_flops, "number", complexity,
+          (f"{ratio:.2f}x fewer", f"{ratio:.2f}分の1"))
     x.add("Reach after 32 layers of 4,096-token windows (in theory)",
-          "4,096トークンのウィンドウを32層重ねた到達距離(理論値)", spec.num_layers * w, "tokens", None)
+          "4,096トークンのウィンドウを32層重ねた到達距離(理論値)", row.receptive_field_tokens, "tokens",
+          complexity)
     v3 = library.find("mistral-7b-v0.3")
     x.add("Mistral-7B-v0.3 (no window) KV cache at 32K tokens",
           "Mistral-7B-v0.3(ウィンドウなし)の32KトークンでのKVキャッシュ", _kv(v3, ctx).total_bytes,
