@@ -46,7 +46,7 @@ MAX_SKIP_BYTES = 1 << 20  # bytes we accept to discard when a server answers a r
 
 
 class HubFile:
-    """Bytes of ``filename`` in the repository ``ref``; ``bytes_read`` counts what came back."""
+    """Bytes of ``filename`` in the repository ``ref``, read with ranged GETs."""
 
     def __init__(self, ref: HubRef, filename: str) -> None:
         hub = import_hub()
@@ -62,7 +62,6 @@ class HubFile:
         self.url: str = meta.location
         same_host = urlparse(self.url).netloc == urlparse(endpoint()).netloc
         self._headers = hub.utils.build_hf_headers() if same_host else {}
-        self.bytes_read = 0
 
     def read(self, offset: int, size: int) -> bytes:
         if offset < 0 or size < 0 or offset + size > self.size:
@@ -96,7 +95,6 @@ class HubFile:
         except Exception as exc:  # huggingface_hub and httpx raise many kinds; all become one line
             raise hub_error(exc, self.ref, self.name) from None
         data = b"".join(chunks)
-        self.bytes_read += len(data)
         if len(data) != size:
             raise LlmarchError(f"{self.ref}: {self.name} ended after {len(data)} of {size} bytes")
         return data

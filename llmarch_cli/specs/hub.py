@@ -48,8 +48,9 @@ class HubConfig:
 
 
 def looks_like_hub_id(ref: str) -> bool:
-    """``org/name`` or ``org/name@revision`` shaped (one slash, no path that exists)."""
-    return "/" in ref and ref.count("/") >= 1 and not ref.startswith(("/", ".", "~"))
+    """Shaped like ``org/name`` (a slash, and not an absolute, relative or home path); whether
+    it is a valid id is ``parse_hub_id``'s to say."""
+    return "/" in ref and not ref.startswith(("/", ".", "~"))
 
 
 def parse_hub_id(ref: str) -> HubRef:
