@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from llmarch_cli.analysis.compute_results import ComplexityRow, ComputeTerm
-from llmarch_cli.analysis.flops import AttentionGroup, attention_groups, matmul_groups
+from llmarch_cli.analysis.flops import (
+    AttentionGroup,
+    attention_groups,
+    decoding_stack,
+    matmul_groups,
+)
 from llmarch_cli.analysis.kvcache import kv_cache_bytes
 from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.model import ArchSpec
@@ -38,7 +43,7 @@ ANALYTIC_EXPONENTS = {  # (time, memory) slopes of log cost over log n, far past
 def _self_attention(spec: ArchSpec) -> list[AttentionGroup]:
     """The self-attention groups of the generating stack (the encoder's for encoders); layers
     without keys (linear attention, Mamba) are left out."""
-    stack = "decoder" if spec.architecture == "encoder-decoder" else "model"
+    stack = decoding_stack(spec)
     return [g for g in attention_groups(spec) if g.stack == stack and g.kind not in ("cross", "recurrent")]
 
 
@@ -62,16 +67,21 @@ def _attention_flops(groups: Sequence[AttentionGroup], n: int, window: int | Non
     return total
 
 
+def _flops_per_key(spec: ArchSpec) -> int:
+    """Attention FLOPs one query spends on one key, summed over the self-attention layers."""
+    return sum(g.flops_per_key for g in _self_attention(spec))
+
+
 def ffn_flops_per_token(spec: ArchSpec) -> int:
     """FFN (or router and active experts) FLOPs of one token in the generating stack."""
-    stack = "decoder" if spec.architecture == "encoder-decoder" else "model"
+    stack = decoding_stack(spec)
     return sum(2 * g.params for g in matmul_groups(spec) if g.stack == stack and g.component in FFN_COMPONENTS)
 
 
 def overtake_length(spec: ArchSpec) -> int:
     """Smallest n whose causal full-attention FLOPs reach the FFN's:
     per_key x n(n+1)/2 >= ffn x n, i.e. n >= 2 ffn / per_key - 1."""
-    per_key = sum(g.flops_per_key for g in _self_attention(spec))
+    per_key = _flops_per_key(spec)
     ffn = ffn_flops_per_token(spec)
     return max(1, -(-(2 * ffn - per_key) // per_key)) if per_key else 0
 
@@ -110,8 +120,8 @@ def complexity_rows(spec: ArchSpec, lengths: Sequence[int], window: int) -> list
 def complexity_terms(spec: ArchSpec, n: int, window: int) -> list[ComputeTerm]:
     """``--explain`` for ``complexity`` at length ``n``."""
     row = complexity_rows(spec, [n], window)[0]
-    per_key = sum(g.flops_per_key for g in _self_attention(spec))
-    heads = spec.attention.num_heads
+    per_key = _flops_per_key(spec)
+    heads, ffn = spec.attention.num_heads, ffn_flops_per_token(spec)
     shape = f"per key over all layers={per_key:,} FLOP (2 x layers x heads x (qk_dim + v_dim))"
     return [
         ComputeTerm(name="full_attention", value=row.full_attention_flops, unit="FLOP",
@@ -122,7 +132,7 @@ def complexity_terms(spec: ArchSpec, n: int, window: int) -> list[ComputeTerm]:
                     inputs=f"n={n:,}, W={window:,}, {shape}",
                     assumption="every layer slides a W-token window (the query included)"),
         ComputeTerm(name="ffn", value=row.ffn_flops, unit="FLOP", formula="n x 2 x FFN weights a token uses",
-                    inputs=f"n={n:,}, FFN FLOP per token={ffn_flops_per_token(spec):,}",
+                    inputs=f"n={n:,}, FFN FLOP per token={ffn:,}",
                     assumption="MoE: router and top-k experts"),
         ComputeTerm(name="naive_scores", value=row.naive_score_bytes, unit="B",
                     formula="heads x n x n x 2 B", inputs=f"heads={heads}, n={n:,}",
@@ -132,7 +142,7 @@ def complexity_terms(spec: ArchSpec, n: int, window: int) -> list[ComputeTerm]:
                     assumption="tiles stay on chip; the fp32 log-sum-exp per row is kept (FlashAttention-2)"),
         ComputeTerm(name="attention_overtakes_ffn", value=row.attention_overtakes_ffn_tokens, unit="tokens",
                     formula="smallest n with per_key x n(n+1)/2 >= n x FFN per token",
-                    inputs=f"{shape}, FFN FLOP per token={ffn_flops_per_token(spec):,}",
+                    inputs=f"{shape}, FFN FLOP per token={ffn:,}",
                     assumption="whole-sequence causal prefill, every layer full"),
         ComputeTerm(name="receptive_field", value=row.receptive_field_tokens, unit="tokens",
                     formula="layers x (W - 1) + 1", inputs=f"W={window:,}",

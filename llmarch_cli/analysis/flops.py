@@ -113,7 +113,7 @@ def matmul_groups(spec: ArchSpec) -> tuple[MatmulGroup, ...]:
         if w.experts and spec.moe is not None:
             params = params * spec.moe.top_k // w.experts
         if w.layers is None:  # the head, a tied embedding, BERT's head transform
-            stack, component = _decoding_stack(spec), "head"
+            stack, component = decoding_stack(spec), "head"
         kv_cross = w.role == "cross_attention" and w.name in ("cross.k.weight", "cross.v.weight")
         out.append(MatmulGroup(stack, component, params, kv_cross))
     return tuple(out)
@@ -177,7 +177,8 @@ def attention_groups(spec: ArchSpec, naive: bool = False) -> tuple[AttentionGrou
     return tuple(groups)
 
 
-def _decoding_stack(spec: ArchSpec) -> str:
+def decoding_stack(spec: ArchSpec) -> str:
+    """The stack that generates tokens: the decoder of an encoder-decoder, else the model."""
     return "decoder" if spec.architecture == "encoder-decoder" else "model"
 
 
@@ -190,7 +191,7 @@ def _component(group: AttentionGroup) -> str:
 def token_breakdown(spec: ArchSpec, context: int) -> list[FlopsComponent]:
     """FLOPs of one token at ``context`` per component: matmuls by role, then attention scores."""
     check_positive("context", context)
-    stack = _decoding_stack(spec)
+    stack = decoding_stack(spec)
     totals: dict[str, int] = {}
     for g in matmul_groups(spec):
         if g.stack == stack and not g.per_encoder_token:
@@ -204,7 +205,7 @@ def token_breakdown(spec: ArchSpec, context: int) -> list[FlopsComponent]:
 
 def linear_flops_per_token(spec: ArchSpec) -> int:
     """2 x the matmul weights a decoded token multiplies."""
-    stack = _decoding_stack(spec)
+    stack = decoding_stack(spec)
     return sum(2 * g.params for g in matmul_groups(spec) if g.stack == stack and not g.per_encoder_token)
 
 
@@ -212,7 +213,7 @@ def attention_flops_per_token(spec: ArchSpec, context: int, naive: bool = False)
     """Q·K^T and P·V of one token decoded with ``context`` tokens in context, plus the
     recurrence of linear-attention and Mamba layers (``naive``: MLA decompressed)."""
     check_positive("context", context)
-    stack = _decoding_stack(spec)
+    stack = decoding_stack(spec)
     return sum(g.token_flops(context, context) for g in attention_groups(spec, naive) if g.stack == stack)
 
 
@@ -257,7 +258,7 @@ def _group_inputs(g: AttentionGroup) -> str:
 
 def flops_terms(spec: ArchSpec, context: int, batch: int = 1) -> list[ComputeTerm]:
     """``--explain`` for ``flops``: each component of a decoded token, then prefill and training."""
-    stack = _decoding_stack(spec)
+    stack = decoding_stack(spec)
     terms = []
     for c in token_breakdown(spec, context):
         if c.component == "recurrence":

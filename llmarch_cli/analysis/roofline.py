@@ -41,10 +41,10 @@ QUANTISED_ROLES = ("attention", "cross_attention", "ffn", "experts")
 MAX_BATCH = 1 << 20  # the search for the compute-bound batch stops here
 
 
-def check_efficiency(name: str, value: float) -> float:
+def check_efficiency(name: str, value: float) -> None:
+    """LlmarchError unless ``value`` (a share of peak) lies in (0, 1]."""
     if not 0 < value <= 1:
         raise LlmarchError(f"{name} must lie in (0, 1], got {value:g}")
-    return value
 
 
 def compute_dtype(gpu: Gpu, fmt: QuantFormat) -> str:

@@ -84,6 +84,10 @@ def _measure(spec, lengths, span, plot, fmt, output) -> None:
     import os
     import sys
 
+    from llmarch_cli.errors import LlmarchError
+
+    if lengths and len(set(lengths)) < 2:  # checked before numpy is imported
+        raise LlmarchError("--measure needs at least two different --seq lengths to fit an exponent")
     if "numpy" not in sys.modules:  # one BLAS thread, so CPU seconds measure the kernel alone
         os.environ.update(ONE_BLAS_THREAD)
     from llmarch_cli.analysis.complexity import ANALYTIC_EXPONENTS, complexity_rows
@@ -93,10 +97,6 @@ def _measure(spec, lengths, span, plot, fmt, output) -> None:
     from llmarch_cli.render.output import emit, note
 
     per_kernel = {k: sorted(set(lengths)) if lengths else list(DEFAULT_LENGTHS[k]) for k in KERNELS}
-    if lengths and len(set(lengths)) < 2:
-        from llmarch_cli.errors import LlmarchError
-
-        raise LlmarchError("--measure needs at least two different --seq lengths to fit an exponent")
     union = sorted({n for ns in per_kernel.values() for n in ns})
     rows = complexity_rows(spec, union, span)  # also rejects a span not below every length
     results = []
