@@ -190,6 +190,21 @@ def test_gpt_neox_gguf_rotary_dimensions_become_rotary_pct():
     assert config["tie_word_embeddings"] is False and config["use_parallel_residual"] is True
 
 
+@pytest.mark.parametrize("drop", ["gptneox.embedding_length", "gptneox.attention.head_count"])
+def test_gpt_neox_gguf_rotary_dimensions_without_head_size_is_a_clean_error(drop):
+    from llmarch_cli.checkpoints.architecture import gguf_config
+    from llmarch_cli.errors import LlmarchError
+
+    meta = {"general.architecture": "gptneox", "gptneox.embedding_length": 64,
+            "gptneox.attention.head_count": 4, "gptneox.rope.dimension_count": 4}
+    meta[drop] = 0
+    with pytest.raises(LlmarchError, match="rope.dimension_count needs positive integer"):
+        gguf_config(meta, set())
+    del meta[drop]
+    with pytest.raises(LlmarchError, match="rope.dimension_count needs positive integer"):
+        gguf_config(meta, set())
+
+
 def test_a_file_type_memory_cannot_size_says_so_instead_of_estimating(tmp_path):
     path, = write_gguf(tmp_path / "mx.gguf", file_type="MOSTLY_MXFP4_MOE")
     out = inspect(path)

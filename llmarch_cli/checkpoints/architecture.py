@@ -60,8 +60,12 @@ def gguf_config(metadata: dict[str, Any], tensor_names: set[str]) -> dict[str, A
     if arch == "llama" and config.get("num_local_experts"):
         config["model_type"] = "mixtral"
     if config["model_type"] == "gpt_neox" and f"{arch}.rope.dimension_count" in metadata:
-        head_dim = config["hidden_size"] // config["num_attention_heads"]
-        config["rotary_pct"] = metadata[f"{arch}.rope.dimension_count"] / head_dim
+        hidden, heads = config.get("hidden_size"), config.get("num_attention_heads")
+        rotary = metadata[f"{arch}.rope.dimension_count"]
+        if not all(type(v) is int and v > 0 for v in (hidden, heads, rotary)) or hidden < heads:
+            raise LlmarchError(f"GGUF {arch}.rope.dimension_count needs positive integer "
+                               f"{arch}.embedding_length and {arch}.attention.head_count")
+        config["rotary_pct"] = rotary / (hidden // heads)
     if config["model_type"] == "gptj" and f"{arch}.rope.dimension_count" in metadata:
         config["rotary_dim"] = metadata[f"{arch}.rope.dimension_count"]
     config["tie_word_embeddings"] = "output.weight" not in tensor_names

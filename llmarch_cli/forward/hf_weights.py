@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from llmarch_cli.checkpoints.hub_layout import EXPERT_PARTS
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.checkpoint import Checkpoint
 from llmarch_cli.forward.layout import entries
@@ -156,13 +157,13 @@ def _per_expert(spec: ArchSpec, w: Weight, block: str, router: str,
 def _mixtral(spec: ArchSpec, w: Weight, name: str) -> Source | None:
     """Mixtral: ``block_sparse_moe.experts.{e}.w1|w3|w2`` and ``block_sparse_moe.gate``."""
     block = name.rsplit("mlp.", 1)[0] + "block_sparse_moe."
-    return _per_expert(spec, w, block, "gate", ("w1", "w3", "w2"))
+    return _per_expert(spec, w, block, "gate", EXPERT_PARTS["mixtral"])
 
 
 def _mlp_experts(spec: ArchSpec, w: Weight, name: str) -> Source | None:
     """Qwen3-MoE, DeepSeek-V3: ``mlp.experts.{e}.gate_proj|up_proj|down_proj``, ``mlp.gate``."""
     block = name.rsplit("mlp.", 1)[0] + "mlp."
-    return _per_expert(spec, w, block, "gate", ("gate_proj", "up_proj", "down_proj"))
+    return _per_expert(spec, w, block, "gate", EXPERT_PARTS["qwen3_moe"])
 
 
 def _halves(a: np.ndarray) -> np.ndarray:
