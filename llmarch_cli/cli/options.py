@@ -202,6 +202,7 @@ TrainOpt = Annotated[Any, typer.Option(
     parser=one_of("--train", "llmarch_cli.analysis.training", "TRAIN_MODES"),
     help="Training instead of inference: full, lora or qlora (default checkpointing: selective "
          "for full, full for lora/qlora).")]
+ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", dir_okay=False, metavar="FILE", show_default=False,
     help="Write the output to FILE (atomically) instead of stdout.",

@@ -120,6 +120,18 @@ def _same(text: str) -> dict[str, str]:
 
 # ---- generators: (spec library subject, rng) -> _Draft --------------------------------------
 
+def _pick(spec: ArchSpec, rng: random.Random, names: dict[Any, dict[str, str]], right: Any,
+          question: dict[str, str], answer: dict[str, str], topic: str) -> _Draft:
+    """A multiple-choice question on ``spec``: ``right`` among ``names``, explained by
+    ``answer`` and where to check it and read more (``topic``)."""
+    choices, correct = _mc(rng, names, right)
+    return _Draft(
+        question=question,
+        explanation={"en": f"{answer['en']}. {_see(spec, topic, 'en')}",
+                     "ja": f"{answer['ja']}です。{_see(spec, topic, 'ja')}"},
+        choices=choices, correct=correct)
+
+
 def _kv_heads(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     a = spec.attention
@@ -160,13 +172,11 @@ def _kv_cache(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _position(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     kind = spec.positions.kind
-    choices, correct = _mc(rng, POSITION_NAMES, kind)
-    return _Draft(
-        question={"en": f"Which positional encoding does {_name(spec)} use?",
+    return _pick(spec, rng, POSITION_NAMES, kind,
+                 {"en": f"Which positional encoding does {_name(spec)} use?",
                   "ja": f"{_name(spec)}が使う位置エンコーディングはどれですか?"},
-        explanation={"en": f"{spec.meta.name}: {POSITION_NAMES[kind]['en']}. {_see(spec, 'positions', 'en')}",
-                     "ja": f"{spec.meta.name}は{POSITION_NAMES[kind]['ja']}です。{_see(spec, 'positions', 'ja')}"},
-        choices=choices, correct=correct)
+                 {"en": f"{spec.meta.name}: {POSITION_NAMES[kind]['en']}",
+                  "ja": f"{spec.meta.name}は{POSITION_NAMES[kind]['ja']}"}, "positions")
 
 
 def _which(s: dict[str, Any], rng: random.Random) -> _Draft:
@@ -221,39 +231,31 @@ def _total(s: dict[str, Any], rng: random.Random) -> _Draft:
 def _attention_kind(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     a = spec.attention
-    choices, correct = _mc(rng, {k: _same(k) for k in ("MHA", "GQA", "MQA")}, a.kind)
-    return _Draft(
-        question={"en": f"Which attention does {_name(spec)} use?",
+    return _pick(spec, rng, {k: _same(k) for k in ("MHA", "GQA", "MQA")}, a.kind,
+                 {"en": f"Which attention does {_name(spec)} use?",
                   "ja": f"{_name(spec)}のアテンションはどれですか?"},
-        explanation={"en": f"{a.num_heads} query heads and {a.num_kv_heads} KV heads: {a.kind}. {_see(spec, 'gqa', 'en')}",
-                     "ja": f"クエリヘッド{a.num_heads}個、KVヘッド{a.num_kv_heads}個なので{a.kind}です。"
-                           f"{_see(spec, 'gqa', 'ja')}"},
-        choices=choices, correct=correct)
+                 {"en": f"{a.num_heads} query heads and {a.num_kv_heads} KV heads: {a.kind}",
+                  "ja": f"クエリヘッド{a.num_heads}個、KVヘッド{a.num_kv_heads}個なので{a.kind}"}, "gqa")
 
 
 def _norm(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     key = (spec.norm.kind, spec.norm.placement)
-    choices, correct = _mc(rng, NORM_NAMES, key)
-    return _Draft(
-        question={"en": f"Which normalisation does {_name(spec)} use, and where?",
+    return _pick(spec, rng, NORM_NAMES, key,
+                 {"en": f"Which normalisation does {_name(spec)} use, and where?",
                   "ja": f"{_name(spec)}の正規化の種類と位置はどれですか?"},
-        explanation={"en": f"{NORM_NAMES[key]['en']}. {_see(spec, 'norms', 'en')}",
-                     "ja": f"{NORM_NAMES[key]['ja']}です。{_see(spec, 'norms', 'ja')}"},
-        choices=choices, correct=correct)
+                 NORM_NAMES[key], "norms")
 
 
 def _ffn(s: dict[str, Any], rng: random.Random) -> _Draft:
     spec = library.find(s["model"])
     name = ffn_name(spec)
-    choices, correct = _mc(rng, {v: _same(v) for v in FFN_NAMES.values()}, name)
     ratio = spec.ffn.intermediate_size / spec.hidden_size
-    return _Draft(
-        question={"en": f"Which feed-forward block does {_name(spec)} use?",
+    return _pick(spec, rng, {v: _same(v) for v in FFN_NAMES.values()}, name,
+                 {"en": f"Which feed-forward block does {_name(spec)} use?",
                   "ja": f"{_name(spec)}のフィードフォワードブロックはどれですか?"},
-        explanation={"en": f"{name}, {spec.ffn.intermediate_size:,} wide ({ratio:.2f} x d). {_see(spec, 'ffn', 'en')}",
-                     "ja": f"{name}で、幅は{spec.ffn.intermediate_size:,}({ratio:.2f} × d)です。{_see(spec, 'ffn', 'ja')}"},
-        choices=choices, correct=correct)
+                 {"en": f"{name}, {spec.ffn.intermediate_size:,} wide ({ratio:.2f} x d)",
+                  "ja": f"{name}で、幅は{spec.ffn.intermediate_size:,}({ratio:.2f} × d)"}, "ffn")
 
 
 def _ffn_ratio(s: dict[str, Any], rng: random.Random) -> _Draft:
