@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
@@ -137,8 +136,7 @@ def looks_like_path(ref: str) -> bool:
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")  # single file, sharded index
 
 
-@dataclass(frozen=True)
-class ResolvedModel:
+class ResolvedModel(NamedTuple):
     """A MODEL argument resolved once, handed down to analysis and forward.
 
     ``spec``: what the command computes on (what-ifs applied); ``baseline``: the same model

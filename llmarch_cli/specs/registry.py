@@ -8,10 +8,11 @@ family, developer, licence and the source of every number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
@@ -79,8 +80,7 @@ def _alias_index() -> dict[str, str]:
     return index
 
 
-@dataclass(frozen=True)
-class FineTune:
+class FineTune(NamedTuple):
     """An official instruct/chat variant whose architecture is a preset's.
 
     ``config``: the config.json keys whose values differ from the base model's and change the
@@ -89,7 +89,7 @@ class FineTune:
 
     hf_id: str
     preset: str
-    config: dict[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def id(self) -> str:

@@ -29,7 +29,7 @@ EXAMPLES = (  # shown under --help
     "llmarch params --all -f tsv",
     "cat config.json | llmarch params -",
 )
-RESULT = ("llmarch_cli.analysis.results", "ParamsResult", "each")  # `llmarch schema params`
+RESULT = ("llmarch_cli.analysis.params_results", "ParamsResult", "each")  # `llmarch schema params`
 
 def params(
     models: SelectModelsArg = None,
