@@ -378,7 +378,7 @@ class ArchSpec(_Part):
     parallel_norms: Literal[1, 2] = Field(2, description="parallel blocks: one shared norm (GPT-J) or two (NeoX)")
     residual_scale: float | None = Field(None, description="sub-layer outputs scaled before the add (Granite)")
     embeddings: Embeddings
-    head: Head = Head()
+    head: Head = Head.model_construct()  # = Head(), without building its validator at import
     max_context: Count = Field(gt=0, le=MAX_CONTEXT)
     meta: Meta
 
