@@ -60,6 +60,11 @@ def preset_ids() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
+def _is_preset(key: str) -> bool:
+    """True when ``presets/<key>.toml`` exists: one file check, not a listing of every preset."""
+    return "/" not in key and "\0" not in key and (PRESET_DIR / f"{key}.toml").is_file()
+
+
 @cache
 def read_preset(preset_id: str) -> dict[str, Any]:
     """The parsed TOML of one preset file."""
@@ -131,8 +136,7 @@ def resolve_id(name: str) -> tuple[str, str | None]:
     key = name.strip().lower()
     if not key:
         raise LlmarchError("empty model name", "give a preset id (llmarch list), a file or a folder")
-    ids = preset_ids()
-    if key in ids:
+    if _is_preset(key):
         return key, None
     if key in FAMILY_REPRESENTATIVES:
         return FAMILY_REPRESENTATIVES[key], f"{name} -> {FAMILY_REPRESENTATIVES[key]}"

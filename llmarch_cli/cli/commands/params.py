@@ -1,7 +1,5 @@
 """``llmarch params MODEL...``: exact parameter counts, total and active, with a breakdown."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
