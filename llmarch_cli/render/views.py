@@ -336,10 +336,11 @@ def _routing_section(result: Any) -> Section | None:
             rows.append(row)
     if not rows:
         return None
-    columns = {"layer": "Layer", "position": "Position", "token_id": "Token ID",
-               "routed_experts": "Experts (best first)", "routed_groups": "Groups allowed"}
+    columns = {"layer": "Layer", "position": "Pos.", "token_id": "Token",
+               "routed_experts": "Experts, best first", "routed_groups": "Groups"}
     grouped = "routed_groups" in rows[0]
-    title = "Router choices per token" + (" · experts only from the groups allowed" if grouped else "")
+    title = "Router choices per token" + (" · experts only from the groups allowed, best first"
+                                          if grouped else "")
     return Section(rows, {k: v for k, v in columns.items() if k in rows[0]}, title)
 
 
