@@ -73,7 +73,7 @@ def test_json_has_every_tokens_experts_and_groups_the_table_shows_them_at_80_col
                for layer in moe for experts, groups in zip(layer["routed_experts"],
                                                            layer["routed_groups"], strict=True))
     table = run("forward", "deepseek-v3", "-t", "5,1,4", "-f", "table", env={"COLUMNS": "80"}).stdout
-    assert "Router choices per token" in table and "Groups allowed" in table
+    assert "Router choices per token" in table and "Experts, best first" in table
     assert "MLA cache" in table and "latent + RoPE key" in table
     assert max(len(line) for line in table.splitlines()) <= 80
 
