@@ -2,6 +2,8 @@
 ``Annotated`` aliases, and the MODEL resolution every command goes through.
 
 Use them as parameter types: ``def params(models: ModelsArg, fmt: FormatOpt = Format.auto, ...)``.
+Options that travel together are groups (``WhatIfs``, ``Selected``, ``Outputs``): a command
+decorated with ``shared`` takes one parameter per group and receives one value for it.
 Values become ints, enums and analysis objects here, at the boundary (``parser=``): the
 commands and analysis below never re-validate strings. Only typer and the standard library are
 imported at the top; everything else loads on use.
@@ -202,6 +204,7 @@ TrainOpt = Annotated[Any, typer.Option(
     parser=one_of("--train", "llmarch_cli.analysis.training", "TRAIN_MODES"),
     help="Training instead of inference: full, lora or qlora (default checkpointing: selective "
          "for full, full for lora/qlora).")]
+# memory --train's choices and the GPU layout.
 OptimizerOpt = Annotated[Any, typer.Option(
     "--optimizer", show_default=False, metavar="NAME",
     parser=one_of("--optimizer", "llmarch_cli.analysis.training", "OPTIMIZER_MOMENT_BYTES"),
@@ -301,6 +304,7 @@ def shared(command: Callable[..., None]) -> Callable[..., None]:
             params.append(param)
             continue
         own = [p.replace(annotation=eval(p.annotation, group.build.__globals__))
+               if isinstance(p.annotation, str) else p
                for p in inspect.signature(group.build).parameters.values()]
         groups[param.name] = (group.build, [p.name for p in own])
         params += own

@@ -108,7 +108,7 @@ def attention_demo(length: int, heads: int, kv_heads: int, window: int, sink_log
         for h in range(heads)
     ]
     data = AttentionFigures(**{
-        "length": length, "heads": heads, "kv_heads": kv_heads,
+        "kernel": "attention", "length": length, "heads": heads, "kv_heads": kv_heads,
         "head_dim": head_dim, "window": window, "sink_logit": sink_logit, "seed": seed,
         "kind": "MHA" if g == 1 else ("MQA" if kv_heads == 1 else "GQA"), "groups": groups,
         "masks": {"causal": causal.astype(int).tolist(), "window": band.astype(int).tolist()},
@@ -158,7 +158,7 @@ def rope_demo(length: int, head_dim: int, theta: float, seed: int = 0) -> Kernel
         for i in range(head_dim // 2)
     ]
     data = RopeFigures(
-        length=length, head_dim=head_dim, theta=theta, seed=seed, pairing="half",
+        kernel="rope", length=length, head_dim=head_dim, theta=theta, seed=seed, pairing="half",
         inv_freq=_r(inv, 9), angles_rad=_r(angles), scores=_r(scores),
         score_by_offset=[{"offset": d, "score": round(m, 6)} for d, (m, _) in offsets.items()],
         relative_max_deviation=deviation, pairs=rows,
@@ -186,7 +186,7 @@ def alibi_demo(heads: int, length: int) -> KernelResult:
     ]
     future = ~causal_mask(length)
     peak = float(np.abs(np.where(future, 0, bias)).max()) or None  # one scale for both heads
-    data = AlibiFigures(heads=heads, length=length, power_of_two=p, slopes=_r(slopes, 9),
+    data = AlibiFigures(kernel="alibi", heads=heads, length=length, power_of_two=p, slopes=_r(slopes, 9),
                         bias=_r(np.where(future, 0, bias)), heads_table=rows)
     views = [
         bars("slope per head", [f"head {h}" for h in range(heads)], slopes),
@@ -213,7 +213,7 @@ def norm_demo(dim: int, eps: float, seed: int = 0) -> KernelResult:
     rows = [{"i": i, "x": round(float(x[i]), 6), "layer_norm": round(float(ln[i]), 6),
              "rms_norm": round(float(rms[i]), 6)} for i in range(dim)]
     table = {"x": stats(x), "layer_norm": stats(ln), "rms_norm": stats(rms)}
-    data = NormFigures(dim=dim, eps=eps, seed=seed, stats=table, values=rows)
+    data = NormFigures(kernel="norm", dim=dim, eps=eps, seed=seed, stats=table, values=rows)
     views = [{"kind": "table", "title": "statistics",
               "rows": [{"vector": k, **v} for k, v in table.items()]}]
     title = ("norm: LayerNorm centres and scales (mean 0, std 1); RMSNorm only scales "
@@ -233,7 +233,7 @@ def activation_demo(points: int, low: float = -4.0, high: float = 4.0) -> Kernel
     grid = np.linspace(-6, 6, 1201)  # float64 grid for the error checks
     erf_err = float(np.abs(erf(grid) - np.array([math.erf(t) for t in grid])).max())
     tanh_gap = float(np.abs(gelu(grid.astype(F32)) - gelu_tanh(grid.astype(F32))).max())
-    data = ActivationFigures(points=points, values=rows, erf_max_abs_error=erf_err,
+    data = ActivationFigures(kernel="activation", points=points, values=rows, erf_max_abs_error=erf_err,
                              gelu_tanh_max_abs_gap=tanh_gap)
     title = (f"activation: gated columns use gate = up = x; exact GELU uses erf (max error vs "
              f"math.erf {erf_err:.1e}); tanh GELU differs from it by up to {tanh_gap:.1e}")
@@ -259,7 +259,7 @@ def moe_demo(tokens: int, experts: int, top_k: int, routing: str, seed: int = 0,
              "weight_sum": round(float(weights[t].sum()), 6)} for t in range(tokens)]
     mean_load = tokens * top_k / experts
     data = MoeFigures(
-        tokens=tokens, experts=experts, top_k=top_k, routing=routing, seed=seed,
+        kernel="moe", tokens=tokens, experts=experts, top_k=top_k, routing=routing, seed=seed,
         router_logits=_r(logits), routes=rows, expert_load=load.tolist(),
         max_over_mean_load=round(float(load.max() / mean_load), 6),
         load_balancing_loss=round(load_balancing_loss(logits, ids), 6),
@@ -286,7 +286,7 @@ def lora_demo(d_in: int, d_out: int, rank: int, alpha: float, tokens: int = 4, s
     diff = float(np.abs(unmerged - merged).max())
     delta_rank = int(np.linalg.matrix_rank(lora_delta(a, b, alpha)))
     full, adapter = d_in * d_out, rank * (d_in + d_out)
-    data = LoraFigures(in_features=d_in, out_features=d_out, rank=rank, alpha=alpha,
+    data = LoraFigures(kernel="lora", in_features=d_in, out_features=d_out, rank=rank, alpha=alpha,
                        scale=alpha / rank, seed=seed, merged_max_abs_diff=diff,
                        output_max_abs=float(np.abs(merged).max()), delta_rank=delta_rank,
                        full_params=full, lora_params=adapter, lora_fraction=round(adapter / full, 6))
@@ -303,7 +303,7 @@ def quant_demo(rows_: int, cols: int, group_size: int, seed: int = 0) -> KernelR
         err = quant_error(w, dequantize(q))
         rows.append({"format": fmt + ("+dq" if dq else ""), "bits_per_param": q.bits_per_param,
                      **{k: float(f"{v:.6g}") for k, v in err.items()}})
-    data = QuantFigures(shape=[rows_, cols], group_size=group_size, seed=seed,
+    data = QuantFigures(kernel="quant", shape=[rows_, cols], group_size=group_size, seed=seed,
                         nf4_code=_r(NF4_CODE, 7), formats=rows)
     views = [bars("relative RMS error", [r["format"] for r in rows],
                   [r["relative_rms_error"] for r in rows])]
@@ -350,7 +350,7 @@ def mla_demo(length: int, heads: int, kv_rank: int = 32, nope_dim: int = 16, rop
               "q_latent_absorbed": [heads, length, kv_rank],
               "k_naive": [heads, length, nope_dim + rope_dim], "v_naive": [heads, length, v_dim],
               "out": [heads, length, v_dim]}
-    data = MlaFigures(length=length, heads=heads, kv_rank=kv_rank, nope_dim=nope_dim,
+    data = MlaFigures(kernel="mla", length=length, heads=heads, kv_rank=kv_rank, nope_dim=nope_dim,
                       rope_dim=rope_dim, v_dim=v_dim, seed=seed, shapes=shapes, max_abs_diff=diff,
                       forms=rows, deepseek_v3=DEEPSEEK_V3_MLA)
     views = [heatmap("naive output, head 0 [T, dv]", naive[0], rows="token", cols="value dim",

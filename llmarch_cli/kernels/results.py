@@ -74,7 +74,7 @@ class AttentionFigures(_Figures):
     masked full attention to ``windowed_max_abs_diff``."""
 
     ROWS: ClassVar[str] = "heads_table"
-    kernel: Literal["attention"] = "attention"
+    kernel: Literal["attention"]
     length: int
     heads: int
     kv_heads: int
@@ -118,7 +118,7 @@ class RopeFigures(_Figures):
     ``relative_max_deviation``: the largest spread of a score along one offset."""
 
     ROWS: ClassVar[str] = "pairs"
-    kernel: Literal["rope"] = "rope"
+    kernel: Literal["rope"]
     length: int
     head_dim: int
     theta: float
@@ -145,7 +145,7 @@ class AlibiFigures(_Figures):
     ``power_of_two``: the largest power of two not above the head count."""
 
     ROWS: ClassVar[str] = "heads_table"
-    kernel: Literal["alibi"] = "alibi"
+    kernel: Literal["alibi"]
     heads: int
     length: int
     power_of_two: int
@@ -178,7 +178,7 @@ class NormFigures(_Figures):
     """LayerNorm and RMSNorm of one vector of ``dim`` values with a non-zero mean."""
 
     ROWS: ClassVar[str] = "values"
-    kernel: Literal["norm"] = "norm"
+    kernel: Literal["norm"]
     dim: int
     eps: float
     seed: int
@@ -206,7 +206,7 @@ class ActivationFigures(_Figures):
     math.erf and the largest gap between tanh GELU and exact GELU, on [-6, 6]."""
 
     ROWS: ClassVar[str] = "values"
-    kernel: Literal["activation"] = "activation"
+    kernel: Literal["activation"]
     points: int
     values: list[ActivationValue]
     erf_max_abs_error: float
@@ -229,7 +229,7 @@ class MoeFigures(_Figures):
     gpt-oss's (top-k then softmax) orders differ, and the mean weight sum without renormalising."""
 
     ROWS: ClassVar[str] = "routes"
-    kernel: Literal["moe"] = "moe"
+    kernel: Literal["moe"]
     tokens: int
     experts: int
     top_k: int
@@ -251,7 +251,7 @@ class LoraFigures(_Figures):
     The table lists every figure as a (quantity, value) row."""
 
     ROWS: ClassVar[str | None] = None
-    kernel: Literal["lora"] = "lora"
+    kernel: Literal["lora"]
     in_features: int
     out_features: int
     rank: int
@@ -282,7 +282,7 @@ class QuantFigures(_Figures):
     ``group_size`` values; ``nf4_code``: NF4's 16 levels."""
 
     ROWS: ClassVar[str] = "formats"
-    kernel: Literal["quant"] = "quant"
+    kernel: Literal["quant"]
     shape: list[int]
     group_size: int
     seed: int
@@ -331,7 +331,7 @@ class MlaFigures(_Figures):
     [nh, T, dv] agree to ``max_abs_diff``."""
 
     ROWS: ClassVar[str] = "forms"
-    kernel: Literal["mla"] = "mla"
+    kernel: Literal["mla"]
     length: int
     heads: int
     kv_rank: int
