@@ -50,7 +50,8 @@ def test_families_forward_does_not_implement_yet_say_which_features_in_one_line(
 
 
 @pytest.mark.parametrize("preset", ["gpt2", "llama-2-7b", "mistral-7b-v0.1", "mixtral-8x7b",
-                                    "gpt-oss-20b", "pythia-1b", "gpt-j-6b", "bloom-560m"])
+                                    "gpt-oss-20b", "pythia-1b", "gpt-j-6b", "bloom-560m",
+                                    "llama-4-scout"])
 def test_decoder_logits_do_not_depend_on_later_tokens(preset):
     model = build_model(resolve_model(preset), TOKENS, seed=2)
     changed = TOKENS[:5] + [7, 7, 7]
@@ -78,6 +79,8 @@ def test_tiny_replica_keeps_the_structure_and_shrinks_the_sizes():
     neox = tiny_spec(load_preset("pythia-1b"))
     assert neox.positions.rope.rotary_dim == neox.attention.head_dim // 4  # rotary_pct 0.25
     assert tiny_spec(load_preset("bloom")).attention.num_heads == 6  # 112 heads: not a power of 2
+    scout = tiny_spec(load_preset("llama-4-scout")).attention  # chunks and temperature steps bind
+    assert (scout.chunk_size, scout.temperature_tuning.floor_scale, scout.nope_layers) == (4, 4, (3,))
 
 
 def test_same_seed_same_logits_other_seed_other_logits():

@@ -8,7 +8,8 @@ model has one). Routing orders, as ``specs.model.MoE.routing`` names them:
 - ``softmax_topk`` (Qwen2-MoE without ``norm_topk_prob``): softmax over all E, top k, no renorm.
 
 The first two are the same function of the logits; the third sums to less than 1.
-DeepSeek-V3's sigmoid scores with group-limited selection are ``sigmoid_group_route``.
+DeepSeek-V3's sigmoid scores with group-limited selection are ``sigmoid_group_route``;
+Llama 4's sigmoid of the top-k logits (``sigmoid_topk``) is ``sigmoid_topk_route``.
 """
 
 from __future__ import annotations
@@ -71,14 +72,25 @@ def sigmoid_group_route(router_logits: np.ndarray, top_k_experts: int, num_group
     return ids, (weights * np.float32(scaling)).astype(np.float32)
 
 
+def sigmoid_topk_route(router_logits: np.ndarray, top_k_experts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Llama 4's routing: the top k raw logits, each through a sigmoid (no softmax, no renorm)
+    -> (expert_ids [T, k], weights [T, k] in (0, 1)). Llama 4 scales the expert's input by the
+    weight (``moe_dispatch(..., scale_input=True)``)."""
+    ids, top_logits = top_k(np.asarray(router_logits, dtype=np.float32), top_k_experts)  # [T, k]
+    return ids, (1 / (1 + np.exp(-top_logits))).astype(np.float32)
+
+
 def moe_dispatch(
     x: np.ndarray,
     expert_ids: np.ndarray,
     weights: np.ndarray,
     expert: Callable[[int, np.ndarray], np.ndarray],
     num_experts: int,
+    *,
+    scale_input: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """sum_k weights[t, k] * expert(ids[t, k], x[t]) -> (out [T, H], load [E] int64).
+    """sum_k weights[t, k] * expert(ids[t, k], x[t]) -> (out [T, H], load [E] int64); with
+    ``scale_input`` (Llama 4) sum_k expert(ids[t, k], weights[t, k] * x[t]) instead.
 
     Each expert runs once on the tokens routed to it: expert(e, x_e [n_e, H]) -> [n_e, H].
     The (token, slot) assignments are sorted by expert once; a token picks an expert at most
@@ -95,8 +107,10 @@ def moe_dispatch(
     for e in np.flatnonzero(load):
         chosen = order[ends[e] - load[e]:ends[e]]  # [n_e] assignments of expert e
         tokens = chosen // k  # [n_e], distinct
-        y = expert(int(e), x[tokens])  # [n_e, H]
-        out[tokens] += y * mix[chosen][:, None]
+        if scale_input:
+            out[tokens] += expert(int(e), x[tokens] * mix[chosen][:, None])  # [n_e, H]
+        else:
+            out[tokens] += expert(int(e), x[tokens]) * mix[chosen][:, None]  # [n_e, H]
     return out, load
 
 

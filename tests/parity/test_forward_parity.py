@@ -136,6 +136,20 @@ CASES: dict[str, tuple[str, str, dict]] = {
         moe_intermediate_size=24, shared_expert_intermediate_size=16)),
     "phi3-fused-partial-rotary": ("Phi3Config", "Phi3ForCausalLM", dict(
         LLAMA, partial_rotary_factor=0.5, pad_token_id=0)),
+    # Llama 4: chunks of 5 on 12 tokens (layers 0-2, RoPE + L2 QK-norm), a NoPE layer 3 whose
+    # query temperature steps every 4 tokens, MoE on layers 1 and 3, dense (wider) on 0 and 2.
+    "llama4_text-chunked-nope-interleaved-moe": ("Llama4TextConfig", "Llama4ForCausalLM", dict(
+        LLAMA, num_hidden_layers=4, intermediate_size=24, intermediate_size_mlp=40,
+        num_local_experts=4, num_experts_per_tok=1, interleave_moe_layer_step=2,
+        attention_chunk_size=5, floor_scale=4, attn_scale=0.3,
+        rope_parameters={"rope_type": "llama3", "factor": 8.0, "rope_theta": 500000.0,
+                         "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                         "original_max_position_embeddings": 16})),
+    # No QK-norm (as Maverick), every layer MoE with top-2, an explicit NoPE layer 1, chunks of 3.
+    "llama4_text-all-moe-top2-no-qk-norm": ("Llama4TextConfig", "Llama4ForCausalLM", dict(
+        LLAMA, num_hidden_layers=3, intermediate_size=16, num_local_experts=3,
+        num_experts_per_tok=2, use_qk_norm=False, no_rope_layers=[1, 0, 1],
+        attention_chunk_size=3, floor_scale=5, attn_scale=0.5)),
 }
 
 
@@ -222,7 +236,8 @@ def test_logits_match_transformers_with_rope_parameters(case, tmp_path):
                   TOLERANCES.get(case, TOLERANCE))
 
 
-ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", "gpt_neox", "gpt_oss"})
+ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", "gpt_neox", "gpt_oss",
+                                                            "llama4_text"})
 
 
 @pytest.mark.parametrize("case", ROPE_CASES)
@@ -352,6 +367,23 @@ def test_greedy_decoding_through_the_cache_equals_transformers_generate(case, tm
     model = _build(case, tmp_path)
     ours = generate(load_hf_model(resolve_model(str(tmp_path))), TOKENS, NEW_TOKENS).tokens
     assert ours == _hf_greedy(model)
+
+
+# Dynamic NTK re-derives RoPE from the length seen so far (in transformers too), so a step's
+# logits legitimately differ from a longer sequence's forward at the same position.
+GROWING_ROPE = {"llama-rope-dynamic"}
+
+
+@pytest.mark.parametrize("case", sorted(set(CASES) - GROWING_ROPE))
+def test_every_decode_step_gives_the_full_forward_logits_on_the_checkpoint(case, tmp_path):
+    from llmarch_cli.forward.decoding import generate
+
+    _build(case, tmp_path)
+    model = load_hf_model(resolve_model(str(tmp_path)))
+    gen = generate(model, TOKENS, NEW_TOKENS, keep_logits=True)
+    full = model.run(TOKENS + gen.tokens[:-1]).logits[len(TOKENS) - 1:]  # [NEW_TOKENS, V]
+    err = max(float(np.abs(step - ref).max()) for step, ref in zip(gen.logits, full, strict=True))
+    assert err <= TOLERANCE, f"max-abs difference {err:.2e}"
 
 
 @pytest.mark.parametrize("case", sorted(SEQ2SEQ_CASES))
