@@ -50,7 +50,7 @@ from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
              "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
-             "phi3", "deepseek_v3", "falcon", "qwen3_next", "llama4_text")
+             "phi3", "deepseek_v3", "falcon", "qwen3_next", "llama4_text", "llama4")
 
 
 @dataclass(frozen=True)

@@ -284,9 +284,11 @@ SEQ2SEQ_CASES: dict[str, tuple[str, str, dict]] = {
 }
 
 
-def _build_any(config_cls: str, model_cls: str, kwargs: dict, seed: int, folder: Path):
+def _build_any(config_cls: str, model_cls: str, kwargs: dict, seed: int, folder: Path,
+               config=None):
     torch.manual_seed(0)
-    model = getattr(transformers, model_cls)(getattr(transformers, config_cls)(**kwargs)).eval()
+    config = getattr(transformers, config_cls)(**kwargs) if config is None else config
+    model = getattr(transformers, model_cls)(config).eval()
     _randomise(model, seed)
     with torch.no_grad():
         for name, buffer in model.named_buffers():
@@ -336,6 +338,21 @@ def test_bert_masked_lm_logits_match_transformers(tmp_path):
         intermediate_size=40, max_position_embeddings=32, type_vocab_size=2,
         layer_norm_eps=1e-3), seed=11, folder=tmp_path)
     _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _reference(model))
+
+
+def test_llama4_multimodal_checkpoint_runs_its_language_model(tmp_path):
+    """The hub's Llama 4 form, ``Llama4ForConditionalGeneration``: the text model's tensors
+    under ``language_model.`` beside a vision tower, which forward leaves unread."""
+    text = CASES["llama4_text-chunked-nope-interleaved-moe"][2]
+    vision = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                  image_size=28, patch_size=14, vision_output_dim=16, projector_input_dim=16,
+                  projector_output_dim=16)
+    config = transformers.Llama4Config(text_config=text, vision_config=vision)
+    model = _build_any("Llama4Config", "Llama4ForConditionalGeneration", {}, seed=8, folder=tmp_path,
+                       config=config)
+    # transformers 5's text-only forward of the wrapper fails; its language model runs alone
+    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits,
+                  _reference(model.language_model))
 
 
 # Step-by-step decoding: N greedy tokens through llmarch's KV cache equal transformers'
