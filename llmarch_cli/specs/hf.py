@@ -949,7 +949,10 @@ def _llama4(cfg: _Config) -> dict[str, Any]:
                  "nope_layers": tuple(i for i, r in enumerate(no_rope) if not r)}
     if cfg.flag("use_qk_norm", True):
         attention["qk_norm"] = "l2"
-    if cfg.flag("attn_temperature_tuning", True):
+    tuning = cfg.raw("attn_temperature_tuning", default=None)  # the first uploads wrote 4: on
+    if type(tuning) not in (bool, int, type(None)):
+        raise LlmarchError(f"config.json: attn_temperature_tuning must be true or false, got {tuning!r}")
+    if tuning is None or tuning:
         attention["temperature_tuning"] = {"floor_scale": cfg.size("floor_scale", default=8192),
                                            "attn_scale": cfg.number("attn_scale", default=0.1)}
     rope = _rope(_rope_settings(cfg, 500000.0), b["head_dim"], b["max_pos"])
