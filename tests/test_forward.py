@@ -60,6 +60,18 @@ def test_decoder_logits_do_not_depend_on_later_tokens(preset):
     assert not np.allclose(a[5:], b[5:])
 
 
+def test_chunked_layers_on_long_inputs_attend_chunk_by_chunk_with_the_same_logits(monkeypatch):
+    from llmarch_cli.forward import model as forward_model
+
+    tokens = TOKENS * 3  # 24 tokens, chunks of 4 on layers 0-2 of the tiny Scout
+    model = build_model(resolve_model("llama-4-scout"), tokens, seed=3)
+    dense = model.run(tokens)
+    monkeypatch.setattr(forward_model, "BLOCKED_WINDOW_FROM", 16)
+    blocked = model.run(tokens)
+    np.testing.assert_allclose(blocked.logits, dense.logits, atol=1e-5)
+    assert [lt.entropy is None for lt in blocked.layers] == [True, True, True, False]
+
+
 def test_encoder_logits_do_depend_on_later_tokens():
     model = build_model(resolve_model("bert-base-uncased"), TOKENS, seed=2)
     a, b = model.run(TOKENS).logits, model.run(TOKENS[:5] + [7, 7, 7]).logits

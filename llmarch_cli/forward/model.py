@@ -24,6 +24,7 @@ from llmarch_cli.forward.precision import rounder
 from llmarch_cli.kernels import counting
 from llmarch_cli.kernels.activations import ACTIVATIONS, sigmoid, silu
 from llmarch_cli.kernels.attention import attention, soft_cap, windowed_attention
+from llmarch_cli.kernels.attention_variants import chunked_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
 from llmarch_cli.kernels.masks import additive_mask, band_mask, chunk_mask
 from llmarch_cli.kernels.mla import mla_absorbed
@@ -48,8 +49,9 @@ from llmarch_cli.kernels.positions import (
 from llmarch_cli.kernels.recurrent import gated_delta_rule
 from llmarch_cli.specs.model import ArchSpec
 
-# Beyond this many tokens a sliding-window layer runs the blocked O(T x W) kernel, which keeps
-# no attention weights (no entropy is reported for that layer).
+# Beyond this many tokens a sliding-window layer runs the blocked O(T x W) kernel, and a chunked
+# layer attends chunk by chunk, O(T x chunk); neither keeps attention weights (no entropy is
+# reported for that layer).
 BLOCKED_WINDOW_FROM = 2048
 
 
@@ -313,6 +315,10 @@ class Model:
         if window is not None and T >= BLOCKED_WINDOW_FROM and len(key_pos) == T:
             out = windowed_attention(q, k, v, window=window, scale=scale, sinks=sinks,
                                      softcap=a.softcap)
+            probs = None
+        elif chunk is not None and T >= BLOCKED_WINDOW_FROM and len(key_pos) == T:
+            out = chunked_attention(q, k, v, chunk=chunk, scale=scale, sinks=sinks,
+                                    softcap=a.softcap)  # positions from 0: chunks from the start
             probs = None
         else:
             bias = None if cross else self._bias(ctx, window, key_pos, chunk)
