@@ -32,8 +32,9 @@ def _runs(preset: str) -> bool:
 
 HYBRIDS = {"qwen3-next-80b-a3b"}  # gated DeltaNet layers among full-attention ones
 INTERLEAVED_MOE = {"llama-4-maverick"}  # dense and MoE layers alternate, no QK-norm
+SECOND_GENERATIONS = {"deepseek-v2-lite"}  # MLA with direct queries, softmax routing
 REPRESENTATIVES = sorted(set(FAMILY_REPRESENTATIVES.values()) - {"bert-base-uncased"} | HYBRIDS
-                         | INTERLEAVED_MOE)
+                         | INTERLEAVED_MOE | SECOND_GENERATIONS)
 GENERATORS = [p for p in REPRESENTATIVES if _runs(p)]
 
 

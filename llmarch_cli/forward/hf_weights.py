@@ -52,7 +52,7 @@ from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
              "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
-             "phi3", "deepseek_v3", "falcon", "qwen3_next", "llama4_text", "llama4")
+             "phi3", "deepseek_v2", "deepseek_v3", "falcon", "qwen3_next", "llama4_text", "llama4")
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def _mixtral(spec: ArchSpec, w: Weight, name: str) -> Source | None:
 
 
 def _mlp_experts(spec: ArchSpec, w: Weight, name: str) -> Source | None:
-    """Qwen3-MoE, DeepSeek-V3: ``mlp.experts.{e}.gate_proj|up_proj|down_proj``, ``mlp.gate``."""
+    """Qwen3-MoE, DeepSeek-V2/V3: ``mlp.experts.{e}.gate_proj|up_proj|down_proj``, ``mlp.gate``."""
     block = name.rsplit("mlp.", 1)[0] + "mlp."
     return _per_expert(spec, w, block, "gate", EXPERT_PARTS["qwen3_moe"])
 
@@ -185,6 +185,7 @@ SPECIAL: dict[str, Callable[[ArchSpec, Weight, str], Source | None]] = {
     "bloom": _bloom,
     "mixtral": _mixtral,
     "qwen3_moe": _mlp_experts,
+    "deepseek_v2": _mlp_experts,
     "deepseek_v3": _mlp_experts,
     "qwen3_next": _mlp_experts,
     "falcon": _falcon,

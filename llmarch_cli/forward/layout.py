@@ -36,10 +36,6 @@ def check_supported(spec: ArchSpec) -> None:
         f"QK-norm {a.qk_norm!r}": a.qk_norm == "heads",
         "Mamba layers": "mamba" in spec.layer_kinds(),
         "residual scaling": spec.residual_scale is not None,
-        f"{moe.routing if moe else ''} routing": moe is not None and moe.routing in (
-            "softmax_group_topk",),
-        "routed scaling without sigmoid group routing": moe is not None
-        and moe.routed_scaling != 1.0 and moe.routing != "sigmoid_group_topk",
         "plain (ungated) experts": moe is not None and spec.ffn.kind != "gated",
     }
     missing = [name for name, used in unsupported.items() if used]
