@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from llmarch_cli.kernels.lora import lora_apply, lora_delta, lora_merge
-from llmarch_cli.kernels.moe import load_balancing_loss, moe_dispatch, route, sigmoid_topk_route
+from llmarch_cli.kernels.moe import load_balancing_loss, moe_dispatch, route
 from llmarch_cli.kernels.quant import NF4_CODE, dequantize, quant_error, quantize
 
 RNG = np.random.default_rng(11)
@@ -65,7 +65,7 @@ def test_dispatch_equals_the_per_token_weighted_sum_and_reports_load():
 
 def test_llama4_routing_is_the_sigmoid_of_each_top_k_logit_without_renormalising():
     logits = np.array([[2.0, -1.0, 0.5, 3.0]], np.float32)
-    ids, w = sigmoid_topk_route(logits, 2)
+    ids, w = route(logits, 2, "sigmoid_topk")
     assert ids.tolist() == [[3, 0]]
     np.testing.assert_allclose(w, [[1 / (1 + np.exp(-3.0)), 1 / (1 + np.exp(-2.0))]], rtol=1e-6)
     assert w.sum() > 1
@@ -75,7 +75,7 @@ def test_dispatch_scaling_the_input_applies_each_expert_to_the_weighted_token():
     T, H, E, k = 9, 4, 3, 2
     x = RNG.standard_normal((T, H)).astype(np.float32)
     mats = RNG.standard_normal((E, H, H)).astype(np.float32)
-    ids, w = sigmoid_topk_route(RNG.standard_normal((T, E)).astype(np.float32), k)
+    ids, w = route(RNG.standard_normal((T, E)).astype(np.float32), k, "sigmoid_topk")
     expert = lambda e, xe: np.tanh(xe @ mats[e])  # noqa: E731  not linear: the order shows
     out, _ = moe_dispatch(x, ids, w, expert, E, scale_input=True)
     expected = np.stack([sum(expert(ids[t, j], w[t, j] * x[t][None])[0] for j in range(k))

@@ -38,7 +38,6 @@ from llmarch_cli.kernels.moe import (
     moe_dispatch,
     route,
     sigmoid_group_route,
-    sigmoid_topk_route,
     softmax_group_route,
 )
 from llmarch_cli.kernels.norms import (
@@ -418,8 +417,6 @@ class Model:
         elif moe.routing == "softmax_group_topk":  # DeepSeek-V2 group_limited_greedy
             ids, weights, groups = softmax_group_route(logits, moe.top_k, moe.num_groups,
                                                        moe.topk_groups, moe.routed_scaling)
-        elif moe.routing == "sigmoid_topk":  # Llama 4
-            ids, weights = sigmoid_topk_route(logits, moe.top_k)
         else:
             ids, weights = route(logits, moe.top_k, moe.routing)  # [T, k] each
             if moe.routed_scaling != 1.0:  # DeepSeek-V2 greedy

@@ -33,6 +33,8 @@ Routing = Literal[
     "softmax_group_topk",  # softmax, group-limited top-k (DeepSeek-V2 group_limited_greedy)
 ]
 ROUTINGS: tuple[str, ...] = get_args(Routing)
+# The orders that pick from the router logits alone (the group-limited ones also need groups).
+TOKEN_ROUTINGS: tuple[str, ...] = ROUTINGS[:4]
 HeadKind = Literal["causal_lm", "masked_lm", "seq2seq_lm"]
 
 # Sizes are strict integers: true, 4096.5 or "4096" are errors, not coerced.

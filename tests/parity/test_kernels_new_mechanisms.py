@@ -226,7 +226,7 @@ def test_sigmoid_top_k_moe_scaling_the_expert_input_matches_llama4s_moe():
     from transformers.models.llama4.modeling_llama4 import Llama4TextMoe
 
     from llmarch_cli.kernels.ffn import gated_ffn
-    from llmarch_cli.kernels.moe import moe_dispatch, sigmoid_topk_route
+    from llmarch_cli.kernels.moe import moe_dispatch, route
 
     config = transformers.Llama4TextConfig(hidden_size=24, intermediate_size=16,
                                            num_local_experts=5, num_experts_per_tok=2)
@@ -239,7 +239,7 @@ def test_sigmoid_top_k_moe_scaling_the_expert_input_matches_llama4s_moe():
     with torch.no_grad():
         expected, router_logits = moe(_t(x))
     w = {n: _np(p) for n, p in moe.named_parameters()}
-    ids, weights = sigmoid_topk_route(x @ w["router.weight"].T, 2)  # [T, 2] each
+    ids, weights = route(x @ w["router.weight"].T, 2, "sigmoid_topk")  # [T, 2] each
     np.testing.assert_allclose(router_logits.numpy(), x @ w["router.weight"].T, atol=2e-6)
     gate_up, down = w["experts.gate_up_proj"], w["experts.down_proj"]  # [E, H, 2I], [E, I, H]
     routed, _ = moe_dispatch(x, ids, weights, lambda e, xe: gated_ffn(
