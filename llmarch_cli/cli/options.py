@@ -229,6 +229,70 @@ TargetsOpt = Annotated[list[str] | None, typer.Option(
     "--targets", metavar="NAMES", show_default=False,
     help="--train lora/qlora: LoRA targets, HF module names (q_proj, c_attn, query_key_value, "
          "...), short names q,k,v,o,gate,up,down, or all-linear (default).")]
+# forward's options.
+class ComputeDtype(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+
+
+class Scale(str, Enum):
+    tiny = "tiny"
+    full = "full"
+
+
+class Show(str, Enum):
+    attention = "attention"
+
+
+TokensOpt = Annotated[str | None, typer.Option(
+    "--tokens", "-t", metavar="IDS", show_default=False,
+    help="Comma-separated token ids, e.g. 1,2,3.")]
+TextOpt = Annotated[str | None, typer.Option(
+    "--text", show_default=False,
+    help="Text to encode with the checkpoint folder's tokenizer.json (needs the tokenizers "
+         "package); generated tokens are decoded back.")]
+ComputeDtypeOpt = Annotated[Any, typer.Option(
+    "--dtype", parser=lambda text: ComputeDtype(dtype_name(text)), metavar="DTYPE",
+    help="Compute precision: fp32, fp16, bf16 (or float32, float16, bfloat16); fp16/bf16 round "
+         "every op's output to that dtype.")]
+ScaleOpt = Annotated[Scale, typer.Option(
+    case_sensitive=False,
+    help="Replica of a preset or spec: tiny keeps the structure at small sizes; full only when "
+         "it fits in memory. Ignored for a folder with weights.")]
+
+
+class Generation(NamedTuple):
+    """--generate/--temperature/--top-k, as ``run_forward`` takes them."""
+
+    new_tokens: int | None
+    temperature: float
+    top_k: int | None
+
+
+def _generation(
+    generate: Annotated[int | None, typer.Option(
+        "--generate", "-g", metavar="N", show_default=False,
+        help="Generate N tokens after the prompt: one prefill, then one step per token "
+             "through a KV cache.")] = None,
+    temperature: Annotated[float, typer.Option(
+        help="Sampling temperature for --generate; 0 is greedy.")] = 0.0,
+    top_k: Annotated[int | None, typer.Option(
+        "--top-k", show_default=False,
+        help="Sample among the K most probable tokens (needs --temperature above 0).")] = None,
+) -> Generation:
+    return Generation(generate, temperature, top_k)
+
+
+def _attention_map(
+    show: Annotated[Show | None, typer.Option(
+        help="Draw the attention weights of --layer/--head as a heatmap.")] = None,
+    layer: Annotated[int, typer.Option(min=0, help="Layer for --show (decoder stack if any).")] = 0,
+    head: Annotated[int, typer.Option(min=0, help="Head for --show.")] = 0,
+) -> tuple[int, int] | None:
+    return (layer, head) if show is not None else None
+
+
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", dir_okay=False, metavar="FILE", show_default=False,
@@ -323,6 +387,8 @@ def shared(command: Callable[..., None]) -> Callable[..., None]:
 WhatIfs = Annotated[Any, Group(what_if)]  # --set, --gqa, --mqa, --mha, --window -> WhatIf | None
 Selected = Annotated[Any, Group(_selection)]  # MODEL..., --all, --family, --feature -> Selection
 Outputs = Annotated[Any, Group(_output)]  # --format, --output, --no-color -> Output
+Sampling = Annotated[Any, Group(_generation)]  # --generate, --temperature, --top-k -> Generation
+ShowAttention = Annotated[Any, Group(_attention_map)]  # --show, --layer, --head -> (layer, head)
 
 
 def check_mode_options(train: str | None, inference: dict[str, Any], training: dict[str, Any],

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from llmarch_cli.cli.options import ModelArg, Outputs, WhatIfs, dtype_name, shared
+from llmarch_cli.cli.options import (
+    ComputeDtypeOpt,
+    ModelArg,
+    Outputs,
+    Sampling,
+    Scale,
+    ScaleOpt,
+    ShowAttention,
+    TextOpt,
+    TokensOpt,
+    WhatIfs,
+    shared,
+)
 
 EXAMPLES = (  # shown under --help
     "llmarch forward gpt2 --tokens 1,2,3",
@@ -20,55 +31,17 @@ EXAMPLES = (  # shown under --help
 RESULT = ("llmarch_cli.forward.results", "ForwardResult", "one")  # `llmarch schema forward`
 
 
-class Dtype(str, Enum):
-    fp32 = "fp32"
-    fp16 = "fp16"
-    bf16 = "bf16"
-
-
-class Scale(str, Enum):
-    tiny = "tiny"
-    full = "full"
-
-
-class Show(str, Enum):
-    attention = "attention"
-
-
 @shared
 def forward(
     model: ModelArg,
-    tokens: Annotated[str | None, typer.Option(
-        "--tokens", "-t", metavar="IDS", show_default=False,
-        help="Comma-separated token ids, e.g. 1,2,3.")] = None,
-    text: Annotated[str | None, typer.Option(
-        "--text", show_default=False,
-        help="Text to encode with the checkpoint folder's tokenizer.json (needs the "
-             "tokenizers package); generated tokens are decoded back.")] = None,
-    generate: Annotated[int | None, typer.Option(
-        "--generate", "-g", metavar="N", show_default=False,
-        help="Generate N tokens after the prompt: one prefill, then one step per token "
-             "through a KV cache.")] = None,
-    temperature: Annotated[float, typer.Option(
-        help="Sampling temperature for --generate; 0 is greedy.")] = 0.0,
-    top_k: Annotated[int | None, typer.Option(
-        "--top-k", show_default=False,
-        help="Sample among the K most probable tokens (needs --temperature above 0).")] = None,
+    tokens: TokensOpt = None,
+    text: TextOpt = None,
+    sampling: Sampling = None,
     seed: Annotated[int, typer.Option(
         min=0, help="Seed of a replica's random weights and of sampling.")] = 0,
-    dtype: Annotated[Any, typer.Option(
-        "--dtype", parser=lambda text: Dtype(dtype_name(text)), metavar="DTYPE",
-        help="Compute precision: fp32, fp16, bf16 (or float32, float16, bfloat16); fp16/bf16 "
-             "round every op's output to that dtype.",
-    )] = "fp32",
-    scale: Annotated[Scale, typer.Option(
-        case_sensitive=False,
-        help="Replica of a preset or spec: tiny keeps the structure at small sizes; full only "
-             "when it fits in memory. Ignored for a folder with weights.")] = Scale.tiny,
-    show: Annotated[Show | None, typer.Option(
-        help="Draw the attention weights of --layer/--head as a heatmap.")] = None,
-    layer: Annotated[int, typer.Option(min=0, help="Layer for --show (decoder stack if any).")] = 0,
-    head: Annotated[int, typer.Option(min=0, help="Head for --show.")] = 0,
+    dtype: ComputeDtypeOpt = "fp32",
+    scale: ScaleOpt = Scale.tiny,
+    show: ShowAttention = None,
     change: WhatIfs = None,
     out: Outputs = None,
 ) -> None:
@@ -103,8 +76,6 @@ def forward(
         ids = codec.encode(text)
     with bytes_progress("loading weights") as progress:
         result = run_forward(resolved, ids, scale=scale.value, seed=seed, dtype=dtype.value,
-                             show=(layer, head) if show is not None else None, progress=progress,
-                             new_tokens=generate, temperature=temperature, top_k=top_k,
-                             text=codec)
+                             show=show, progress=progress, text=codec, **sampling._asdict())
     emit(forward_view(result), *out)
     report_notes([resolved])
