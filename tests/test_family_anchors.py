@@ -28,6 +28,8 @@ def _ratio(ours: float, published: float) -> float:
     ("llama-4-maverick", 400e9, 17e9, 0.03),  # Meta: 17B active, 400B total
     ("jamba-1.5-mini", 52e9, 12e9, 0.02),  # AI21: 52B total, 12B active
     ("glm-4.5-air", 106e9, 12e9, 0.12),  # Z.ai: 106B total, 12B active (active incl. embeddings here)
+    ("kimi-k2", 1e12, 32e9, 0.03),  # Moonshot model card: 1T total, 32B activated
+    ("starcoder2-3b", 3.03e9, 3.03e9, 0.01),  # bigcode/starcoder2-3b Hub page: 3.03B (32 layers: 3.22B)
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_total_and_active_match_the_published_figures(pid, total, active, tol):
     counts = count_params(load_preset(pid))

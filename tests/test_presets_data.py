@@ -351,6 +351,48 @@ def test_t5_small_uses_32_relative_buckets_and_relu():
     assert cfg.get("feed_forward_proj", "relu") == "relu"
 
 
+
+# issue 8's presets against their developers' own statements (each preset's notes name the copy)
+
+
+def test_llama_4_scout_base_file_holds_a_fortieth_of_the_instruct_context():
+    # huggingface/text-generation-inference PR #3245: the Instruct file's max_position_embeddings is
+    # 40 times the base's; the Instruct's is Meta's "10M" context, 10 x 2^20 tokens.
+    text = config("llama-4-scout")["text_config"]
+    assert text["max_position_embeddings"] * 40 == 10 * 2**20
+    # meta-llama/llama-models, models/llama4/args.py: Scout scales RoPE x16, high-frequency factor 1.
+    scaling = text["rope_scaling"]
+    assert (scaling["factor"], scaling["high_freq_factor"], scaling["low_freq_factor"]) == (16.0, 1.0, 1.0)
+
+
+def test_glm_4_5_air_rotates_half_of_each_head_at_theta_one_million():
+    # THUDM/slime, scripts/models/glm4.5-106B-A12B.sh: --rotary-base 1000000, --rotary-percent 0.5.
+    cfg = config("glm-4.5-air")
+    assert (cfg["rope_theta"], cfg["partial_rotary_factor"]) == (1_000_000, 0.5)
+    assert (cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]) == (96, 8, 128)
+
+
+def test_kimi_k2_is_the_original_128k_release():
+    # The July 2025 Kimi K2 model card: 61 layers (1 dense), 64 heads, 384 experts (8 selected,
+    # 1 shared), 128K context; the 0905 release (262,144 tokens) is a separate repo.
+    cfg = config("kimi-k2")
+    assert (cfg["num_hidden_layers"], cfg["first_k_dense_replace"], cfg["num_attention_heads"]) == (61, 1, 64)
+    assert (cfg["n_routed_experts"], cfg["num_experts_per_tok"], cfg["n_shared_experts"]) == (384, 8, 1)
+    scaling = cfg["rope_scaling"]
+    assert cfg["max_position_embeddings"] == scaling["original_max_position_embeddings"] * scaling["factor"] == 128 * 1024
+
+
+def test_gemma_3_4b_text_sizes_are_deepminds_gemma3_4b():
+    # google-deepmind/gemma, gemma/gm/nn/_gemma.py, Gemma3_4B: embed 2,560, hidden 2,560 x 8 / 2,
+    # 34 layers, a 1,024-token window.
+    text = config("gemma-3-4b")["text_config"]
+    assert (text["hidden_size"], text["intermediate_size"], text["num_hidden_layers"], text["sliding_window"]) == (
+        2560,
+        2560 * 8 // 2,
+        34,
+        1024,
+    )
+
 # --- the spec loader ----------------------------------------------------------------------------
 
 
