@@ -31,7 +31,9 @@ def _runs(preset: str) -> bool:
 
 
 HYBRIDS = {"qwen3-next-80b-a3b"}  # gated DeltaNet layers among full-attention ones
-REPRESENTATIVES = sorted(set(FAMILY_REPRESENTATIVES.values()) - {"bert-base-uncased"} | HYBRIDS)
+SECOND_GENERATIONS = {"deepseek-v2-lite"}  # MLA with direct queries, softmax routing
+REPRESENTATIVES = sorted(set(FAMILY_REPRESENTATIVES.values()) - {"bert-base-uncased"} | HYBRIDS
+                         | SECOND_GENERATIONS)
 GENERATORS = [p for p in REPRESENTATIVES if _runs(p)]
 
 

@@ -37,7 +37,7 @@ def test_piped_output_is_one_tsv_row_per_layer():
     result = invoke("gpt2", "-t", "1,2", "--seed", "3")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("stack\tlayer\tsliding_window\tmean") and len(lines) == 1 + 4
+    assert lines[0].startswith("stack\tlayer\tlayer_type\tsliding_window\tmean") and len(lines) == 1 + 4
 
 
 @pytest.mark.parametrize(

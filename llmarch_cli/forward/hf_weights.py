@@ -50,7 +50,7 @@ from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
              "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
-             "phi3", "deepseek_v3", "falcon", "qwen3_next")
+             "phi3", "deepseek_v2", "deepseek_v3", "falcon", "qwen3_next")
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def _mixtral(spec: ArchSpec, w: Weight, name: str) -> Source | None:
 
 
 def _mlp_experts(spec: ArchSpec, w: Weight, name: str) -> Source | None:
-    """Qwen3-MoE, DeepSeek-V3: ``mlp.experts.{e}.gate_proj|up_proj|down_proj``, ``mlp.gate``."""
+    """Qwen3-MoE, DeepSeek-V2/V3: ``mlp.experts.{e}.gate_proj|up_proj|down_proj``, ``mlp.gate``."""
     block = name.rsplit("mlp.", 1)[0] + "mlp."
     return _per_expert(spec, w, block, "gate", EXPERT_PARTS["qwen3_moe"])
 
@@ -183,6 +183,7 @@ SPECIAL: dict[str, Callable[[ArchSpec, Weight, str], Source | None]] = {
     "bloom": _bloom,
     "mixtral": _mixtral,
     "qwen3_moe": _mlp_experts,
+    "deepseek_v2": _mlp_experts,
     "deepseek_v3": _mlp_experts,
     "qwen3_next": _mlp_experts,
     "falcon": _falcon,

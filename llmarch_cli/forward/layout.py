@@ -37,10 +37,7 @@ def check_supported(spec: ArchSpec) -> None:
         "chunked or Mamba layers": bool(set(spec.layer_kinds()) - {"full", "sliding", "linear"}),
         "layers without RoPE": bool(a.nope_layers),
         "residual scaling": spec.residual_scale is not None,
-        f"{moe.routing if moe else ''} routing": moe is not None and moe.routing in (
-            "sigmoid_topk", "softmax_group_topk"),
-        "routed scaling without sigmoid group routing": moe is not None
-        and moe.routed_scaling != 1.0 and moe.routing != "sigmoid_group_topk",
+        f"{moe.routing if moe else ''} routing": moe is not None and moe.routing == "sigmoid_topk",
         "plain (ungated) experts": moe is not None and spec.ffn.kind != "gated",
     }
     missing = [name for name, used in unsupported.items() if used]

@@ -23,11 +23,17 @@ from llmarch_cli.forward.layout import is_moe_layer, model_shapes, stacks
 from llmarch_cli.forward.precision import rounder
 from llmarch_cli.kernels import counting
 from llmarch_cli.kernels.activations import ACTIVATIONS, sigmoid, silu
-from llmarch_cli.kernels.attention import attention, soft_cap, windowed_attention
+from llmarch_cli.kernels.attention import (
+    _scores,
+    attention,
+    soft_cap,
+    soft_cap_effect,
+    windowed_attention,
+)
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
 from llmarch_cli.kernels.masks import additive_mask, band_mask
 from llmarch_cli.kernels.mla import mla_absorbed
-from llmarch_cli.kernels.moe import moe_dispatch, route, sigmoid_group_route
+from llmarch_cli.kernels.moe import moe_dispatch, route, sigmoid_group_route, softmax_group_route
 from llmarch_cli.kernels.norms import layer_norm, qk_norm_per_head, qk_norm_projection, rms_norm
 from llmarch_cli.kernels.positions import (
     alibi_bias_at,
@@ -76,9 +82,29 @@ def correction_bias_keys(spec: ArchSpec) -> list[str]:
     return [f"model.{i}.router.correction_bias" for i in range(layers) if is_moe_layer(spec, i)]
 
 
+@dataclass(frozen=True)
+class CapEffect:
+    """What a soft cap did to the values before it (``kernels.attention.soft_cap_effect``)."""
+
+    cap: float
+    max_abs: float  # largest |value| before the cap
+    clipped: int  # values the cap shrank by more than SOFTCAP_CLIPPED
+    values: int  # values considered (attention: the query-key pairs the mask allows)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """A MoE layer's choices: tokens per expert, experts per token (best first) and, for
+    group-limited routing, the groups each token was allowed (best first)."""
+
+    load: list[int]  # [E]
+    experts: list[list[int]]  # [T][k]
+    groups: list[list[int]] | None  # [T][g]
+
+
 @dataclass
 class LayerTrace:
-    """One layer: residual-stream statistics after it, attention entropy, expert load, time."""
+    """One layer: residual-stream statistics after it, attention entropy, routing, time."""
 
     stack: str
     layer: int
@@ -87,9 +113,11 @@ class LayerTrace:
     std: float
     max_abs: float
     entropy: list[float] | None  # per head, nats, averaged over queries
-    expert_load: list[int] | None  # tokens routed to each expert (top-k slots counted)
+    routing: Routing | None  # MoE layers
     attention_seconds: float
     ffn_seconds: float
+    kind: str = "full"  # the layer's type: full, sliding, chunked, linear
+    softcap: CapEffect | None = None  # Gemma 2: the cap on this layer's attention scores
 
 
 @dataclass
@@ -100,6 +128,7 @@ class Trace:
     layers: list[LayerTrace] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
     attention: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # [nh, T, S]
+    logit_softcap: CapEffect | None = None  # Gemma 2: the cap on the final logits
 
 
 FUSED = (("attn.", ("q", "k", "v"), "qkv"), ("ffn.", ("gate", "up"), "gate_up"),
@@ -339,6 +368,10 @@ class Model:
             probs = None
         else:
             bias = None if cross else self._bias(ctx, window, key_pos)
+            if a.softcap is not None and "softcap" in ctx and not cross:  # traced: before capping
+                allowed = band_mask(ctx["qpos"], key_pos, window) if ctx["causal"] else None
+                ctx["softcap"][layer] = CapEffect(a.softcap, *soft_cap_effect(
+                    _scores(q, k, scale), a.softcap, allowed))
             out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks,
                                    softcap=a.softcap)
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]
@@ -372,17 +405,23 @@ class Model:
                                 alpha=f.glu_alpha or 1.702)
         return self.r(linear(self.r(hidden), down, b_down))
 
-    def _moe(self, x: np.ndarray, p: str) -> tuple[np.ndarray, list[int]]:
+    def _moe(self, x: np.ndarray, p: str) -> tuple[np.ndarray, Routing]:
         """Route each token to top-k experts and mix their outputs, plus the shared experts
-        (DeepSeek; Qwen2-MoE's behind a sigmoid gate): [T, H] -> ([T, H], load)."""
+        (DeepSeek; Qwen2-MoE's behind a sigmoid gate): [T, H] -> ([T, H], routing)."""
         moe = self.spec.moe
         logits = self._linear(x, f"{p}router")  # [T, E]
+        groups = None
         if moe.routing == "sigmoid_group_topk":  # DeepSeek-V3 (norm_topk_prob true)
-            ids, weights = sigmoid_group_route(logits, moe.top_k, moe.num_groups, moe.topk_groups,
-                                               self.w.get(f"{p}router.correction_bias"),
-                                               scaling=moe.routed_scaling)
+            ids, weights, groups = sigmoid_group_route(
+                logits, moe.top_k, moe.num_groups, moe.topk_groups,
+                self.w.get(f"{p}router.correction_bias"), scaling=moe.routed_scaling)
+        elif moe.routing == "softmax_group_topk":  # DeepSeek-V2 group_limited_greedy
+            ids, weights, groups = softmax_group_route(logits, moe.top_k, moe.num_groups,
+                                                       moe.topk_groups, moe.routed_scaling)
         else:
             ids, weights = route(logits, moe.top_k, moe.routing)  # [T, k] each
+            if moe.routed_scaling != 1.0:  # DeepSeek-V2 greedy
+                weights = weights * np.float32(moe.routed_scaling)
         out, load = moe_dispatch(x, ids, weights, lambda e, xe: self._expert(p, e, xe),
                                  moe.num_experts)
         if moe.num_shared_experts:
@@ -390,7 +429,8 @@ class Model:
             if f"{p}shared.gate_score.weight" in self.w:
                 shared = shared * sigmoid(self._linear(x, f"{p}shared.gate_score"))
             out = out + shared
-        return self.r(out), [int(c) for c in load]
+        return self.r(out), Routing([int(c) for c in load], ids.tolist(),
+                                    None if groups is None else groups.tolist())
 
     # -- stacks ----------------------------------------------------------------------------
 
@@ -457,6 +497,8 @@ class Model:
         spec = self.spec
         start = cache.position if cache is not None else 0
         ctx = self._context(stack, label == "dec", layers, np.arange(start, start + h.shape[0]))
+        if trace is not None:
+            ctx["softcap"] = {}  # layer -> CapEffect, filled by _attention
         post = spec.norm.placement == "post"
         out_norms = spec.norm.placement if spec.norm.placement in ("sandwich", "sublayer_post") else None
         for layer in range(layers):
@@ -484,9 +526,9 @@ class Model:
                 f_in = a_in if spec.parallel_norms == 1 else self._norm(h, f"{p}ffn_norm")
             else:
                 f_in = h if post or out_norms == "sublayer_post" else self._norm(h, f"{p}ffn_norm")
-            load = None
+            routing = None
             if is_moe_layer(spec, layer):
-                ffn, load = self._moe(f_in, p)
+                ffn, routing = self._moe(f_in, p)
             else:
                 ffn = self._dense_ffn(f_in, p)
             if out_norms:
@@ -504,8 +546,9 @@ class Model:
                 trace.attention[(label, layer)] = probs
             trace.layers.append(LayerTrace(
                 label, layer, ctx["windows"][layer], float(h.mean()), float(h.std()),
-                float(np.abs(h).max()), None if probs is None else _entropy(probs), load,
-                t1 - t0, t2 - t1,
+                float(np.abs(h).max()), None if probs is None else _entropy(probs), routing,
+                t1 - t0, t2 - t1, spec.attention.layer_type(layer) if label == "dec" else "full",
+                ctx["softcap"].get(layer),
             ))
         if cache is not None:
             cache.position = start + h.shape[0]
@@ -513,8 +556,8 @@ class Model:
             h = self._norm(h, f"{stack}.norm")
         return h
 
-    def _head(self, h: np.ndarray) -> np.ndarray:
-        """Final hidden [T, H] -> logits [T, V]."""
+    def _head(self, h: np.ndarray, trace: Trace | None = None) -> np.ndarray:
+        """Final hidden [T, H] -> logits [T, V]; ``trace`` records what a logit cap did."""
         spec, w = self.spec, self.w
         if counting.ACTIVE is not None:  # the output matmul below is not a `linear` call
             counting.add_matmul(h, w["model.embed.weight"].T if spec.head.tied else w["model.lm_head.weight"])
@@ -529,6 +572,9 @@ class Model:
         if LOGITS_BIAS in w:
             logits = logits + w[LOGITS_BIAS]
         if spec.head.softcap is not None:  # Gemma 2: cap * tanh(logits / cap)
+            if trace is not None:
+                trace.logit_softcap = CapEffect(spec.head.softcap,
+                                                *soft_cap_effect(logits, spec.head.softcap))
             logits = soft_cap(np.array(logits, dtype=np.float32), spec.head.softcap)
         return self.r(logits).astype(np.float32, copy=False)
 
@@ -558,7 +604,7 @@ class Model:
         if cache is not None:
             cache.memory = memory
         t0 = time.perf_counter()
-        trace.logits = self._head(h)
+        trace.logits = self._head(h, trace)
         trace.stages["head"] = time.perf_counter() - t0
         return trace
 

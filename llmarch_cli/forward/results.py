@@ -9,20 +9,55 @@ class _Result(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
+class SoftCap(_Result):
+    """What a soft cap (Gemma 2: cap x tanh(x / cap)) did to the values before it: the largest
+    |value|, and how many it shrank by more than 10% (|capped| < 0.9 |value|, i.e. every
+    |value| beyond 0.584 x cap). Attention: the scaled scores of the query-key pairs the mask
+    allows, all heads; logits: every position and vocabulary entry."""
+
+    cap: float
+    max_abs_before_cap: float
+    clipped_values: int
+    values: int
+    clipped_fraction: float
+
+
 class LayerStats(_Result):
-    """One layer's output: hidden-state statistics, attention entropy per head (nats, mean
-    over queries), tokens routed to each expert (MoE), and wall-clock time per part (ms)."""
+    """One layer's output: its type (full or global; sliding or chunked are local; linear),
+    hidden-state statistics, attention entropy per head (nats, mean over queries), tokens routed
+    to each expert (MoE), the experts each token was routed to (best first) and, for
+    group-limited routing (DeepSeek), the groups it could pick from (best first), what the
+    soft cap did to its attention scores, and wall-clock time per part (ms)."""
 
     stack: str
     layer: int
+    layer_type: str
     sliding_window: int | None
     mean: float
     std: float
     max_abs: float
     attention_entropy_nats: list[float] | None
     expert_load: list[int] | None
+    routed_experts: list[list[int]] | None = None  # [token][top-k]
+    routed_groups: list[list[int]] | None = None  # [token][topk_groups]
+    attention_softcap: SoftCap | None = None
     attention_ms: float
     ffn_ms: float
+
+
+class LatentCache(_Result):
+    """Multi-head latent attention: the cache of this pass's tokens in the forward's dtype, as
+    the latent and the shared RoPE key (``kv_lora_rank + qk_rope_head_dim`` values per token
+    and layer, what decoding keeps) or decompressed into every head's K and V
+    (``num_heads x (qk_nope_head_dim + qk_rope_head_dim + v_head_dim)``)."""
+
+    tokens: int
+    layers: int
+    bytes_per_value: int
+    latent_values_per_token_layer: int
+    decompressed_values_per_token_layer: int
+    latent_bytes: int
+    decompressed_bytes: int
 
 
 class NextToken(_Result):
@@ -60,6 +95,8 @@ class ForwardResult(_Result):
     top_next_tokens: list[NextToken]
     logits: list[list[float]]
     attention: AttentionShown | None = None
+    logit_softcap: SoftCap | None = None  # Gemma 2's cap on the final logits
+    latent_cache: LatentCache | None = None  # MLA models
     text: str | None = None  # the prompt as text (--text), encoded into ``tokens``
     generation: GenerationResult | None = None  # --generate
 

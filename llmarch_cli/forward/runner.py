@@ -13,15 +13,17 @@ import numpy as np
 
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.decoding import Generation, check_sampling, generate
-from llmarch_cli.forward.model import Model, Trace, check_tokens
+from llmarch_cli.forward.model import CapEffect, Model, Trace, check_tokens
 from llmarch_cli.forward.replica import check_fits, random_weights, tiny_spec
 from llmarch_cli.forward.results import (
     AttentionShown,
     ForwardResult,
     GenerationResult,
     GenerationStep,
+    LatentCache,
     LayerStats,
     NextToken,
+    SoftCap,
 )
 from llmarch_cli.kernels.activations import softmax
 from llmarch_cli.specs.loader import ResolvedModel
@@ -94,15 +96,47 @@ def top_next(logits: np.ndarray, k: int = 5) -> list[NextToken]:
     return [NextToken(token_id=int(i), prob=float(probs[i])) for i in ids]
 
 
+def soft_cap_result(effect: CapEffect | None) -> SoftCap | None:
+    if effect is None:
+        return None
+    return SoftCap(cap=effect.cap, max_abs_before_cap=effect.max_abs, clipped_values=effect.clipped,
+                   values=effect.values, clipped_fraction=effect.clipped / max(effect.values, 1))
+
+
+def latent_cache(spec: ArchSpec, tokens: int, dtype: str) -> LatentCache | None:
+    """An MLA model's cache of ``tokens`` decoder tokens in ``dtype``, latent vs decompressed
+    (``kernels.mla.mla_cache_values_per_token``); None without MLA."""
+    from llmarch_cli.forward.layout import stacks
+    from llmarch_cli.forward.precision import stored_dtype
+    from llmarch_cli.kernels.mla import mla_cache_values_per_token
+
+    a = spec.attention
+    if a.mla is None:
+        return None
+    m, layers = a.mla, stacks(spec)[-1][2]
+    values = mla_cache_values_per_token(a.num_heads, m.kv_lora_rank, m.qk_nope_head_dim,
+                                        m.qk_rope_head_dim, m.v_head_dim)
+    size = stored_dtype(dtype).itemsize
+    return LatentCache(tokens=tokens, layers=layers, bytes_per_value=size,
+                       latent_values_per_token_layer=values["absorbed"],
+                       decompressed_values_per_token_layer=values["naive"],
+                       latent_bytes=values["absorbed"] * layers * tokens * size,
+                       decompressed_bytes=values["naive"] * layers * tokens * size)
+
+
 def report(model: Model, trace: Trace, tokens: list[int], *, seed: int | None,
            attention: AttentionShown | None = None) -> ForwardResult:
-    """The forward result: statistics per layer, stages, top tokens, logits."""
+    """The forward result: statistics per layer, stages, top tokens, logits, and what the
+    new mechanisms did (routing choices, soft caps, layer types, MLA's cache)."""
     spec = model.spec
     layers = [
-        LayerStats(stack=lt.stack, layer=lt.layer, sliding_window=lt.window, mean=lt.mean, std=lt.std,
-                   max_abs=lt.max_abs, attention_entropy_nats=lt.entropy,
-                   expert_load=lt.expert_load, attention_ms=lt.attention_seconds * 1e3,
-                   ffn_ms=lt.ffn_seconds * 1e3)
+        LayerStats(stack=lt.stack, layer=lt.layer, layer_type=lt.kind, sliding_window=lt.window,
+                   mean=lt.mean, std=lt.std, max_abs=lt.max_abs, attention_entropy_nats=lt.entropy,
+                   expert_load=None if lt.routing is None else lt.routing.load,
+                   routed_experts=None if lt.routing is None else lt.routing.experts,
+                   routed_groups=None if lt.routing is None else lt.routing.groups,
+                   attention_softcap=soft_cap_result(lt.softcap),
+                   attention_ms=lt.attention_seconds * 1e3, ffn_ms=lt.ffn_seconds * 1e3)
         for lt in trace.layers
     ]
     return ForwardResult(
@@ -110,6 +144,8 @@ def report(model: Model, trace: Trace, tokens: list[int], *, seed: int | None,
         num_heads=spec.attention.num_heads, vocab_size=spec.embeddings.vocab_size, layers=layers,
         stages_ms={name: seconds * 1e3 for name, seconds in trace.stages.items()},
         top_next_tokens=top_next(trace.logits), logits=trace.logits.tolist(), attention=attention,
+        logit_softcap=soft_cap_result(trace.logit_softcap),
+        latent_cache=latent_cache(spec, trace.logits.shape[0], model.dtype),
     )
 
 

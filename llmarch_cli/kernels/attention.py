@@ -63,6 +63,24 @@ def soft_cap(x: np.ndarray, cap: float) -> np.ndarray:
     return x
 
 
+# A value counts as clipped when the cap took more than this share off its magnitude:
+# |cap tanh(x / cap)| < (1 - SOFTCAP_CLIPPED) |x|, beyond |x| = 0.584 cap for 10%.
+SOFTCAP_CLIPPED = 0.10
+
+
+def soft_cap_effect(x: np.ndarray, cap: float,
+                    allowed: np.ndarray | None = None) -> tuple[float, int, int]:
+    """What ``soft_cap`` would do to x [..., S] (values before the cap), over the entries
+    ``allowed`` (bool, broadcastable; None: all) -> (max |x|, values clipped by more than
+    SOFTCAP_CLIPPED, values considered)."""
+    mag = np.abs(np.asarray(x, np.float32))
+    if allowed is not None:
+        mag = mag[np.broadcast_to(allowed, mag.shape)]  # [n] the entries a softmax sees
+    capped = np.float32(cap) * np.tanh(mag / np.float32(cap))
+    clipped = int(np.count_nonzero(capped < np.float32(1 - SOFTCAP_CLIPPED) * mag))
+    return (float(mag.max()) if mag.size else 0.0), clipped, int(mag.size)
+
+
 def _scores(q: np.ndarray, k: np.ndarray, scale: float) -> np.ndarray:
     """q k^T * scale per head, kv heads shared by groups: -> [nh, T, S] float32."""
     nh, T, _ = q.shape

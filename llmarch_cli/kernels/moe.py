@@ -8,7 +8,9 @@ model has one). Routing orders, as ``specs.model.MoE.routing`` names them:
 - ``softmax_topk`` (Qwen2-MoE without ``norm_topk_prob``): softmax over all E, top k, no renorm.
 
 The first two are the same function of the logits; the third sums to less than 1.
-DeepSeek-V3's sigmoid scores with group-limited selection are ``sigmoid_group_route``.
+Group-limited selection (experts in ``G`` equal groups; a token may only pick experts of its
+best ``g`` groups) comes in DeepSeek-V3's form, ``sigmoid_group_route``, and DeepSeek-V2's,
+``softmax_group_route``; both also return the groups each token was allowed.
 """
 
 from __future__ import annotations
@@ -43,32 +45,55 @@ def route(router_logits: np.ndarray, top_k_experts: int, routing: str) -> tuple[
     return ids, probs
 
 
-def sigmoid_group_route(router_logits: np.ndarray, top_k_experts: int, num_groups: int,
-                        topk_groups: int, correction_bias: np.ndarray | None = None,
-                        normalize: bool = True, scaling: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """DeepSeek-V3's routing (``noaux_tc``) -> (expert_ids [T, k], weights [T, k]).
-
-    Scores are sigmoid(logits) [T, E]; selection uses scores + ``correction_bias`` [E] (the
-    auxiliary-loss-free balancing term), the weights use the scores without it. Experts form
-    ``num_groups`` equal groups; a group's score is the sum of its two best biased scores; only
-    the ``topk_groups`` best groups may contribute the top k. Weights are renormalised to sum
-    to 1 when ``normalize`` (``norm_topk_prob``), then multiplied by ``scaling``
-    (``routed_scaling_factor``).
-    """
-    scores = 1 / (1 + np.exp(-np.asarray(router_logits, dtype=np.float32)))  # [T, E]
-    choice = scores if correction_bias is None else scores + correction_bias  # [T, E]
+def best_groups(choice: np.ndarray, num_groups: int, topk_groups: int,
+                per_group: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Group-limited selection: experts form ``num_groups`` equal groups; a group's score is the
+    sum of its ``per_group`` best choice scores (None: its single best, the max) -> (groups
+    [T, g] best first, allowed [T, E] bool: the experts of those groups)."""
     T, E = choice.shape
-    grouped = choice.reshape(T, num_groups, E // num_groups)  # [T, G, E/G]
-    group_scores = np.sort(grouped, axis=-1)[..., -2:].sum(-1)  # [T, G]: best two per group
+    grouped = np.sort(choice.reshape(T, num_groups, E // num_groups), axis=-1)  # [T, G, E/G]
+    group_scores = grouped[..., -1] if per_group is None else grouped[..., -per_group:].sum(-1)
     groups, _ = top_k(group_scores, topk_groups)  # [T, g]
     allowed = np.zeros((T, num_groups), dtype=bool)
     np.put_along_axis(allowed, groups, True, axis=-1)
-    masked = np.where(np.repeat(allowed, E // num_groups, axis=-1), choice, -np.inf)  # [T, E]
-    ids, _ = top_k(masked, top_k_experts)  # [T, k]
+    return groups, np.repeat(allowed, E // num_groups, axis=-1)  # [T, g], [T, E]
+
+
+def sigmoid_group_route(router_logits: np.ndarray, top_k_experts: int, num_groups: int,
+                        topk_groups: int, correction_bias: np.ndarray | None = None,
+                        normalize: bool = True, scaling: float = 1.0
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """DeepSeek-V3's routing (``noaux_tc``) -> (expert_ids [T, k], weights [T, k], groups [T, g]).
+
+    Scores are sigmoid(logits) [T, E]; selection uses scores + ``correction_bias`` [E] (the
+    auxiliary-loss-free balancing term), the weights use the scores without it. A group's score
+    is the sum of its two best biased scores; only the ``topk_groups`` best groups may
+    contribute the top k. Weights are renormalised to sum to 1 when ``normalize``
+    (``norm_topk_prob``), then multiplied by ``scaling`` (``routed_scaling_factor``).
+    """
+    scores = 1 / (1 + np.exp(-np.asarray(router_logits, dtype=np.float32)))  # [T, E]
+    choice = scores if correction_bias is None else scores + correction_bias  # [T, E]
+    groups, allowed = best_groups(choice, num_groups, topk_groups, per_group=2)
+    ids, _ = top_k(np.where(allowed, choice, -np.inf), top_k_experts)  # [T, k]
     weights = np.take_along_axis(scores, ids, axis=-1)  # [T, k]
     if normalize:
         weights = weights / (weights.sum(-1, keepdims=True) + np.float32(1e-20))
-    return ids, (weights * np.float32(scaling)).astype(np.float32)
+    return ids, (weights * np.float32(scaling)).astype(np.float32), groups
+
+
+def softmax_group_route(router_logits: np.ndarray, top_k_experts: int, num_groups: int,
+                        topk_groups: int, scaling: float = 1.0
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """DeepSeek-V2's ``group_limited_greedy`` -> (expert_ids [T, k], weights [T, k], groups [T, g]).
+
+    Scores are softmax(logits) over all E; a group's score is its best expert's score; experts
+    outside the ``topk_groups`` best groups score 0; the top k scores, not renormalised, times
+    ``scaling`` are the weights.
+    """
+    scores = softmax(np.asarray(router_logits, dtype=np.float32), axis=-1)  # [T, E]
+    groups, allowed = best_groups(scores, num_groups, topk_groups, per_group=None)
+    ids, weights = top_k(np.where(allowed, scores, np.float32(0)), top_k_experts)  # [T, k]
+    return ids, (weights * np.float32(scaling)).astype(np.float32), groups
 
 
 def moe_dispatch(

@@ -259,7 +259,8 @@ def list_view(rows: Sequence[PresetRow]) -> Page:
 
 # forward -------------------------------------------------------------------------------------
 LAYER_COLUMNS = {
-    "stack": "Stack", "layer": "Layer", "sliding_window": "Window", "mean": "Mean", "std": "Std",
+    "stack": "Stack", "layer": "Layer", "layer_type": "Type", "sliding_window": "Window",
+    "mean": "Mean", "std": "Std",
     "max_abs": "Max |x|", "attention_entropy_nats": "Attention entropy per head (nats)",
     "expert_load": "Expert load (tokens)", "attention_ms": "Attention (ms)", "ffn_ms": "FFN (ms)",
 }
@@ -312,6 +313,67 @@ def _generation_section(generation: Any) -> Section:
     return Section([{k: _sig(v) for k, v in row.items()} for row in rows], columns, title)
 
 
+# layer_type as a learner reads it: sliding and chunked layers are local, full ones global
+LAYER_TYPES = {"full": "global", "sliding": "local (sliding)", "chunked": "local (chunked)"}
+
+
+def _layer_rows(result: Any) -> list[dict[str, Any]]:
+    rows = [{k: _sig(v) for k, v in layer.model_dump().items()} for layer in result.layers]
+    for row in rows:
+        row["layer_type"] = LAYER_TYPES.get(row["layer_type"], row["layer_type"])
+    return rows
+
+
+def _routing_section(result: Any) -> Section | None:
+    """Per MoE layer and token: the experts chosen (best first) and, group-limited, the groups."""
+    rows = []
+    for layer in result.layers:
+        for i, experts in enumerate(layer.routed_experts or []):
+            row = {"layer": layer.layer, "position": i, "token_id": result.tokens[i],
+                   "routed_experts": " ".join(map(str, experts))}
+            if layer.routed_groups is not None:
+                row["routed_groups"] = " ".join(map(str, layer.routed_groups[i]))
+            rows.append(row)
+    if not rows:
+        return None
+    columns = {"layer": "Layer", "position": "Pos.", "token_id": "Token",
+               "routed_experts": "Experts, best first", "routed_groups": "Groups"}
+    grouped = "routed_groups" in rows[0]
+    title = "Router choices per token" + (" · experts only from the groups allowed, best first"
+                                          if grouped else "")
+    return Section(rows, {k: v for k, v in columns.items() if k in rows[0]}, title)
+
+
+def _softcap_section(result: Any) -> Section | None:
+    """What each soft cap did: the largest |x| before it and the values it clipped."""
+    caps = [(f"{layer.stack} layer {layer.layer} scores", layer.attention_softcap)
+            for layer in result.layers if layer.attention_softcap is not None]
+    if result.logit_softcap is not None:
+        caps.append(("final logits", result.logit_softcap))
+    if not caps:
+        return None
+    rows = [{"where": where, "cap": _sig(c.cap), "max_abs_before_cap": _sig(c.max_abs_before_cap),
+             "clipped_values": c.clipped_values, "values": c.values,
+             "clipped_fraction": _sig(c.clipped_fraction)} for where, c in caps]
+    columns = {"where": "Where", "cap": "Cap", "max_abs_before_cap": "Max |x| before cap",
+               "clipped_values": "Clipped", "values": "Of", "clipped_fraction": "Share"}
+    return Section(rows, columns, "Soft-capping · clipped: the cap took over 10% off |x| "
+                                  "(|x| > 0.584 cap)")
+
+
+def _latent_cache_section(cache: Any) -> Section:
+    """MLA: the cache of the pass's tokens as the latent (kept) vs decompressed K and V."""
+    rows = [{"form": "latent + RoPE key", "values": cache.latent_values_per_token_layer,
+             "bytes": cache.latent_bytes},
+            {"form": "decompressed K, V", "values": cache.decompressed_values_per_token_layer,
+             "bytes": cache.decompressed_bytes}]
+    ratio = cache.decompressed_bytes / cache.latent_bytes
+    title = (f"MLA cache · {cache.tokens} tokens x {cache.layers} layers x "
+             f"{cache.bytes_per_value} B · decompressed {_sig(ratio)}x the latent")
+    return Section(rows, {"form": "Form", "values": "Values per token and layer",
+                          "bytes": "Bytes"}, title)
+
+
 def forward_view(result: Any) -> Page:
     """A ``forward.results.ForwardResult`` (render/ sits beside forward/, not above it): layers, time per stage and top next tokens (probabilities to 4 significant digits);
     the attention heatmap on a terminal, its weights as a table in Markdown."""
@@ -319,12 +381,15 @@ def forward_view(result: Any) -> Page:
     title = (f"{result.model} · {result.dtype} · {len(result.tokens)} tokens"
              + (f" · seed {result.seed}" if result.seed is not None else ""))
     sections = [
-        Section([{k: _sig(v) for k, v in row.items()} for row in layers], LAYER_COLUMNS, title),
+        Section(_layer_rows(result), LAYER_COLUMNS, title),
         Section([{"stage": name, "ms": _sig(ms)} for name, ms in result.stages_ms.items()],
                 {"stage": "Stage", "ms": "Time (ms)"}, "Time per stage"),
         Section([{"token_id": str(t.token_id), "prob": float(f"{t.prob:.4g}")} for t in result.top_next_tokens],
                 {"token_id": "Token ID", "prob": "Probability"}, "Top next tokens"),
     ]
+    sections += [sec for sec in (_routing_section(result), _softcap_section(result)) if sec]
+    if result.latent_cache is not None:
+        sections.append(_latent_cache_section(result.latent_cache))
     pictures: list[dict[str, Any]] = []
     shown = result.attention
     if shown is not None:

@@ -793,7 +793,9 @@ _DEEPSEEK = {
 
 def _deepseek(cfg: _Config, model_type: str) -> dict[str, Any]:
     """DeepSeek-V2/V3 (and Kimi K2): MLA, dense first layers, shared + routed experts.
-    Multi-token-prediction layers (num_nextn_predict_layers) are not built by transformers."""
+    Multi-token-prediction layers (num_nextn_predict_layers) are not built by transformers,
+    nor does it read moe_layer_freq (every layer from first_k_dense_replace on is MoE; the
+    official configs all have 1)."""
     d = _DEEPSEEK[model_type]
     nope = cfg.size("qk_nope_head_dim", default=128)
     rope_dim = cfg.size("qk_rope_head_dim", default=64)
@@ -807,7 +809,9 @@ def _deepseek(cfg: _Config, model_type: str) -> dict[str, Any]:
     settings = _rope_settings(cfg, 10000.0)
     rope = _rope({**settings, "partial_rotary_factor": 1.0}, rope_dim, b["max_pos"])
     v3 = model_type == "deepseek_v3"
-    if v3 and cfg.flag("rope_interleave", True):  # transformers rotates (x_2i, x_2i+1) pairs
+    # transformers rotates (x_2i, x_2i+1) pairs: V2 always (complex products of adjacent
+    # pairs), V3 unless rope_interleave is false
+    if not v3 or cfg.flag("rope_interleave", True):
         rope["pairing"] = "interleaved"
     attention: dict[str, Any] = {}
     yarn = rope.get("scaling") or {}
@@ -815,12 +819,14 @@ def _deepseek(cfg: _Config, model_type: str) -> dict[str, Any]:
         mscale = 0.1 * yarn["mscale_all_dim"] * math.log(yarn["factor"]) + 1.0  # yarn_get_mscale
         attention["scale"] = (nope + rope_dim) ** -0.5 * mscale * mscale
     method = cfg.raw("topk_method", default="noaux_tc" if v3 else "greedy")
-    scoring = cfg.raw("scoring_func", default="sigmoid" if v3 else "softmax")
+    # transformers' DeepseekV2 router always takes a softmax, never renormalises the top k
+    # (scoring_func and norm_topk_prob are ignored) and scales by routed_scaling_factor
+    scoring = cfg.raw("scoring_func", default="sigmoid") if v3 else "softmax"
     groups = cfg.raw("n_group", default=d["groups"]) or 1
     topk_groups = cfg.raw("topk_group", default=d["topk_groups"]) or 1
     grouped = method in ("noaux_tc", "group_limited_greedy") and groups > 1
     routing = ("sigmoid" if scoring == "sigmoid" else "softmax") + ("_group_topk" if grouped else "_topk")
-    if routing == "softmax_topk" and cfg.flag("norm_topk_prob", False):
+    if routing == "softmax_topk" and v3 and cfg.flag("norm_topk_prob", False):
         routing = "softmax_topk_renorm"
     if d["top_k"] is None and cfg.raw("num_experts_per_tok", default=None) is None:
         raise LlmarchError("config.json: deepseek_v2 needs num_experts_per_tok")

@@ -119,6 +119,23 @@ CASES: dict[str, tuple[str, str, dict]] = {
         rope_parameters={"rope_type": "yarn", "factor": 4.0, "rope_theta": 10000.0,
                          "original_max_position_embeddings": 16, "mscale": 1.0,
                          "mscale_all_dim": 1.0, "beta_fast": 32.0, "beta_slow": 1.0})),
+    # DeepSeek-V2: softmax routing (greedy, or group-limited with a group's best score), top-k
+    # weights times routed_scaling_factor and never renormalised (transformers ignores
+    # norm_topk_prob), RoPE on adjacent pairs, yarn with mscale != mscale_all_dim
+    "deepseek_v2-direct-q-greedy-yarn": ("DeepseekV2Config", "DeepseekV2ForCausalLM", dict(
+        LLAMA, num_key_value_heads=6, q_lora_rank=None, kv_lora_rank=12, qk_nope_head_dim=6,
+        qk_rope_head_dim=4, v_head_dim=10, n_routed_experts=7, num_experts_per_tok=3,
+        n_shared_experts=2, moe_intermediate_size=16, first_k_dense_replace=1,
+        num_hidden_layers=3, topk_method="greedy", routed_scaling_factor=1.3,
+        rope_parameters={"rope_type": "yarn", "factor": 4.0, "rope_theta": 10000.0,
+                         "original_max_position_embeddings": 16, "mscale": 1.0,
+                         "mscale_all_dim": 0.8, "beta_fast": 32.0, "beta_slow": 1.0})),
+    "deepseek_v2-low-rank-q-group-limited": ("DeepseekV2Config", "DeepseekV2ForCausalLM", dict(
+        LLAMA, num_key_value_heads=6, q_lora_rank=20, kv_lora_rank=10, qk_nope_head_dim=8,
+        qk_rope_head_dim=6, v_head_dim=6, n_routed_experts=8, n_group=4, topk_group=2,
+        num_experts_per_tok=3, n_shared_experts=1, moe_intermediate_size=24,
+        first_k_dense_replace=0, topk_method="group_limited_greedy", routed_scaling_factor=2.0,
+        norm_topk_prob=True, rope_parameters={"rope_type": "default", "rope_theta": 1000.0})),
     "falcon-7b-style-multi-query": ("FalconConfig", "FalconForCausalLM", dict(
         hidden_size=48, num_attention_heads=6, num_hidden_layers=2, vocab_size=VOCAB,
         layer_norm_epsilon=1e-3, multi_query=True, parallel_attn=True, bias=False)),
@@ -222,7 +239,8 @@ def test_logits_match_transformers_with_rope_parameters(case, tmp_path):
                   TOLERANCES.get(case, TOLERANCE))
 
 
-ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", "gpt_neox", "gpt_oss"})
+ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", "gpt_neox", "gpt_oss",
+                                                             "deepseek_v2"})
 
 
 @pytest.mark.parametrize("case", ROPE_CASES)
@@ -330,6 +348,7 @@ NEW_TOKENS = 10
 
 def _hf_greedy(model, decoder_start: int | None = None) -> list[int]:
     model.generation_config.forced_eos_token_id = None  # BART's would replace the last token
+    model.generation_config.eos_token_id = None  # else a None below means the config's (stops)
     config = transformers.GenerationConfig(
         max_new_tokens=NEW_TOKENS, min_new_tokens=0, do_sample=False, num_beams=1,
         eos_token_id=None, pad_token_id=0, forced_bos_token_id=None, forced_eos_token_id=None,

@@ -174,8 +174,9 @@ def test_sigmoid_group_routing_matches_deepseek_v3s_router():
     x = _randn(20, 24)
     logits, weights, ids = router(_t(x))
     order = np.argsort(_np(ids), axis=-1)  # torch's top-k is unsorted
-    ours_ids, ours_w = sigmoid_group_route(_np(logits), 3, 4, 2, _np(router.e_score_correction_bias),
-                                           normalize=True, scaling=2.5)
+    ours_ids, ours_w, _ = sigmoid_group_route(_np(logits), 3, 4, 2,
+                                              _np(router.e_score_correction_bias),
+                                              normalize=True, scaling=2.5)
     ours_order = np.argsort(ours_ids, axis=-1)
     np.testing.assert_array_equal(np.take_along_axis(ours_ids, ours_order, -1),
                                   np.take_along_axis(_np(ids), order, -1))
@@ -183,3 +184,31 @@ def test_sigmoid_group_routing_matches_deepseek_v3s_router():
                                np.take_along_axis(_np(weights), order, -1), atol=1e-6, rtol=0)
     groups = ours_ids // 4  # experts of at most topk_groups groups per token
     assert max(len(set(row)) for row in groups.tolist()) <= 2
+
+
+@pytest.mark.parametrize("method", ["greedy", "group_limited_greedy"])
+def test_softmax_routing_matches_deepseek_v2s_router(method):
+    from transformers.models.deepseek_v2.modeling_deepseek_v2 import DeepseekV2TopkRouter
+
+    from llmarch_cli.kernels.moe import route, softmax_group_route
+
+    config = transformers.DeepseekV2Config(hidden_size=24, num_attention_heads=4,
+                                           n_routed_experts=12, n_group=4,
+                                           topk_group=2, num_experts_per_tok=3, topk_method=method,
+                                           routed_scaling_factor=1.7)
+    router = DeepseekV2TopkRouter(config)
+    with torch.no_grad():
+        router.weight.copy_(_t(_randn(12, 24, scale=0.5)))
+    logits, weights, ids = router(_t(_randn(20, 24)))
+    if method == "greedy":
+        ours_ids, ours_w = route(_np(logits), 3, "softmax_topk")
+        ours_w = ours_w * np.float32(1.7)
+    else:
+        ours_ids, ours_w, groups = softmax_group_route(_np(logits), 3, 4, 2, scaling=1.7)
+        assert all(set(row) <= set(g) for row, g in zip((ours_ids // 3).tolist(), groups.tolist(),
+                                                        strict=True))
+    order, ours_order = np.argsort(_np(ids), axis=-1), np.argsort(ours_ids, axis=-1)
+    np.testing.assert_array_equal(np.take_along_axis(ours_ids, ours_order, -1),
+                                  np.take_along_axis(_np(ids), order, -1))
+    np.testing.assert_allclose(np.take_along_axis(ours_w, ours_order, -1),
+                               np.take_along_axis(_np(weights), order, -1), atol=1e-6, rtol=0)
