@@ -141,7 +141,8 @@ def fuse_projections(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     (biases alike, zeros for a part without one): the layout fused checkpoints (GPT-2, Phi-3)
     already have. A decoding step then streams one matrix where it streamed three, about 7%
     less time per token at d=512. Cross-attention (q and k/v see different inputs) and MLA
-    (no k, v matrices) stay apart."""
+    (no k, v matrices) stay apart. The joined copies are new arrays: while a model is built
+    they coexist with the caller's separate ones."""
     w = dict(w)
     for block, parts, fused in FUSED:
         first = f"{block}{parts[0]}.weight"
