@@ -14,8 +14,8 @@ import os
 
 os.environ.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
 
-from llmarch_cli.analysis.complexity import ANALYTIC_EXPONENTS  # noqa: E402
-from llmarch_cli.kernels.scaling import DEFAULT_LENGTHS, KERNELS, measure, slope  # noqa: E402
+from llmarch_cli.analysis.complexity import ANALYTIC_EXPONENTS, slope  # noqa: E402
+from llmarch_cli.kernels.scaling import DEFAULT_LENGTHS, KERNELS, measure  # noqa: E402
 
 SPAN = 64
 

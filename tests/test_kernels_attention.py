@@ -187,9 +187,9 @@ def test_latent_attention_absorbed_equals_naive_and_caches_far_less():
     naive = mla_naive(*args, scale=0.3)
     np.testing.assert_allclose(mla_absorbed(*args, scale=0.3), naive, atol=1e-5)
     demo = mla_demo(8, 4)
-    assert demo.data["max_abs_diff"] < 1e-5
+    assert demo.figures.max_abs_diff < 1e-5
     # DeepSeek-V3: 128 x (128 + 64 + 128) values per token naive, 512 + 64 absorbed.
-    assert [f["deepseek_v3_values_per_token"] for f in demo.data["forms"]] == [40960, 576]
+    assert [f.deepseek_v3_values_per_token for f in demo.figures.forms] == [40960, 576]
 
 
 def test_soft_cap_bounds_scores_and_keeps_small_ones():

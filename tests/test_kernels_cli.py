@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 
+import jsonschema
 import pytest
 from conftest import run as run_cli
 
 from llmarch_cli.cli.commands.kernel import KERNELS
+
+
+def shape(nested) -> list[int]:
+    """The shape of a nested list (rectangular)."""
+    return [len(nested), *shape(nested[0])] if isinstance(nested, list) else []
 
 
 def run(*args: str):
@@ -62,7 +69,7 @@ def test_alibi_with_6_heads_shows_the_non_power_of_two_rule():
 
 def test_moe_load_counts_every_assignment():
     data = kernel_json("moe", "--len", "10", "--experts", "4", "--top-k", "2")
-    assert sum(data["load"]) == 20 and len(data["load"]) == 4
+    assert sum(data["expert_load"]) == 20 and len(data["expert_load"]) == 4
     assert data["renorm_vs_topk_softmax_max_abs_diff"] < 1e-6
 
 
@@ -91,6 +98,56 @@ def test_bad_input_exits_2_with_one_line(args, message):
     lines = result.stderr.splitlines()
     assert lines[0].startswith("llmarch: error:") and message in lines[0]
     assert len(lines) <= 2 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_every_kernel_json_validates_against_its_printed_schema(name):
+    schema = json.loads(run_cli("schema", "kernel").stdout)
+    jsonschema.validate(kernel_json(name), schema)
+    wrong = {**kernel_json(name), "surplus": 1}  # every key is documented: no other is allowed
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(wrong, schema)
+
+
+def test_attention_arrays_have_the_shapes_of_its_inputs():
+    heads, kv_heads, length = 6, 3, 5
+    data = kernel_json("attention", "--len", str(length), "--heads", str(heads), "--kv-heads",
+                       str(kv_heads))
+    for mask in ("causal", "window", "sinks"):
+        assert shape(data["weights"][mask]) == [heads, length, length]
+        assert shape(data["row_sums"][mask]) == [heads, length]
+    assert shape(data["masks"]["causal"]) == [length, length]
+    assert [row["kv_head"] for row in data["heads_table"]] == [h // 2 for h in range(heads)]
+    # entropy of a causal row over i + 1 keys is at most ln(i + 1): mean over rows below that.
+    bound = sum(math.log(i + 1) for i in range(length)) / length
+    assert all(0 < row["entropy_causal_nats"] <= bound + 1e-6 for row in data["heads_table"])
+
+
+def test_rope_and_alibi_arrays_have_the_shapes_of_their_inputs():
+    rope = kernel_json("rope", "--len", "6", "--head-dim", "10", "--theta", "500")
+    assert shape(rope["angles_rad"]) == [6, 5] and shape(rope["scores"]) == [6, 6]
+    assert [s["offset"] for s in rope["score_by_offset"]] == list(range(-5, 6))
+    # angle of pair i at position p = p * theta^(-2i/d) (RoFormer, eq. 15)
+    assert rope["angles_rad"][5][1] == pytest.approx(5 * 500 ** (-2 / 10), rel=1e-5)
+    alibi = kernel_json("alibi", "--heads", "3", "--len", "4")
+    assert shape(alibi["bias"]) == [3, 4, 4]
+    assert alibi["bias"][0][3][0] == pytest.approx(-3 * alibi["slopes"][0])  # m * (key - query)
+
+
+def test_moe_mla_and_quant_figures_follow_their_inputs():
+    moe = kernel_json("moe", "--len", "5", "--experts", "6", "--top-k", "3")
+    assert shape(moe["router_logits"]) == [5, 6] and len(moe["expert_load"]) == 6
+    assert all(len(r["experts"]) == len(r["weights"]) == 3 for r in moe["routes"])
+    mla = kernel_json("mla", "--len", "5", "--heads", "3")
+    assert mla["shapes"]["q_nope"] == [3, 5, mla["nope_dim"]]
+    assert mla["shapes"]["out"] == [3, 5, mla["v_dim"]]
+    # naive caches K and V of every head, absorbed the latent and the shared RoPE key
+    assert [f["values_per_token"] for f in mla["forms"]] == [
+        3 * (mla["nope_dim"] + mla["rope_dim"] + mla["v_dim"]), mla["kv_rank"] + mla["rope_dim"]]
+    quant = kernel_json("quant", "--dim", "128", "--group-size", "32")
+    assert quant["shape"] == [128, 128] and len(quant["nf4_code"]) == 16
+    lora = kernel_json("lora", "--dim", "32", "--rank", "4")
+    assert (lora["full_params"], lora["lora_params"]) == (32 * 32, 4 * (32 + 32))
 
 
 def test_unknown_kernel_lists_the_valid_names():

@@ -109,3 +109,37 @@ def test_a_bad_list_entry_names_the_option():
 def test_choices_are_checked_where_they_are_typed_with_one_line_naming_the_option(args, option):
     result = run_cli(*args)
     assert result.exit_code == 2 and option in result.stderr.splitlines()[0]
+
+
+# Option names that mean something else on some command, with why; every other option reads
+# the same (one shared definition in cli/options.py) on every command that takes it.
+DIFFERENT_MEANINGS = {
+    "--batch": "roofline: one batch decoded together, not a list of rows",
+    "--context": "roofline: one context, not a list of rows",
+    "--kv-dtype": "roofline: one cache dtype for its roofline",
+    "--quant": "roofline: one weight format, not a list",
+    "--tp": "roofline: tensor-parallel GPUs per replica, default all of them",
+    "--gpu": "roofline: required, GPU and count of the roofline",
+    "--format": "spec export: the spec file's format (toml, json)",
+    "--explain": "fit: the terms behind the top recommendation",
+    "--lang": "fit: a language the model lists; explain and quiz: the language they speak",
+    "--window": "kernel: the demo mask's width; complexity: the sliding curve's window",
+    "--dtype": "forward: compute precision; kvcache: hidden old name of --kv-dtype",
+    "--rank": "kernel: the demo adapter's rank",
+    "--seed": "forward, kernel and quiz seed different things",
+    "--top-k": "forward: sampling; kernel: experts per token",
+}
+
+
+def test_an_option_name_has_one_meaning_except_the_listed_ones():
+    from llmarch_cli.cli.app import COMMANDS
+
+    helps: dict[str, set[str]] = {}
+    for name in COMMANDS:
+        command = _build_command(name)
+        for part in (getattr(command, "commands", None) or {"": command}).values():
+            for param in part.params:
+                longs = [o for o in param.opts if o.startswith("--")]
+                if longs and param.param_type_name == "option":
+                    helps.setdefault(longs[0], set()).add(param.help)
+    assert {o for o, texts in helps.items() if len(texts) > 1} == set(DIFFERENT_MEANINGS)

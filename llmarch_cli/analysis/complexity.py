@@ -12,10 +12,11 @@ per query row and head. Stacked windows reach back layers x (W - 1) + 1 tokens (
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 
-from llmarch_cli.analysis.compute_results import ComplexityRow, ComputeTerm
+from llmarch_cli.analysis.compute_results import ComplexityRow, ComputeTerm, MeasuredKernel
 from llmarch_cli.analysis.flops import (
     AttentionGroup,
     attention_groups,
@@ -38,6 +39,25 @@ ANALYTIC_EXPONENTS = {  # (time, memory) slopes of log cost over log n, far past
     "chunked": (1.0, 1.0),  # blocks of C queries against their own chunk
     "linear": (1.0, 1.0),  # a running d x d state per head
 }
+
+
+def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Least-squares slope of log(ys) over log(xs)."""
+    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
+
+
+def measured_kernel(kernel: str, lengths: Sequence[int], seconds: Sequence[float],
+                    peak_bytes: Sequence[int]) -> MeasuredKernel:
+    """A kernel's measured seconds and peak bytes per length, with their fitted exponents
+    beside the analytic ones."""
+    t_exp, m_exp = ANALYTIC_EXPONENTS[kernel]
+    return MeasuredKernel(
+        kernel=kernel, lengths=list(lengths), seconds=[round(s, 6) for s in seconds],
+        peak_bytes=list(peak_bytes), time_exponent=round(slope(lengths, seconds), 3),
+        memory_exponent=round(slope(lengths, peak_bytes), 3), analytic_time_exponent=t_exp,
+        analytic_memory_exponent=m_exp)
 
 
 def _self_attention(spec: ArchSpec) -> list[AttentionGroup]:

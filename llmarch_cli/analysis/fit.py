@@ -42,6 +42,7 @@ from llmarch_cli.analysis.training import DEFAULT_CHECKPOINTING, activation_byte
 from llmarch_cli.errors import LlmarchError, check_positive
 from llmarch_cli.specs.loader import load_preset
 from llmarch_cli.specs.model import ArchSpec
+from llmarch_cli.specs.overrides import WhatIf, apply_what_if
 from llmarch_cli.specs.registry import preset_ids
 
 TASKS: tuple[str, ...] = ("generate", "understand")
@@ -69,6 +70,17 @@ def select_presets(task: str | None = None, licence: str | None = None,
     """Every preset passing the ``--task``, ``--licence`` and ``--lang`` filters."""
     specs = (load_preset(p) for p in preset_ids())
     return [s for s in specs if matches(s, task, licence == "open", lang)]
+
+
+def apply_to_all(specs: Iterable[ArchSpec], change: WhatIf | None) -> tuple[list[ArchSpec], list[str]]:
+    """``specs`` with the what-if ``change`` applied, and the ids of those it does not apply to."""
+    changed, skipped = [], []
+    for spec in specs:
+        try:
+            changed.append(apply_what_if(spec, change) if change else spec)
+        except LlmarchError:
+            skipped.append(spec.id)
+    return changed, skipped
 
 
 def fit_parallel(spec: ArchSpec, gpus: int) -> Parallel:
@@ -182,6 +194,20 @@ def fit_all(specs: Iterable[ArchSpec], budget: int, *, context: int | None = Non
             if (row := fit_model(s, budget, context=context, **kwargs)) is not None]
     rows.sort(key=lambda r: (-r.total_params, -WEIGHT_FORMATS[r.weight_format].bits, r.model))
     return FitSearch(rows, short)
+
+
+def fit_grid(specs: Sequence[ArchSpec], budget: int, contexts: Sequence[int | None],
+             batches: Sequence[int], **kwargs) -> tuple[list[FitRow], dict[int, list[str]]]:
+    """``fit_all`` per context and batch: the rows, and per context the ids of the models whose
+    maximum context is shorter."""
+    rows, too_long = [], {}
+    for ctx in contexts:
+        for size in batches:
+            found = fit_all(specs, budget, context=ctx, batch=size, **kwargs)
+            rows += found.rows
+            if found.context_too_long:
+                too_long[ctx] = found.context_too_long
+    return rows, too_long
 
 
 def fit_memory(spec: ArchSpec, row: FitRow) -> MemoryResult:

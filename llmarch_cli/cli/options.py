@@ -2,6 +2,8 @@
 ``Annotated`` aliases, and the MODEL resolution every command goes through.
 
 Use them as parameter types: ``def params(models: ModelsArg, fmt: FormatOpt = Format.auto, ...)``.
+Options that travel together are groups (``WhatIfs``, ``Selected``, ``Outputs``): a command
+decorated with ``shared`` takes one parameter per group and receives one value for it.
 Values become ints, enums and analysis objects here, at the boundary (``parser=``): the
 commands and analysis below never re-validate strings. Only typer and the standard library are
 imported at the top; everything else loads on use.
@@ -9,10 +11,10 @@ imported at the top; everything else loads on use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -202,6 +204,31 @@ TrainOpt = Annotated[Any, typer.Option(
     parser=one_of("--train", "llmarch_cli.analysis.training", "TRAIN_MODES"),
     help="Training instead of inference: full, lora or qlora (default checkpointing: selective "
          "for full, full for lora/qlora).")]
+# memory --train's choices and the GPU layout.
+OptimizerOpt = Annotated[Any, typer.Option(
+    "--optimizer", show_default=False, metavar="NAME",
+    parser=one_of("--optimizer", "llmarch_cli.analysis.training", "OPTIMIZER_MOMENT_BYTES"),
+    help="Training: adamw (default), adamw8bit or sgd (momentum).")]
+CheckpointingOpt = Annotated[Any, typer.Option(
+    "--checkpointing", show_default=False, metavar="KIND",
+    parser=one_of("--checkpointing", "llmarch_cli.analysis.training", "CHECKPOINTING"),
+    help="Training: activation recomputation, none, selective or full. Default: selective for "
+         "--train full (FlashAttention/SDPA stores no s x s scores), full for lora/qlora (the "
+         "QLoRA recipe and PEFT's prepare_model_for_kbit_training enable gradient "
+         "checkpointing).")]
+ZeroOpt = Annotated[int | None, typer.Option(
+    "--zero", min=0, max=3, show_default=False,
+    help="Training: ZeRO stage 0-3 over the data-parallel GPUs (default 0).")]
+TpOpt = Annotated[int, typer.Option("--tp", help="Tensor-parallel GPUs.")]
+PpOpt = Annotated[int, typer.Option("--pp", help="Pipeline-parallel stages.")]
+GpusOpt = Annotated[int | None, typer.Option(
+    "--gpus", show_default=False, help="GPUs in all (default tp x pp); the rest is data parallel.")]
+RankOpt = Annotated[int | None, typer.Option(
+    "--rank", show_default=False, help="--train lora/qlora: LoRA rank r (default 8, PEFT's).")]
+TargetsOpt = Annotated[list[str] | None, typer.Option(
+    "--targets", metavar="NAMES", show_default=False,
+    help="--train lora/qlora: LoRA targets, HF module names (q_proj, c_attn, query_key_value, "
+         "...), short names q,k,v,o,gate,up,down, or all-linear (default).")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")]
 OutputOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", dir_okay=False, metavar="FILE", show_default=False,
@@ -218,14 +245,101 @@ NoColorOpt = Annotated[bool, typer.Option(
 )]
 
 
-def what_if(sets: list[str] | None = None, gqa: int | None = None, mqa: bool = False,
-            mha: bool = False, window: int | None = None) -> WhatIf | None:
+def what_if(sets: SetOpt = None, gqa: GqaOpt = None, mqa: MqaOpt = False, mha: MhaOpt = False,
+            window: WindowOpt = None) -> WhatIf | None:
     """The what-if options of a command as one structured value, or None without any."""
     if not sets and gqa is None and not mqa and not mha and window is None:
         return None
     from llmarch_cli.specs.overrides import WhatIf
 
     return WhatIf.parse(sets, window=window, kv_heads=gqa, mqa=mqa, mha=mha)
+
+
+class Selection(NamedTuple):
+    """The MODEL arguments and the preset selectors, as ``select_models`` takes them."""
+
+    models: list[str] | None
+    all_presets: bool
+    family: str | None
+    feature: str | None
+
+
+def _selection(models: SelectModelsArg = None, all_presets: AllOpt = False,
+               family: FamilyOpt = None, feature: FeatureOpt = None) -> Selection:
+    return Selection(models, all_presets, family, feature)
+
+
+class Output(NamedTuple):
+    """Where and how a command writes its result: ``emit(view, *out)``."""
+
+    fmt: Format
+    path: Path | None
+
+
+def _output(fmt: FormatOpt = Format.auto, output: OutputOpt = None,
+            no_color: NoColorOpt = False) -> Output:
+    return Output(fmt, output)
+
+
+class Group:
+    """Options that travel together, declared once as the parameters of ``build``; see
+    ``shared``."""
+
+    def __init__(self, build: Callable[..., Any]) -> None:
+        self.build = build
+
+
+def shared(command: Callable[..., None]) -> Callable[..., None]:
+    """Decorator: each parameter of ``command`` annotated with a Group becomes, for Typer, that
+    group's options (where the parameter stands); the command receives what ``build`` returns.
+    ``change: WhatIfs`` gives --set/--gqa/--mqa/--mha/--window and one WhatIf (or None)."""
+    import functools
+    import inspect
+
+    params, groups = [], {}
+    for param in inspect.signature(command, eval_str=True).parameters.values():
+        group = next((m for m in getattr(param.annotation, "__metadata__", ())
+                      if isinstance(m, Group)), None)
+        if group is None:
+            params.append(param)
+            continue
+        own = [p.replace(annotation=eval(p.annotation, group.build.__globals__))
+               if isinstance(p.annotation, str) else p
+               for p in inspect.signature(group.build).parameters.values()]
+        groups[param.name] = (group.build, [p.name for p in own])
+        params += own
+
+    @functools.wraps(command)
+    def run(**given: Any) -> None:
+        for name, (build, names) in groups.items():
+            given[name] = build(**{n: given.pop(n) for n in names})
+        command(**given)
+
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
+
+
+WhatIfs = Annotated[Any, Group(what_if)]  # --set, --gqa, --mqa, --mha, --window -> WhatIf | None
+Selected = Annotated[Any, Group(_selection)]  # MODEL..., --all, --family, --feature -> Selection
+Outputs = Annotated[Any, Group(_output)]  # --format, --output, --no-color -> Output
+
+
+def check_mode_options(train: str | None, inference: dict[str, Any], training: dict[str, Any],
+                       adapter: dict[str, Any]) -> None:
+    """An option of the other mode is an LlmarchError: ``inference`` ones with --train,
+    ``training`` ones without it, ``adapter`` ones (--rank, --targets) unless --train lora|qlora.
+    Each mapping is option -> value given (None: not given)."""
+    from llmarch_cli.errors import LlmarchError
+
+    wrong = {**training, **adapter} if train is None else {
+        **inference, **(adapter if train == "full" else {})}
+    for option, value in wrong.items():
+        if value is not None:
+            applies = ("--train lora|qlora" if option in adapter
+                       else "--train" if option in training else "inference (without --train)")
+            why = "; a training step keeps no KV cache" if option in ("--kv-dtype", "--engine") else ""
+            raise LlmarchError(f"{option} applies to {applies} only{why}")
 
 
 def resolve(model: str, change: WhatIf | None = None) -> ResolvedModel:

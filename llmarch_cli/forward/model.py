@@ -7,7 +7,7 @@ entropy of every head, the tokens each expert received, and the time spent per s
 Decoders run causally (sliding-window layers see ``W`` keys including their own); encoders see
 every token; an encoder-decoder encodes ``tokens`` and its decoder reads the same ``tokens``
 (teacher forcing) with cross-attention to the encoder output. Activations are float32, rounded
-to fp16/bf16 precision after each op when asked (``forward.precision``).
+to fp16/bf16 precision after each op when asked, or float64 (``forward.precision``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.forward.cache import DecodeCache
 from llmarch_cli.forward.layout import is_moe_layer, model_shapes, stacks
-from llmarch_cli.forward.precision import rounder
+from llmarch_cli.forward.precision import float_type, rounder
 from llmarch_cli.kernels import counting
 from llmarch_cli.kernels.activations import ACTIVATIONS, sigmoid, silu
 from llmarch_cli.kernels.attention import (
@@ -124,7 +124,7 @@ class LayerTrace:
 class Trace:
     """The result of one forward pass."""
 
-    logits: np.ndarray  # [T, V] float32
+    logits: np.ndarray  # [T, V] float32 (float64 for fp64)
     layers: list[LayerTrace] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
     attention: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)  # [nh, T, S]
@@ -154,7 +154,7 @@ def fuse_projections(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             w[f"{prefix}{fused}.weight"] = np.concatenate(weights, axis=1)  # [H, sum out_i]
             if any(f"{n}.bias" in w for n in names):
                 w[f"{prefix}{fused}.bias"] = np.concatenate([
-                    w.pop(f"{n}.bias", np.zeros(m.shape[1], np.float32))
+                    w.pop(f"{n}.bias", np.zeros(m.shape[1], m.dtype))
                     for n, m in zip(names, weights, strict=True)])
     return w
 
@@ -197,10 +197,10 @@ class Model:
                     f"the spec implies {list(shape)}"
                 )
         self.spec, self.quirks, self.dtype = spec, quirks, dtype
-        self.r = rounder(dtype)
+        self.r, self.float = rounder(dtype), float_type(dtype)
         # C order: a transposed [out, in] checkpoint view makes one-token matmuls ~20x slower
         self.w = fuse_projections({
-            n: np.ascontiguousarray(self.r(np.asarray(weights[n], dtype=np.float32)))
+            n: np.ascontiguousarray(self.r(np.asarray(weights[n], dtype=self.float)))
             for n in expected})
         self.act = ACTIVATIONS[spec.ffn.activation]  # BERT's head transform
 
@@ -268,7 +268,7 @@ class Model:
         kernel = w[f"{n}conv.weight"][:, 0, :]  # [C, K]
         K = kernel.shape[1]
         conv, state = cache.read() if cache is not None else (
-            np.zeros((K - 1, mixed.shape[1]), np.float32), None)
+            np.zeros((K - 1, mixed.shape[1]), self.float), None)
         padded = np.concatenate([conv, mixed])  # [K-1+T, C]: earlier inputs, then these
         conved = sum(padded[j:j + T] * kernel[:, j] for j in range(K))  # [T, C] causal conv
         conved = self.r(conved * sigmoid(conved))  # SiLU
@@ -276,7 +276,7 @@ class Model:
         v = conved[:, 2 * nk * dk:].reshape(T, nv, dv)
         beta = sigmoid(b)  # [T, nv]
         decay = -np.exp(w[f"{n}A_log"]) * np.logaddexp(0, a + w[f"{n}dt_bias"])  # -A softplus
-        out, state = gated_delta_rule(q, k, v, decay.astype(np.float32), beta, state)
+        out, state = gated_delta_rule(q, k, v, decay.astype(self.float), beta, state)
         if cache is not None:
             cache.write(padded[-(K - 1):], state)
         normed = rms_norm(self.r(out), w[f"{n}norm.weight"], self.spec.norm.eps)  # [T, nv, dv]
@@ -576,8 +576,8 @@ class Model:
             if trace is not None:
                 trace.logit_softcap = CapEffect(spec.head.softcap,
                                                 *soft_cap_effect(logits, spec.head.softcap))
-            logits = soft_cap(np.array(logits, dtype=np.float32), spec.head.softcap)
-        return self.r(logits).astype(np.float32, copy=False)
+            logits = soft_cap(np.array(logits, dtype=self.float), spec.head.softcap)
+        return self.r(logits).astype(self.float, copy=False)
 
     def run(self, tokens: list[int], keep_attention: set[tuple[str, int]] = frozenset(), *,
             decoder_tokens: list[int] | None = None, cache: DecodeCache | None = None) -> Trace:
@@ -588,7 +588,7 @@ class Model:
         step-by-step decoding: the caches keep what ``step`` continues from.
         """
         ids = check_tokens(self.spec, tokens)
-        trace = Trace(logits=np.empty(0, np.float32))
+        trace = Trace(logits=np.empty(0, self.float))
         h = memory = None
         for stack, label, layers in stacks(self.spec):
             t0 = time.perf_counter()

@@ -7,6 +7,9 @@ MoE mixture, embedding sum and the logits). Inside a kernel, arithmetic is float
 accumulate in float32, and attention scores and softmax stay float32 as transformers computes
 them. fp16 rounds through ``numpy.float16`` (overflow becomes inf);
 bf16 rounds the float32 bit pattern to its top 16 bits, to nearest with ties to even.
+fp64 keeps activations and weights float64: the parity tier's reference precision where float32
+rounding alone moves the logits by more than the tolerance (RoPE angles and the router's
+softmax stay float32, as in every dtype).
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from typing import Literal
 
 import numpy as np
 
-Dtype = Literal["fp32", "fp16", "bf16"]
-DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16")
+Dtype = Literal["fp32", "fp16", "bf16", "fp64"]
+DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "fp64")
 
 
 def round_bf16(x: np.ndarray) -> np.ndarray:
@@ -29,9 +32,15 @@ def round_bf16(x: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(x), x, rounded.view(np.float32))
 
 
+def float_type(dtype: str) -> type[np.floating]:
+    """The numpy type activations and weights are held in: float64 for fp64, else float32."""
+    return np.float64 if dtype == "fp64" else np.float32
+
+
 def rounder(dtype: str):
-    """The function that rounds a float32 array to ``dtype`` precision (identity for fp32)."""
-    if dtype == "fp32":
+    """The function that rounds a float32 array to ``dtype`` precision (identity for fp32 and
+    fp64)."""
+    if dtype in ("fp32", "fp64"):
         return lambda x: x
     if dtype == "fp16":
         return lambda x: np.asarray(x, dtype=np.float32).astype(np.float16).astype(np.float32)
@@ -41,9 +50,9 @@ def rounder(dtype: str):
 
 
 def stored_dtype(dtype: str) -> np.dtype:
-    """The array dtype a cache keeps ``dtype`` values in: float32, float16, or bf16 as its
+    """The array dtype a cache keeps ``dtype`` values in: float32, float64, float16, or bf16 as its
     16-bit patterns (uint16), so a cached value takes exactly the dtype's bytes."""
-    return np.dtype({"fp32": np.float32, "fp16": np.float16, "bf16": np.uint16}[dtype])
+    return np.dtype({"fp32": np.float32, "fp16": np.float16, "bf16": np.uint16, "fp64": np.float64}[dtype])
 
 
 def store(x: np.ndarray, dtype: str) -> np.ndarray:
@@ -54,7 +63,7 @@ def store(x: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def load(x: np.ndarray, dtype: str) -> np.ndarray:
-    """A ``stored_dtype`` array back to float32 (exact; no copy for fp32)."""
+    """A ``stored_dtype`` array back to ``float_type`` (exact; no copy for fp32 and fp64)."""
     if dtype == "bf16":
         return (x.astype(np.uint32) << np.uint32(16)).view(np.float32)
-    return x.astype(np.float32, copy=False)
+    return x.astype(float_type(dtype), copy=False)

@@ -4,8 +4,12 @@ library, an optional extra imported only when text is asked for)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llmarch_cli.errors import LlmarchError
+
+if TYPE_CHECKING:
+    from llmarch_cli.specs.loader import ResolvedModel
 
 TOKENIZER = "tokenizer.json"
 
@@ -43,3 +47,11 @@ class Text:
 
     def decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids)
+
+
+def model_text(model: ResolvedModel, where: str, scale: str) -> Text:
+    """The ``Text`` of ``model``'s checkpoint folder (else of ``where``, the MODEL as typed),
+    checked against the vocabulary of the model that will run at ``scale``."""
+    from llmarch_cli.forward.runner import runtime_spec
+
+    return Text(model.folder or Path(where), runtime_spec(model, scale).embeddings.vocab_size)

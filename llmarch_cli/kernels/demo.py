@@ -1,8 +1,9 @@
 """Seeded small inputs run through one kernel each, for ``llmarch kernel NAME``.
 
-Each ``*_demo`` function returns a ``KernelResult``: ``data`` (JSON-ready numbers: lists, floats,
-ints), ``rows`` (the main table, one flat mapping per row) and ``views`` (what to draw:
-heatmaps and bar charts as plain lists, for ``render.charts``). Nothing here prints.
+Each ``*_demo`` function returns a ``KernelResult``: the kernel's typed figures
+(``kernels.results``: JSON-ready numbers, the main table's rows among them), a title, and
+``views`` (what to draw: heatmaps and bar charts as plain lists, for ``render.charts``).
+Nothing here prints.
 """
 
 from __future__ import annotations
@@ -29,15 +30,27 @@ from llmarch_cli.kernels.positions import (
     rope_inv_freq,
 )
 from llmarch_cli.kernels.quant import NF4_CODE, dequantize, quant_error, quantize
-from llmarch_cli.kernels.results import KERNELS, KernelResult
+from llmarch_cli.kernels.results import (
+    KERNELS,
+    ActivationFigures,
+    AlibiFigures,
+    AttentionFigures,
+    Figures,
+    KernelResult,
+    LoraFigures,
+    MlaFigures,
+    MoeFigures,
+    NormFigures,
+    QuantFigures,
+    RopeFigures,
+)
 from llmarch_cli.specs.model import Rope
 
 F32 = np.float32
 
 
-def _demo(kernel: str, title: str, data: dict[str, Any], rows: list[dict[str, Any]],
-          views: list[dict[str, Any]] | None = None) -> KernelResult:
-    return KernelResult(kernel=kernel, title=title, data=data, rows=rows, views=views or [])
+def _demo(title: str, figures: Figures, views: list[dict[str, Any]] | None = None) -> KernelResult:
+    return KernelResult(title=title, figures=figures, views=views or [])
 
 
 def _r(a: Any, digits: int = 6) -> Any:
@@ -88,12 +101,13 @@ def attention_demo(length: int, heads: int, kv_heads: int, window: int, sink_log
     ent = {name: _entropy(p) for name, p in (("causal", p_causal), ("window", p_window),
                                             ("sinks", p_sinks))}
     rows = [
-        {"head": h, "kv_head": h // g, "entropy_causal": round(float(ent["causal"][h]), 4),
-         "entropy_window": round(float(ent["window"][h]), 4),
-         "entropy_sinks": round(float(ent["sinks"][h]), 4), "sink_mass": round(float(sink_mass[h]), 4)}
+        {"head": h, "kv_head": h // g, "entropy_causal_nats": round(float(ent["causal"][h]), 4),
+         "entropy_window_nats": round(float(ent["window"][h]), 4),
+         "entropy_sinks_nats": round(float(ent["sinks"][h]), 4),
+         "sink_mass": round(float(sink_mass[h]), 4)}
         for h in range(heads)
     ]
-    data = {
+    data = AttentionFigures(**{
         "kernel": "attention", "length": length, "heads": heads, "kv_heads": kv_heads,
         "head_dim": head_dim, "window": window, "sink_logit": sink_logit, "seed": seed,
         "kind": "MHA" if g == 1 else ("MQA" if kv_heads == 1 else "GQA"), "groups": groups,
@@ -105,7 +119,7 @@ def attention_demo(length: int, heads: int, kv_heads: int, window: int, sink_log
         "windowed_block": block,
         "windowed_max_abs_diff": float(np.abs(blocked - out_window).max()),
         "heads_table": rows,
-    }
+    })
     views = [
         heatmap("causal mask (query x key)", causal, rows="query", cols="key"),
         heatmap(f"sliding-window mask, W={window} keys including itself", band, rows="query", cols="key"),
@@ -115,10 +129,10 @@ def attention_demo(length: int, heads: int, kv_heads: int, window: int, sink_log
                 f"{p_sinks[0].sum(-1).mean():.3f} on average)", p_sinks[0], rows="query", cols="key",
                 hide=~causal),
     ]
-    title = (f"attention: T={length}, {heads} query heads, {kv_heads} KV heads ({data['kind']}, "
+    title = (f"attention: T={length}, {heads} query heads, {kv_heads} KV heads ({data.kind}, "
              f"groups of {g}); windowed in blocks of {block} equals masked full attention "
-             f"to {data['windowed_max_abs_diff']:.1e}")
-    return _demo("attention", title, data, rows, views)
+             f"to {data.windowed_max_abs_diff:.1e}")
+    return _demo(title, data, views)
 
 
 def rope_demo(length: int, head_dim: int, theta: float, seed: int = 0) -> KernelResult:
@@ -143,12 +157,12 @@ def rope_demo(length: int, head_dim: int, theta: float, seed: int = 0) -> Kernel
          "angle_at_last_rad": float(f"{angles[-1, i]:.6g}")}
         for i in range(head_dim // 2)
     ]
-    data = {
-        "kernel": "rope", "length": length, "head_dim": head_dim, "theta": theta, "seed": seed,
-        "pairing": "half", "inv_freq": _r(inv, 9), "angles": _r(angles), "scores": _r(scores),
-        "score_by_offset": [{"offset": d, "score": round(m, 6)} for d, (m, _) in offsets.items()],
-        "relative_max_deviation": deviation, "pairs": rows,
-    }
+    data = RopeFigures(
+        kernel="rope", length=length, head_dim=head_dim, theta=theta, seed=seed, pairing="half",
+        inv_freq=_r(inv, 9), angles_rad=_r(angles), scores=_r(scores),
+        score_by_offset=[{"offset": d, "score": round(m, 6)} for d, (m, _) in offsets.items()],
+        relative_max_deviation=deviation, pairs=rows,
+    )
     views = [
         heatmap("cos(angle): position x rotated pair (fast pairs first)", np.cos(angles),
                 rows="position", cols="pair", signed=True),
@@ -157,7 +171,7 @@ def rope_demo(length: int, head_dim: int, theta: float, seed: int = 0) -> Kernel
     ]
     title = (f"rope: theta={theta:g}, head_dim={head_dim}; q.k depends only on the offset: "
              f"largest spread along a diagonal {deviation:.1e}")
-    return _demo("rope", title, data, rows, views)
+    return _demo(title, data, views)
 
 
 def alibi_demo(heads: int, length: int) -> KernelResult:
@@ -172,10 +186,8 @@ def alibi_demo(heads: int, length: int) -> KernelResult:
     ]
     future = ~causal_mask(length)
     peak = float(np.abs(np.where(future, 0, bias)).max()) or None  # one scale for both heads
-    data = {
-        "kernel": "alibi", "heads": heads, "length": length, "power_of_two": p,
-        "slopes": _r(slopes, 9), "bias": _r(np.where(future, 0, bias)), "heads_table": rows,
-    }
+    data = AlibiFigures(kernel="alibi", heads=heads, length=length, power_of_two=p, slopes=_r(slopes, 9),
+                        bias=_r(np.where(future, 0, bias)), heads_table=rows)
     views = [
         bars("slope per head", [f"head {h}" for h in range(heads)], slopes),
         heatmap(f"bias of head 0 (slope {slopes[0]:g}): m * (key - query)", bias[0],
@@ -185,7 +197,7 @@ def alibi_demo(heads: int, length: int) -> KernelResult:
     ]
     rule = ("a power of two: slopes 2^(-8h/n)" if p == heads else
             f"not a power of two: {p} slopes for {p} heads, then {heads - p} odd powers of 2^(-4/{p})")
-    return _demo("alibi", f"alibi: {heads} heads, {rule}", data, rows, views)
+    return _demo(f"alibi: {heads} heads, {rule}", data, views)
 
 
 def norm_demo(dim: int, eps: float, seed: int = 0) -> KernelResult:
@@ -200,14 +212,13 @@ def norm_demo(dim: int, eps: float, seed: int = 0) -> KernelResult:
 
     rows = [{"i": i, "x": round(float(x[i]), 6), "layer_norm": round(float(ln[i]), 6),
              "rms_norm": round(float(rms[i]), 6)} for i in range(dim)]
-    data = {"kernel": "norm", "dim": dim, "eps": eps, "seed": seed,
-            "stats": {"x": stats(x), "layer_norm": stats(ln), "rms_norm": stats(rms)},
-            "values": rows}
+    table = {"x": stats(x), "layer_norm": stats(ln), "rms_norm": stats(rms)}
+    data = NormFigures(kernel="norm", dim=dim, eps=eps, seed=seed, stats=table, values=rows)
     views = [{"kind": "table", "title": "statistics",
-              "rows": [{"vector": k, **v} for k, v in data["stats"].items()]}]
+              "rows": [{"vector": k, **v} for k, v in table.items()]}]
     title = ("norm: LayerNorm centres and scales (mean 0, std 1); RMSNorm only scales "
              "(rms 1, the mean survives)")
-    return _demo("norm", title, data, rows, views)
+    return _demo(title, data, views)
 
 
 def activation_demo(points: int, low: float = -4.0, high: float = 4.0) -> KernelResult:
@@ -222,11 +233,11 @@ def activation_demo(points: int, low: float = -4.0, high: float = 4.0) -> Kernel
     grid = np.linspace(-6, 6, 1201)  # float64 grid for the error checks
     erf_err = float(np.abs(erf(grid) - np.array([math.erf(t) for t in grid])).max())
     tanh_gap = float(np.abs(gelu(grid.astype(F32)) - gelu_tanh(grid.astype(F32))).max())
-    data = {"kernel": "activation", "points": points, "values": rows,
-            "erf_max_abs_error": erf_err, "gelu_tanh_max_abs_gap": tanh_gap}
+    data = ActivationFigures(kernel="activation", points=points, values=rows, erf_max_abs_error=erf_err,
+                             gelu_tanh_max_abs_gap=tanh_gap)
     title = (f"activation: gated columns use gate = up = x; exact GELU uses erf (max error vs "
              f"math.erf {erf_err:.1e}); tanh GELU differs from it by up to {tanh_gap:.1e}")
-    return _demo("activation", title, data, rows)
+    return _demo(title, data)
 
 
 def moe_demo(tokens: int, experts: int, top_k: int, routing: str, seed: int = 0,
@@ -247,20 +258,20 @@ def moe_demo(tokens: int, experts: int, top_k: int, routing: str, seed: int = 0,
     rows = [{"token": t, "experts": ids[t].tolist(), "weights": _r(weights[t], 4),
              "weight_sum": round(float(weights[t].sum()), 6)} for t in range(tokens)]
     mean_load = tokens * top_k / experts
-    data = {
-        "kernel": "moe", "tokens": tokens, "experts": experts, "top_k": top_k, "routing": routing,
-        "seed": seed, "router_logits": _r(logits), "routes": rows, "load": load.tolist(),
-        "max_over_mean_load": round(float(load.max() / mean_load), 6),
-        "load_balancing_loss": round(load_balancing_loss(logits, ids), 6),
-        "renorm_vs_topk_softmax_max_abs_diff": same,
-        "softmax_topk_mean_weight_sum": round(float(by_order["softmax_topk"][1].sum(-1).mean()), 6),
-    }
+    data = MoeFigures(
+        kernel="moe", tokens=tokens, experts=experts, top_k=top_k, routing=routing, seed=seed,
+        router_logits=_r(logits), routes=rows, expert_load=load.tolist(),
+        max_over_mean_load=round(float(load.max() / mean_load), 6),
+        load_balancing_loss=round(load_balancing_loss(logits, ids), 6),
+        renorm_vs_topk_softmax_max_abs_diff=same,
+        softmax_topk_mean_weight_sum=round(float(by_order["softmax_topk"][1].sum(-1).mean()), 6),
+    )
     views = [bars(f"load per expert (tokens x top-k = {tokens * top_k}; balanced = {mean_load:g})",
                   [f"expert {e}" for e in range(experts)], load)]
     title = (f"moe: {tokens} tokens, {experts} experts, top-{top_k}, {routing}; Mixtral's and "
              f"gpt-oss's orders agree to {same:.1e}; without renormalising the weights sum to "
-             f"{data['softmax_topk_mean_weight_sum']:.3f} on average")
-    return _demo("moe", title, data, rows, views)
+             f"{data.softmax_topk_mean_weight_sum:.3f} on average")
+    return _demo(title, data, views)
 
 
 def lora_demo(d_in: int, d_out: int, rank: int, alpha: float, tokens: int = 4, seed: int = 0) -> KernelResult:
@@ -275,14 +286,12 @@ def lora_demo(d_in: int, d_out: int, rank: int, alpha: float, tokens: int = 4, s
     diff = float(np.abs(unmerged - merged).max())
     delta_rank = int(np.linalg.matrix_rank(lora_delta(a, b, alpha)))
     full, adapter = d_in * d_out, rank * (d_in + d_out)
-    data = {"kernel": "lora", "in_features": d_in, "out_features": d_out, "rank": rank,
-            "alpha": alpha, "scale": alpha / rank, "seed": seed, "merged_max_abs_diff": diff,
-            "output_max_abs": float(np.abs(merged).max()), "delta_rank": delta_rank,
-            "full_params": full, "lora_params": adapter,
-            "lora_fraction": round(adapter / full, 6)}
-    rows = [{"quantity": k, "value": v} for k, v in data.items() if k != "kernel"]
+    data = LoraFigures(kernel="lora", in_features=d_in, out_features=d_out, rank=rank, alpha=alpha,
+                       scale=alpha / rank, seed=seed, merged_max_abs_diff=diff,
+                       output_max_abs=float(np.abs(merged).max()), delta_rank=delta_rank,
+                       full_params=full, lora_params=adapter, lora_fraction=round(adapter / full, 6))
     title = f"lora: merged equals unmerged, max abs diff {diff:.1e}; update of rank {delta_rank}"
-    return _demo("lora", title, data, rows)
+    return _demo(title, data)
 
 
 def quant_demo(rows_: int, cols: int, group_size: int, seed: int = 0) -> KernelResult:
@@ -294,13 +303,13 @@ def quant_demo(rows_: int, cols: int, group_size: int, seed: int = 0) -> KernelR
         err = quant_error(w, dequantize(q))
         rows.append({"format": fmt + ("+dq" if dq else ""), "bits_per_param": q.bits_per_param,
                      **{k: float(f"{v:.6g}") for k, v in err.items()}})
-    data = {"kernel": "quant", "shape": [rows_, cols], "group_size": group_size, "seed": seed,
-            "nf4_code": _r(NF4_CODE, 7), "formats": rows}
+    data = QuantFigures(kernel="quant", shape=[rows_, cols], group_size=group_size, seed=seed,
+                        nf4_code=_r(NF4_CODE, 7), formats=rows)
     views = [bars("relative RMS error", [r["format"] for r in rows],
                   [r["relative_rms_error"] for r in rows])]
     title = (f"quant: a {rows_}x{cols} N(0, 0.02^2) weight, groups of {group_size}; NF4 beats int4 "
              "on normal weights, double quantisation cuts the scale cost from 32 to 8.125 bits")
-    return _demo("quant", title, data, rows, views)
+    return _demo(title, data, views)
 
 
 # DeepSeek-V3's config.json: 128 heads, kv_lora_rank 512, qk_nope 128, qk_rope 64, v_head 128.
@@ -341,10 +350,9 @@ def mla_demo(length: int, heads: int, kv_rank: int = 32, nope_dim: int = 16, rop
               "q_latent_absorbed": [heads, length, kv_rank],
               "k_naive": [heads, length, nope_dim + rope_dim], "v_naive": [heads, length, v_dim],
               "out": [heads, length, v_dim]}
-    data = {"kernel": "mla", "length": length, "heads": heads, "kv_rank": kv_rank,
-            "nope_dim": nope_dim, "rope_dim": rope_dim, "v_dim": v_dim, "seed": seed,
-            "shapes": shapes, "max_abs_diff": diff, "forms": rows,
-            "deepseek_v3": DEEPSEEK_V3_MLA}
+    data = MlaFigures(kernel="mla", length=length, heads=heads, kv_rank=kv_rank, nope_dim=nope_dim,
+                      rope_dim=rope_dim, v_dim=v_dim, seed=seed, shapes=shapes, max_abs_diff=diff,
+                      forms=rows, deepseek_v3=DEEPSEEK_V3_MLA)
     views = [heatmap("naive output, head 0 [T, dv]", naive[0], rows="token", cols="value dim",
                      signed=True),
              heatmap("absorbed output, head 0 [T, dv]", absorbed[0], rows="token",
@@ -353,7 +361,7 @@ def mla_demo(length: int, heads: int, kv_rank: int = 32, nope_dim: int = 16, rop
              f"absorbed cache keeps {values['absorbed']} values per token and layer instead of "
              f"{values['naive']} (DeepSeek-V3: {real['absorbed']} vs {real['naive']}, "
              f"{real['naive'] / real['absorbed']:.0f}x)")
-    return _demo("mla", title, data, rows, views)
+    return _demo(title, data, views)
 
 
 FLOAT32_MAX = 3.4028234663852886e38

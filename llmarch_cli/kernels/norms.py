@@ -1,4 +1,4 @@
-"""LayerNorm and RMSNorm over the last axis, statistics in float32.
+"""LayerNorm and RMSNorm over the last axis, statistics in float32 (float64 for float64 input).
 
 ``x`` is ``[..., H]``; ``weight`` and ``bias`` are ``[H]``. The result has ``x``'s dtype.
 """
@@ -8,14 +8,20 @@ from __future__ import annotations
 import numpy as np
 
 
+def _at_least_float32(x: np.ndarray) -> np.ndarray:
+    """x as float32, or float64 when it is float64."""
+    x = np.asarray(x)
+    return x.astype(np.float64 if x.dtype == np.float64 else np.float32, copy=False)
+
+
 def layer_norm(
     x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, eps: float
 ) -> np.ndarray:
     """(x - mean) / sqrt(var + eps) * weight + bias, biased variance (divide by H)."""
-    x32 = np.asarray(x, dtype=np.float32)  # [..., H]
+    x32 = _at_least_float32(x)  # [..., H]
     mean = x32.mean(axis=-1, keepdims=True)  # [..., 1]
     var = ((x32 - mean) ** 2).mean(axis=-1, keepdims=True)  # [..., 1]
-    y = (x32 - mean) / np.sqrt(var + np.float32(eps))  # [..., H]
+    y = (x32 - mean) / np.sqrt(var + x32.dtype.type(eps))  # [..., H]
     if weight is not None:
         y = y * weight
     if bias is not None:
@@ -25,9 +31,9 @@ def layer_norm(
 
 def rms_norm(x: np.ndarray, weight: np.ndarray | None, eps: float) -> np.ndarray:
     """x / sqrt(mean(x^2) + eps) * weight: no mean subtraction, no bias (Llama, T5)."""
-    x32 = np.asarray(x, dtype=np.float32)  # [..., H]
+    x32 = _at_least_float32(x)  # [..., H]
     ms = (x32 * x32).mean(axis=-1, keepdims=True)  # [..., 1]
-    y = x32 / np.sqrt(ms + np.float32(eps))  # [..., H]
+    y = x32 / np.sqrt(ms + x32.dtype.type(eps))  # [..., H]
     if weight is not None:
         y = y * weight
     return y.astype(np.asarray(x).dtype, copy=False)

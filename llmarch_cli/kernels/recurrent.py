@@ -19,7 +19,7 @@ import numpy as np
 
 def l2_normalize(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """x / sqrt(sum x^2 + eps) over the last axis (the FLA library's l2norm)."""
-    return x / np.sqrt((x * x).sum(axis=-1, keepdims=True) + np.float32(eps))
+    return x / np.sqrt((x * x).sum(axis=-1, keepdims=True) + x.dtype.type(eps))
 
 
 def gated_delta_step(state: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray,
@@ -41,18 +41,19 @@ def gated_delta_rule(q: np.ndarray, k: np.ndarray, v: np.ndarray, g: np.ndarray,
     """A sequence token by token -> (out [T, nhv, dv], final state [nhv, dk, dv]).
 
     q, k [T, nhk, dk]; v [T, nhv, dv]; g, beta [T, nhv]; ``state`` continues a previous call
-    (None: zeros). Everything runs in float32.
+    (None: zeros). Everything runs in float32, or float64 when any input is float64.
     """
-    q, k, v, g, beta = (np.asarray(a, dtype=np.float32) for a in (q, k, v, g, beta))
+    dtype = np.result_type(q, k, v, g, beta, np.float32)
+    q, k, v, g, beta = (np.asarray(a, dtype=dtype) for a in (q, k, v, g, beta))
     T, nhv, dv = v.shape
     groups = nhv // k.shape[1]
     if groups > 1:  # key head j serves value heads j*g .. j*g+g-1
         q, k = np.repeat(q, groups, axis=1), np.repeat(k, groups, axis=1)  # [T, nhv, dk]
     if normalize:
         q, k = l2_normalize(q), l2_normalize(k)
-    q = q / np.float32(np.sqrt(q.shape[-1]))
-    s = np.zeros((nhv, k.shape[-1], dv), np.float32) if state is None else state.astype(np.float32)
-    out = np.empty((T, nhv, dv), np.float32)  # [T, nhv, dv]
+    q = q / dtype.type(np.sqrt(q.shape[-1]))
+    s = np.zeros((nhv, k.shape[-1], dv), dtype) if state is None else state.astype(dtype)
+    out = np.empty((T, nhv, dv), dtype)  # [T, nhv, dv]
     for t in range(T):
         out[t] = gated_delta_step(s, q[t], k[t], v[t], g[t], beta[t])
     return out, s

@@ -2,8 +2,8 @@
 
 Each kernel runs on seeded float32 inputs of ``HEADS`` heads x ``HEAD_DIM``; the time is the
 best of ``repeats`` runs, the memory the tracemalloc peak of one run (numpy reports its
-allocations to tracemalloc). The exponent is the least-squares slope of log(cost) over
-log(length), the empirical counterpart of O(n^2) (full) and O(n) (sliding, chunked, linear).
+allocations to tracemalloc). ``analysis.complexity.slope`` fits the exponents, the empirical
+counterpart of O(n^2) (full) and O(n) (sliding, chunked, linear).
 """
 
 from __future__ import annotations
@@ -51,13 +51,6 @@ RUNNERS: dict[str, Callable] = {
     "chunked": lambda q, k, v, span: chunked_attention(q, k, v, chunk=span, scale=HEAD_DIM**-0.5),
     "linear": lambda q, k, v, span: linear_attention(q, k, v),
 }
-
-
-def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """Least-squares slope of log(ys) over log(xs)."""
-    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
-    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
-    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
 
 
 def measure(kernel: str, lengths: Sequence[int], span: int, repeats: int = 5,

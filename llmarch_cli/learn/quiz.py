@@ -21,7 +21,7 @@ from llmarch_cli.errors import LlmarchError
 from llmarch_cli.learn import library
 from llmarch_cli.learn.lang import count_text
 from llmarch_cli.learn.library import FEATURE_TESTS
-from llmarch_cli.learn.results import Question
+from llmarch_cli.learn.results import GradedQuestion, Question
 from llmarch_cli.specs.model import ArchSpec
 
 LETTERS = "abcdefgh"
@@ -439,3 +439,19 @@ def is_correct(question: Question, given: str) -> bool:
         return given == question.answer
     expected = float(question.answer)
     return abs(float(given) - expected) <= question.tolerance * abs(expected) + 1e-9
+
+
+def grade_all(questions: list[Question], answers: str) -> list[GradedQuestion]:
+    """``--answers a,3,...`` checked against the questions and graded."""
+    given = [a.strip() for a in answers.split(",")]
+    if len(given) != len(questions):
+        raise LlmarchError(f"--answers has {len(given)} answer(s) for {len(questions)} question(s): "
+                           "give one per question, comma-separated")
+    graded = []
+    for index, (q, text) in enumerate(zip(questions, given, strict=True), start=1):
+        try:
+            value = parse_answer(q, text)
+        except ValueError as exc:
+            raise LlmarchError(f"--answers: answer {index} {text!r}: {exc}") from None
+        graded.append(GradedQuestion(**q.model_dump(), given=value, correct=is_correct(q, value)))
+    return graded

@@ -7,6 +7,7 @@ kernel's times scaled onto the analytic curve at the first length (so slopes com
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from llmarch_cli.analysis.compute_results import ComplexityRow, MeasuredKernel
 from llmarch_cli.errors import LlmarchError
@@ -49,3 +50,19 @@ def complexity_plot(rows: Sequence[ComplexityRow], measured: Sequence[MeasuredKe
     plt.xlabel("tokens")
     text = plt.build()
     return text if colour else plt.uncolorize(text)
+
+
+def show_plot(rows: Sequence[ComplexityRow], measured: Sequence[MeasuredKernel], fmt: str,
+              output: Path | None) -> None:
+    """``complexity --plot``: the plot on stdout beside a table, on stderr beside machine
+    formats or a file."""
+    from llmarch_cli.render.output import note, on_terminal, resolve_format
+
+    concrete = resolve_format(fmt, output)
+    text = complexity_plot(rows, measured, colour=on_terminal(concrete, output))
+    if concrete in ("table", "md") and output is None:
+        import sys
+
+        sys.stdout.write(text + "\n")
+    else:
+        note(text)

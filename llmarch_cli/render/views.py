@@ -410,9 +410,14 @@ def forward_view(result: Any) -> Page:
 
 # kernel --------------------------------------------------------------------------------------
 def kernel_view(result: Any) -> Page:
-    """A ``kernels.results.KernelResult``. JSON: every number; tables: the title, the pictures, then the rows."""
-    columns = {k: header(k) for k in result.rows[0]}
-    return Page(result.data, result.rows, sections=[Section(result.rows, columns, result.title)],
+    """A ``kernels.results.KernelResult``. JSON: its figures; tables: the title, the pictures,
+    then the rows (the figures' ``ROWS`` field, or one (quantity, value) row per figure)."""
+    figures = result.figures
+    data = figures.model_dump(mode="json")
+    rows = data[figures.ROWS] if figures.ROWS else [
+        {"quantity": k, "value": v} for k, v in data.items() if k != "kernel"]
+    columns = {k: header(k) for k in rows[0]}
+    return Page(data, rows, sections=[Section(rows, columns, result.title)],
                 pictures=result.views, picture_title=result.title, pictures_first=True)
 
 

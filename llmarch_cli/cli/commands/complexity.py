@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from llmarch_cli.cli.options import Format, FormatOpt, NoColorOpt, OutputOpt, SetOpt, complete_model
+from llmarch_cli.cli.options import ExplainOpt, Outputs, SetOpt, complete_model, shared
 
 RESULT = ("llmarch_cli.analysis.compute_results", "ComplexityRow", "list")  # without --measure
 EXAMPLES = (  # shown under --help
@@ -22,6 +22,7 @@ ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM
 MEASURE_SPAN = 64  # window and chunk of the measured kernels: far below every measured length
 
 
+@shared
 def complexity(
     model: Annotated[str, typer.Argument(
         metavar="[MODEL]", autocompletion=complete_model,
@@ -39,10 +40,8 @@ def complexity(
         "--measure", help="Time the numpy full, sliding, chunked and linear attention kernels "
                           "and fit their exponents (seconds to minutes).")] = False,
     sets: SetOpt = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")] = False,
-    fmt: FormatOpt = Format.auto,
-    output: OutputOpt = None,
-    no_color: NoColorOpt = False,
+    explain: ExplainOpt = False,
+    out: Outputs = None,
 ) -> None:
     """Attention cost of whole sequences: O(n²) full against O(nW) sliding-window attention.
 
@@ -62,24 +61,25 @@ def complexity(
     from llmarch_cli.cli.sizes import parse_count, parse_counts
     from llmarch_cli.render.compute import complexity_view
     from llmarch_cli.render.output import emit
+    from llmarch_cli.render.plots import show_plot
 
     lengths = parse_counts(seq, "--seq") if seq else None
     width = parse_count(window, "--window") if window is not None else None
     resolved = resolve(model, what_if(sets))
     spec = resolved.spec
     if measure:
-        _measure(spec, lengths, width or MEASURE_SPAN, plot, fmt, output)
+        _measure(spec, lengths, width or MEASURE_SPAN, plot, out)
     else:
         width = width or default_window(spec)
         rows = complexity_rows(spec, lengths or LENGTHS, width)
         if plot:
-            _plot(rows, (), fmt, output)
+            show_plot(rows, (), *out)
         terms = complexity_terms(spec, rows[-1].seq_len, width) if explain else ()
-        emit(complexity_view(rows, terms), fmt, output)
+        emit(complexity_view(rows, terms), *out)
     report_notes([resolved])
 
 
-def _measure(spec, lengths, span, plot, fmt, output) -> None:
+def _measure(spec, lengths, span, plot, out) -> None:
     """Run the kernels (numpy, imported here only) and emit their fitted exponents."""
     import os
     import sys
@@ -90,40 +90,18 @@ def _measure(spec, lengths, span, plot, fmt, output) -> None:
         raise LlmarchError("--measure needs at least two different --seq lengths to fit an exponent")
     if "numpy" not in sys.modules:  # one BLAS thread, so CPU seconds measure the kernel alone
         os.environ.update(ONE_BLAS_THREAD)
-    from llmarch_cli.analysis.complexity import ANALYTIC_EXPONENTS, complexity_rows
-    from llmarch_cli.analysis.compute_results import MeasuredKernel
-    from llmarch_cli.kernels.scaling import DEFAULT_LENGTHS, KERNELS, measure, slope
+    from llmarch_cli.analysis.complexity import complexity_rows, measured_kernel
+    from llmarch_cli.kernels.scaling import DEFAULT_LENGTHS, KERNELS, measure
     from llmarch_cli.render.compute import measured_view
     from llmarch_cli.render.output import emit, note
+    from llmarch_cli.render.plots import show_plot
 
     per_kernel = {k: sorted(set(lengths)) if lengths else list(DEFAULT_LENGTHS[k]) for k in KERNELS}
-    union = sorted({n for ns in per_kernel.values() for n in ns})
-    rows = complexity_rows(spec, union, span)  # also rejects a span not below every length
-    results = []
-    for kernel in KERNELS:
-        lengths = per_kernel[kernel]
-        note(f"measuring {kernel} attention at {', '.join(f'{n:,}' for n in lengths)} tokens ...")
-        seconds, peaks = measure(kernel, lengths, span)
-        t_exp, m_exp = ANALYTIC_EXPONENTS[kernel]
-        results.append(MeasuredKernel(
-            kernel=kernel, lengths=lengths, seconds=[round(s, 6) for s in seconds], peak_bytes=peaks,
-            time_exponent=round(slope(lengths, seconds), 3), memory_exponent=round(slope(lengths, peaks), 3),
-            analytic_time_exponent=t_exp, analytic_memory_exponent=m_exp))
+    rows = complexity_rows(spec, sorted({n for ns in per_kernel.values() for n in ns}), span)
+    results = []  # complexity_rows above also rejects a span not below every length
+    for kernel, ns in per_kernel.items():
+        note(f"measuring {kernel} attention at {', '.join(f'{n:,}' for n in ns)} tokens ...")
+        results.append(measured_kernel(kernel, ns, *measure(kernel, ns, span)))
     if plot:
-        _plot(rows, results, fmt, output)
-    emit(measured_view(results), fmt, output)
-
-
-def _plot(rows, measured, fmt, output) -> None:
-    """The plot on stdout beside a table, on stderr beside machine formats or a file."""
-    from llmarch_cli.render.output import note, on_terminal, resolve_format
-    from llmarch_cli.render.plots import complexity_plot
-
-    concrete = resolve_format(fmt, output)
-    text = complexity_plot(rows, measured, colour=on_terminal(concrete, output))
-    if concrete in ("table", "md") and output is None:
-        import sys
-
-        sys.stdout.write(text + "\n")
-    else:
-        note(text)
+        show_plot(rows, results, *out)
+    emit(measured_view(results), *out)

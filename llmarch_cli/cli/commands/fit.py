@@ -10,19 +10,13 @@ import typer
 from llmarch_cli.cli.options import (
     BatchOpt,
     ContextOpt,
-    Format,
-    FormatOpt,
-    GqaOpt,
     KvDtypeOpt,
-    MhaOpt,
-    MqaOpt,
-    NoColorOpt,
-    OutputOpt,
+    Outputs,
     QuantOpt,
-    SetOpt,
     TrainOpt,
-    WindowOpt,
+    WhatIfs,
     one_of,
+    shared,
 )
 
 EXAMPLES = (  # shown under --help
@@ -34,6 +28,7 @@ EXAMPLES = (  # shown under --help
 RESULT = ("llmarch_cli.analysis.results", "FitRow", "list")  # `llmarch schema fit`
 
 
+@shared
 def fit(
     gpu: Annotated[str | None, typer.Option(
         "--gpu", metavar="NAME[xN]", show_default=False,
@@ -46,11 +41,8 @@ def fit(
         "--memory", metavar="SIZE", show_default=False,
         help="A memory budget instead: 24GiB is IEC (24 x 2^30 bytes), 24GB or 24G is SI "
              "(24 x 10^9 bytes).")] = None,
-    context: ContextOpt = None,
-    batch: BatchOpt = "1",
-    quant: QuantOpt = None,
-    kv_dtype: KvDtypeOpt = None,
-    train: TrainOpt = None,
+    context: ContextOpt = None, batch: BatchOpt = "1", quant: QuantOpt = None,
+    kv_dtype: KvDtypeOpt = None, train: TrainOpt = None,
     task: Annotated[Any, typer.Option(
         "--task", show_default=False, metavar="TASK",
         parser=one_of("--task", "llmarch_cli.analysis.fit", "TASKS"), help="generate (LMs) or understand (encoders).")] = None,
@@ -58,15 +50,9 @@ def fit(
         "--licence", "--license", show_default=False, metavar="open",
         parser=one_of("--licence", "llmarch_cli.analysis.fit", "LICENCES"), help="open: OSI-open licences only.")] = None,
     lang: Annotated[str | None, typer.Option("--lang", show_default=False, help="A language the model lists (en, zh, ...).")] = None,
-    sets: SetOpt = None,
-    gqa: GqaOpt = None,
-    mqa: MqaOpt = False,
-    mha: MhaOpt = False,
-    window: WindowOpt = None,
+    change: WhatIfs = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print the terms behind the top recommendation.")] = False,
-    fmt: FormatOpt = Format.auto,
-    output: OutputOpt = None,
-    no_color: NoColorOpt = False,
+    out: Outputs = None,
 ) -> None:
     """Presets that fit a GPU or a memory size, largest first.
 
@@ -78,46 +64,29 @@ def fit(
     divide its heads, the rest as data-parallel replicas. Tables use IEC units (GiB); JSON is
     in bytes.
     """
-    from llmarch_cli.analysis.fit import fit_all, select_presets
+    from llmarch_cli.analysis.fit import apply_to_all, fit_grid, select_presets
     from llmarch_cli.analysis.hardware import load_gpu_file, resolve_gpu
     from llmarch_cli.analysis.kvcache import FP16
-    from llmarch_cli.cli.options import what_if
     from llmarch_cli.cli.sizes import parse_bytes
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.render.output import emit, note
     from llmarch_cli.render.views import fit_view
-    from llmarch_cli.specs.overrides import apply_what_if
 
     if sum(x is not None for x in (gpu, gpu_file, memory)) != 1:
         raise LlmarchError("give exactly one of --gpu, --gpu-file and --memory")
     if train is not None and (quant is not None or kv_dtype is not None):
         raise LlmarchError("--quant and --kv-dtype apply to inference; --train picks the base "
                            "format and a training step keeps no KV cache")
-    if gpu is not None:
-        device, gpus = resolve_gpu(gpu)
+    if gpu is not None or gpu_file is not None:
+        device, gpus = resolve_gpu(gpu) if gpu is not None else (load_gpu_file(gpu_file), 1)
         budget, where = device.memory_bytes, f"{device.name} x {gpus}" if gpus > 1 else device.name
-    elif gpu_file is not None:
-        device, gpus = load_gpu_file(gpu_file), 1
-        budget, where = device.memory_bytes, device.name
     else:
-        budget, gpus = parse_bytes(memory or "", "--memory"), 1
-        where = memory
-    change = what_if(sets, gqa, mqa, mha, window)
-    specs, skipped = [], []
-    for spec in select_presets(task, licence, lang):
-        try:
-            specs.append(apply_what_if(spec, change) if change else spec)
-        except LlmarchError:
-            skipped.append(spec.id)
+        budget, gpus, where = parse_bytes(memory or "", "--memory"), 1, memory
+    specs, skipped = apply_to_all(select_presets(task, licence, lang), change)
     if skipped:
         note(f"note: the what-if does not apply to {len(skipped)} models, left out: {', '.join(skipped)}")
-    rows = []
-    for ctx in context or (None,):
-        for size in batch:
-            found = fit_all(specs, budget, gpus=gpus, context=ctx, batch=size, quants=quant,
-                            kv=kv_dtype or FP16, train=train)
-            rows += found.rows
-            if found.context_too_long and size == batch[0]:
-                note(f"note: {len(found.context_too_long)} models take fewer than {ctx:,} tokens and "
-                     f"are left out: {', '.join(found.context_too_long)}")
-    emit(fit_view(rows, where, gpus, train, explain), fmt, output)
+    rows, too_long = fit_grid(specs, budget, context or (None,), batch, gpus=gpus, quants=quant,
+                              kv=kv_dtype or FP16, train=train)
+    for ctx, ids in too_long.items():
+        note(f"note: {len(ids)} models take fewer than {ctx:,} tokens and are left out: {', '.join(ids)}")
+    emit(fit_view(rows, where, gpus, train, explain), *out)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
 from llmarch_cli.cli.options import (
     BatchOpt,
     ContextOpt,
+    ExplainOpt,
     Format,
     FormatOpt,
     GqaOpt,
@@ -33,7 +30,7 @@ def flops(
     batch: BatchOpt = "1",
     sets: SetOpt = None,
     gqa: GqaOpt = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")] = False,
+    explain: ExplainOpt = False,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,

@@ -7,19 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from llmarch_cli.cli.options import (
-    Format,
-    FormatOpt,
-    GqaOpt,
-    MhaOpt,
-    ModelArg,
-    MqaOpt,
-    NoColorOpt,
-    OutputOpt,
-    SetOpt,
-    WindowOpt,
-    dtype_name,
-)
+from llmarch_cli.cli.options import ModelArg, Outputs, WhatIfs, dtype_name, shared
 
 EXAMPLES = (  # shown under --help
     "llmarch forward gpt2 --tokens 1,2,3",
@@ -47,6 +35,7 @@ class Show(str, Enum):
     attention = "attention"
 
 
+@shared
 def forward(
     model: ModelArg,
     tokens: Annotated[str | None, typer.Option(
@@ -80,14 +69,8 @@ def forward(
         help="Draw the attention weights of --layer/--head as a heatmap.")] = None,
     layer: Annotated[int, typer.Option(min=0, help="Layer for --show (decoder stack if any).")] = 0,
     head: Annotated[int, typer.Option(min=0, help="Head for --show.")] = 0,
-    sets: SetOpt = None,
-    gqa: GqaOpt = None,
-    mqa: MqaOpt = False,
-    mha: MhaOpt = False,
-    window: WindowOpt = None,
-    fmt: FormatOpt = Format.auto,
-    output: OutputOpt = None,
-    no_color: NoColorOpt = False,
+    change: WhatIfs = None,
+    out: Outputs = None,
 ) -> None:
     """Run MODEL on token ids and show what happens inside.
 
@@ -101,7 +84,7 @@ def forward(
     --generate N decodes step by step and shows per token the new token, the bytes the cache
     holds per layer kind (the figure llmarch kvcache computes) and the time it took.
     """
-    from llmarch_cli.cli.options import report_notes, resolve, what_if
+    from llmarch_cli.cli.options import report_notes, resolve
     from llmarch_cli.errors import LlmarchError
     from llmarch_cli.forward.runner import parse_tokens, run_forward
     from llmarch_cli.render.output import emit
@@ -111,21 +94,17 @@ def forward(
     if (tokens is None) == (text is None):
         raise LlmarchError("give the prompt as --tokens IDS or as --text TEXT (one of them)")
     ids = parse_tokens(tokens) if tokens is not None else None
-    resolved = resolve(model, what_if(sets, gqa, mqa, mha, window))
+    resolved = resolve(model, change)
     codec = None
     if text is not None:
-        from pathlib import Path
+        from llmarch_cli.forward.tokenizer import model_text
 
-        from llmarch_cli.forward.runner import runtime_spec
-        from llmarch_cli.forward.tokenizer import Text
-
-        codec = Text(resolved.folder or Path(model),
-                     runtime_spec(resolved, scale.value).embeddings.vocab_size)
+        codec = model_text(resolved, model, scale.value)
         ids = codec.encode(text)
     with bytes_progress("loading weights") as progress:
         result = run_forward(resolved, ids, scale=scale.value, seed=seed, dtype=dtype.value,
                              show=(layer, head) if show is not None else None, progress=progress,
                              new_tokens=generate, temperature=temperature, top_k=top_k,
                              text=codec)
-    emit(forward_view(result), fmt, output)
+    emit(forward_view(result), *out)
     report_notes([resolved])

@@ -17,6 +17,7 @@ EXAMPLES = (  # shown under --help
     "llmarch kernel mla --heads 8 --len 6",
 )
 
+RESULT = ("llmarch_cli.kernels.results", "KernelFigures", "one")  # `llmarch schema kernel`
 MAX_SIZE = 4096  # any size option above this is a typo, not a demo
 
 

@@ -7,26 +7,17 @@ from typing import Annotated, Any
 import typer
 
 from llmarch_cli.cli.options import (
-    AllOpt,
     BatchOpt,
     ContextOpt,
     EncoderLengthOpt,
     EngineOpt,
     ExplainOpt,
-    FamilyOpt,
-    FeatureOpt,
-    Format,
-    FormatOpt,
-    GqaOpt,
     KvDtypeOpt,
-    MhaOpt,
-    MqaOpt,
-    NoColorOpt,
-    OutputOpt,
-    SelectModelsArg,
-    SetOpt,
-    WindowOpt,
+    Outputs,
+    Selected,
+    WhatIfs,
     parse_kv_dtype,
+    shared,
 )
 
 EXAMPLES = (  # shown under --help
@@ -40,27 +31,14 @@ RESULT = ("llmarch_cli.analysis.results", "KvCacheRow", "list")  # `llmarch sche
 DEFAULT_MODEL = "llama-2-7b"
 
 
+@shared
 def kvcache(
-    models: SelectModelsArg = None,
-    all_presets: AllOpt = False,
-    family: FamilyOpt = None,
-    feature: FeatureOpt = None,
-    context: ContextOpt = None,
-    batch: BatchOpt = "1",
+    picked: Selected, context: ContextOpt = None, batch: BatchOpt = "1",
     kv_dtype: KvDtypeOpt = "fp16",
     dtype_alias: Annotated[Any, typer.Option(
         "--dtype", hidden=True, parser=parse_kv_dtype, help="Old name of --kv-dtype.")] = None,
-    sets: SetOpt = None,
-    gqa: GqaOpt = None,
-    mqa: MqaOpt = False,
-    mha: MhaOpt = False,
-    window: WindowOpt = None,
-    engine: EngineOpt = "minimal",
-    encoder_length: EncoderLengthOpt = None,
-    explain: ExplainOpt = False,
-    fmt: FormatOpt = Format.auto,
-    output: OutputOpt = None,
-    no_color: NoColorOpt = False,
+    change: WhatIfs = None, engine: EngineOpt = "minimal", encoder_length: EncoderLengthOpt = None,
+    explain: ExplainOpt = False, out: Outputs = None,
 ) -> None:
     """KV cache of each MODEL (default llama-2-7b) per token and per context, exactly.
 
@@ -71,14 +49,13 @@ def kvcache(
     (GiB); JSON is in bytes.
     """
     from llmarch_cli.analysis.kvcache import context_ladder, kv_rows, kv_terms
-    from llmarch_cli.cli.options import report_notes, select_models, what_if
+    from llmarch_cli.cli.options import report_notes, select_models
     from llmarch_cli.render.output import emit, note
     from llmarch_cli.render.views import kvcache_view
 
     kvd = dtype_alias or kv_dtype
-    resolved = select_models(models, all_presets, family, feature,
-                             what_if(sets, gqa, mqa, mha, window), default=DEFAULT_MODEL)
-    named = set(models or ())
+    resolved = select_models(*picked, change, default=DEFAULT_MODEL)
+    named = set(picked.models or ())
     skipped = [m.spec.id for m in resolved if m.spec.architecture == "encoder" and m.ref not in named]
     if len(skipped) == len(resolved):
         from llmarch_cli.errors import LlmarchError
@@ -101,5 +78,5 @@ def kvcache(
         if explain:  # the largest row of each model
             top = max(mine, key=lambda r: (r.context, r.batch))
             explained.append((top, kv_terms(spec, top.context, top.batch, kvd, engine, encoder_length)))
-    emit(kvcache_view(rows, explained), fmt, output)
+    emit(kvcache_view(rows, explained), *out)
     report_notes(resolved)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from llmarch_cli.cli.options import Format, FormatOpt, LangOpt, NoColorOpt, OutputOpt
-
-if TYPE_CHECKING:
-    from llmarch_cli.learn.results import Question
+from llmarch_cli.cli.options import Format, LangOpt, Outputs, shared
 
 EXAMPLES = (  # shown under --help
     "llmarch quiz",
@@ -22,59 +19,7 @@ RESULT = ("llmarch_cli.learn.results", "Question", "list")  # `llmarch schema qu
 DEFAULT_COUNT = 5
 
 
-def _grade_all(questions: list[Question], answers: str) -> list:
-    """``--answers a,3,...`` checked against the questions and graded."""
-    from llmarch_cli.errors import LlmarchError
-    from llmarch_cli.learn.quiz import is_correct, parse_answer
-    from llmarch_cli.learn.results import GradedQuestion
-
-    given = [a.strip() for a in answers.split(",")]
-    if len(given) != len(questions):
-        raise LlmarchError(f"--answers has {len(given)} answer(s) for {len(questions)} question(s): "
-                           "give one per question, comma-separated")
-    graded = []
-    for index, (q, text) in enumerate(zip(questions, given, strict=True), start=1):
-        try:
-            value = parse_answer(q, text)
-        except ValueError as exc:
-            raise LlmarchError(f"--answers: answer {index} {text!r}: {exc}") from None
-        graded.append(GradedQuestion(**q.model_dump(), given=value, correct=is_correct(q, value)))
-    return graded
-
-
-def _drill(questions: list[Question], seed: int, lang: str) -> int:
-    """Ask each question on stdin/stdout, explain after each answer, print the score.
-    End of input or Ctrl-C stops with the score so far."""
-    from llmarch_cli.errors import ExitCode
-    from llmarch_cli.learn.quiz import is_correct, parse_answer
-    from llmarch_cli.render import learn as view
-
-    def show(text: str) -> None:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-
-    show(view.say("intro", lang, n=len(questions), seed=seed))
-    right = done = 0
-    code = ExitCode.OK
-    try:
-        for index, q in enumerate(questions, start=1):
-            show("\n" + view.question_text(q, index, len(questions), lang))
-            while True:
-                try:
-                    value = parse_answer(q, input("> "))
-                    break
-                except ValueError:
-                    show(view.retry_text(q, lang))
-            correct = is_correct(q, value)
-            right, done = right + correct, done + 1
-            show(view.feedback_text(q, correct, lang))
-    except (EOFError, KeyboardInterrupt) as exc:
-        show("\n" + view.say("stopped", lang, done=done, n=len(questions)))
-        code = ExitCode.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else ExitCode.OK
-    show("\n" + view.score_text(right, done, lang))
-    return code
-
-
+@shared
 def quiz(
     count: Annotated[int, typer.Option("--count", "-n", metavar="N",
                                        help="Questions to ask.")] = DEFAULT_COUNT,
@@ -89,9 +34,7 @@ def quiz(
         "--answers", metavar="A,B,...", show_default=False,
         help="Grade these answers without asking: one per question, comma-separated "
              "(a letter for a choice, a number otherwise).")] = None,
-    fmt: FormatOpt = Format.auto,
-    output: OutputOpt = None,
-    no_color: NoColorOpt = False,
+    out: Outputs = None,
 ) -> None:
     """A quiz generated now from the spec library and the analyses: multiple choice and
     numeric questions (KV heads, KV cache sizes, positional encodings, parameter counts, ...),
@@ -105,12 +48,14 @@ def quiz(
     import random
 
     from llmarch_cli.errors import LlmarchError
+    from llmarch_cli.learn.drill import drill
     from llmarch_cli.learn.lang import resolve_lang
-    from llmarch_cli.learn.quiz import make_quiz
+    from llmarch_cli.learn.quiz import grade_all, make_quiz
     from llmarch_cli.learn.topics import resolve_topic
     from llmarch_cli.render import learn as view
     from llmarch_cli.render.output import emit, note, resolve_format, write_text
 
+    fmt, output = out
     language = resolve_lang(lang)
     topic_id = resolve_topic(topic) if topic is not None else None
     drawn = seed is None
@@ -119,11 +64,11 @@ def quiz(
     elif seed < 0:
         raise LlmarchError(f"--seed must be 0 or more, got {seed}")
     questions = make_quiz(count, seed, topic_id, language)
-    graded = _grade_all(questions, answers) if answers is not None else None
+    graded = grade_all(questions, answers) if answers is not None else None
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     concrete = "table" if fmt == Format.auto and output is None and interactive else resolve_format(fmt, output)
     if concrete == "table" and graded is None and output is None:
-        raise typer.Exit(_drill(questions, seed, language))  # its first line names the seed
+        raise typer.Exit(drill(questions, seed, language))  # its first line names the seed
     if drawn:
         note(f"seed {seed} (--seed {seed} gives this quiz again)")
     shown = graded if graded is not None else questions

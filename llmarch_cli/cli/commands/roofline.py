@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from llmarch_cli.cli.options import (
+    ExplainOpt,
     Format,
     FormatOpt,
     GqaOpt,
@@ -49,7 +50,7 @@ def roofline(
         help="Share of peak FLOP/s reached, in (0, 1].")] = 0.5,
     sets: SetOpt = None,
     gqa: GqaOpt = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Print every term with its formula.")] = False,
+    explain: ExplainOpt = False,
     fmt: FormatOpt = Format.auto,
     output: OutputOpt = None,
     no_color: NoColorOpt = False,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from llmarch_cli.cli.options import GqaOpt, MhaOpt, ModelArg, MqaOpt, OutputOpt, SetOpt, WindowOpt
+from llmarch_cli.cli.options import ModelArg, OutputOpt, WhatIfs, shared
 
 EXAMPLES = {  # shown under --help: "" for the group, then each subcommand
     "": ("llmarch spec export llama-2-7b --gqa 8 -o my-arch.toml",
@@ -35,24 +35,6 @@ class SpecFormat(str, Enum):
     json = "json"
 
 
-def spec_text(data: dict, fmt: str) -> str:
-    """A spec mapping as TOML or JSON text (None values dropped: they are the defaults)."""
-
-    def drop_none(value):
-        if isinstance(value, dict):
-            return {k: drop_none(v) for k, v in value.items() if v is not None}
-        return value
-
-    clean = drop_none(data)
-    if fmt == "json":
-        from llmarch_cli.render.formats import to_json
-
-        return to_json(clean)
-    import tomli_w
-
-    return tomli_w.dumps(clean)
-
-
 @app.command()
 def schema(output: OutputOpt = None) -> None:
     """Print the JSON schema of an llmarch spec file (ArchSpec)."""
@@ -64,15 +46,12 @@ def schema(output: OutputOpt = None) -> None:
 
 
 @app.command()
+@shared
 def export(
     model: ModelArg,
     fmt: Annotated[SpecFormat, typer.Option("--format", "-f", case_sensitive=False,
                                             help="Spec file format.")] = SpecFormat.toml,
-    sets: SetOpt = None,
-    gqa: GqaOpt = None,
-    mqa: MqaOpt = False,
-    mha: MhaOpt = False,
-    window: WindowOpt = None,
+    change: WhatIfs = None,
     output: OutputOpt = None,
 ) -> None:
     """Write MODEL as an llmarch spec file.
@@ -80,10 +59,11 @@ def export(
     Every MODEL argument (and 'spec validate') accepts the file back. With --set/--gqa/--mqa/--mha/
     --window, the what-if spec.
     """
-    from llmarch_cli.cli.options import report_notes, resolve, what_if
+    from llmarch_cli.cli.options import report_notes, resolve
     from llmarch_cli.render.output import write_text
+    from llmarch_cli.render.spec_file import spec_text
 
-    resolved = resolve(model, what_if(sets, gqa, mqa, mha, window))
+    resolved = resolve(model, change)
     write_text(spec_text(resolved.spec.model_dump(mode="json"), fmt.value), output)
     report_notes([resolved])
 
