@@ -31,9 +31,10 @@ def _runs(preset: str) -> bool:
 
 
 HYBRIDS = {"qwen3-next-80b-a3b"}  # gated DeltaNet layers among full-attention ones
+INTERLEAVED_MOE = {"llama-4-maverick"}  # dense and MoE layers alternate, no QK-norm
 SECOND_GENERATIONS = {"deepseek-v2-lite"}  # MLA with direct queries, softmax routing
 REPRESENTATIVES = sorted(set(FAMILY_REPRESENTATIVES.values()) - {"bert-base-uncased"} | HYBRIDS
-                         | SECOND_GENERATIONS)
+                         | INTERLEAVED_MOE | SECOND_GENERATIONS)
 GENERATORS = [p for p in REPRESENTATIVES if _runs(p)]
 
 
@@ -78,6 +79,16 @@ def test_sliding_layers_hold_at_most_the_window_and_full_layers_everything():
     sliding = sum(1 for i in range(spec.num_layers) if a.layer_window(i))
     assert last.cache_bytes["sliding"] == sliding * a.sliding_window * per_token_layer
     assert last.cache_bytes["full"] == (spec.num_layers - sliding) * last.position * per_token_layer
+
+
+def test_chunked_layers_hold_one_chunk_at_most_and_the_global_layer_everything():
+    spec = tiny_spec(load_preset("llama-4-scout"))  # chunks of 4 on layers 0-2, layer 3 global
+    model = Model(spec, random_weights(spec, 0))
+    steps = generate(model, PROMPT, NEW).steps
+    a = spec.attention
+    per_token_layer = 2 * a.num_kv_heads * a.head_dim * 4  # K and V, fp32
+    assert [s.cache_bytes["chunked"] for s in steps] == [3 * a.chunk_size * per_token_layer] * NEW
+    assert [s.cache_bytes["full"] for s in steps] == [s.position * per_token_layer for s in steps]
 
 
 def test_same_seed_samples_the_same_tokens_and_temperature_zero_is_greedy():

@@ -45,6 +45,15 @@ def test_blocked_sliding_window_kernel_counts_the_window_not_the_square():
     assert counted_flops(spec, tokens) == prefill_flops(spec, len(tokens))
 
 
+def test_chunked_layers_on_long_inputs_count_their_chunks_not_the_square(monkeypatch):
+    from llmarch_cli.forward import model as forward_model
+
+    monkeypatch.setattr(forward_model, "BLOCKED_WINDOW_FROM", 16)  # the chunk-by-chunk kernel
+    spec = tiny_spec(load_preset("llama-4-scout"))  # chunks of 4 on layers 0-2
+    tokens = TOKENS * 3
+    assert counted_flops(spec, tokens) == prefill_flops(spec, len(tokens))
+
+
 def test_counting_is_off_outside_the_block():
     spec = tiny_spec(load_preset("llama-2-7b"))
     Model(spec, random_weights(spec, seed=0)).run(TOKENS)

@@ -50,13 +50,26 @@ def test_families_forward_does_not_implement_yet_say_which_features_in_one_line(
 
 
 @pytest.mark.parametrize("preset", ["gpt2", "llama-2-7b", "mistral-7b-v0.1", "mixtral-8x7b",
-                                    "gpt-oss-20b", "pythia-1b", "gpt-j-6b", "bloom-560m"])
+                                    "gpt-oss-20b", "pythia-1b", "gpt-j-6b", "bloom-560m",
+                                    "llama-4-scout"])
 def test_decoder_logits_do_not_depend_on_later_tokens(preset):
     model = build_model(resolve_model(preset), TOKENS, seed=2)
     changed = TOKENS[:5] + [7, 7, 7]
     a, b = model.run(TOKENS).logits, model.run(changed).logits
     np.testing.assert_allclose(a[:5], b[:5], atol=1e-5)  # MoE batches differ: float order
     assert not np.allclose(a[5:], b[5:])
+
+
+def test_chunked_layers_on_long_inputs_attend_chunk_by_chunk_with_the_same_logits(monkeypatch):
+    from llmarch_cli.forward import model as forward_model
+
+    tokens = TOKENS * 3  # 24 tokens, chunks of 4 on layers 0-2 of the tiny Scout
+    model = build_model(resolve_model("llama-4-scout"), tokens, seed=3)
+    dense = model.run(tokens)
+    monkeypatch.setattr(forward_model, "BLOCKED_WINDOW_FROM", 16)
+    blocked = model.run(tokens)
+    np.testing.assert_allclose(blocked.logits, dense.logits, atol=1e-5)
+    assert [lt.entropy is None for lt in blocked.layers] == [True, True, True, False]
 
 
 def test_encoder_logits_do_depend_on_later_tokens():
@@ -78,6 +91,8 @@ def test_tiny_replica_keeps_the_structure_and_shrinks_the_sizes():
     neox = tiny_spec(load_preset("pythia-1b"))
     assert neox.positions.rope.rotary_dim == neox.attention.head_dim // 4  # rotary_pct 0.25
     assert tiny_spec(load_preset("bloom")).attention.num_heads == 6  # 112 heads: not a power of 2
+    scout = tiny_spec(load_preset("llama-4-scout")).attention  # chunks and temperature steps bind
+    assert (scout.chunk_size, scout.temperature_tuning.floor_scale, scout.nope_layers) == (4, 4, (3,))
 
 
 def test_same_seed_same_logits_other_seed_other_logits():

@@ -161,6 +161,19 @@ def test_gpt_oss_defaults_alternate_sliding_and_full_layers_with_sinks_and_yarn(
     assert spec.moe.router_bias and spec.ffn.bias and spec.ffn.glu_limit == 7.0
 
 
+def test_llama4_reads_its_query_temperature_and_rotates_adjacent_pairs() -> None:
+    config = {"model_type": "llama4_text", "num_hidden_layers": 8, "floor_scale": 16,
+              "attn_scale": 0.25}
+    spec = _spec(config)
+    a = spec.attention
+    assert (a.temperature_tuning.floor_scale, a.temperature_tuning.attn_scale) == (16, 0.25)
+    assert a.nope_layers == (3, 7) and spec.positions.rope.pairing == "interleaved"
+    assert _spec({**config, "attn_temperature_tuning": 4}).attention.temperature_tuning is not None
+    assert _spec({**config, "attn_temperature_tuning": False}).attention.temperature_tuning is None
+    with pytest.raises(LlmarchError, match="attn_temperature_tuning"):
+        _spec({**config, "attn_temperature_tuning": "yes"})
+
+
 def test_qwen_1_uses_kv_channels_and_half_the_intermediate_size() -> None:
     spec = _spec({"model_type": "qwen", "hidden_size": 4096, "num_attention_heads": 32,
                   "kv_channels": 128, "intermediate_size": 22016, "rotary_emb_base": 10000,

@@ -73,6 +73,15 @@ def test_moe_load_counts_every_assignment():
     assert data["renorm_vs_topk_softmax_max_abs_diff"] < 1e-6
 
 
+def test_moe_with_llama4s_routing_weighs_each_pick_by_the_sigmoid_of_its_logit():
+    data = kernel_json("moe", "--routing", "sigmoid_topk", "--len", "6", "--top-k", "2")
+    for route, logits in zip(data["routes"], data["router_logits"], strict=True):
+        best = sorted(range(len(logits)), key=lambda e: -logits[e])[:2]
+        assert route["experts"] == best
+        expected = [1 / (1 + math.exp(-logits[e])) for e in best]
+        assert route["weights"] == pytest.approx(expected, abs=1e-4)
+
+
 def test_lora_and_quant_report_their_checks():
     assert kernel_json("lora")["merged_max_abs_diff"] < 1e-5
     formats = {row["format"]: row for row in kernel_json("quant", "--dim", "128")["formats"]}
@@ -89,7 +98,8 @@ def test_lora_and_quant_report_their_checks():
     (("norm", "--dim", "0"), "'--dim': 0 is not in the range"),
     (("rope", "--head-dim", "7"), "even"),
     (("moe", "--top-k", "9"), "exceeds --experts"),
-    (("moe", "--routing", "sigmoid"), "unknown routing"),
+    (("moe", "--routing", "sigmoid"), "--routing 'sigmoid' is not one the moe demo runs"),
+    (("moe", "--routing", "sigmoid_group_topk"), "is not one the moe demo runs"),
     (("quant", "--group-size", "-1"), "'--group-size': -1 is not in the range"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):

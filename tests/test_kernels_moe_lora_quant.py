@@ -63,6 +63,27 @@ def test_dispatch_equals_the_per_token_weighted_sum_and_reports_load():
     assert load.tolist() == [int((ids == e).sum()) for e in range(E)]
 
 
+def test_llama4_routing_is_the_sigmoid_of_each_top_k_logit_without_renormalising():
+    logits = np.array([[2.0, -1.0, 0.5, 3.0]], np.float32)
+    ids, w = route(logits, 2, "sigmoid_topk")
+    assert ids.tolist() == [[3, 0]]
+    np.testing.assert_allclose(w, [[1 / (1 + np.exp(-3.0)), 1 / (1 + np.exp(-2.0))]], rtol=1e-6)
+    assert w.sum() > 1
+
+
+def test_dispatch_scaling_the_input_applies_each_expert_to_the_weighted_token():
+    T, H, E, k = 9, 4, 3, 2
+    x = RNG.standard_normal((T, H)).astype(np.float32)
+    mats = RNG.standard_normal((E, H, H)).astype(np.float32)
+    ids, w = route(RNG.standard_normal((T, E)).astype(np.float32), k, "sigmoid_topk")
+    expert = lambda e, xe: np.tanh(xe @ mats[e])  # noqa: E731  not linear: the order shows
+    out, _ = moe_dispatch(x, ids, w, expert, E, scale_input=True)
+    expected = np.stack([sum(expert(ids[t, j], w[t, j] * x[t][None])[0] for j in range(k))
+                         for t in range(T)])
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    assert np.abs(out - moe_dispatch(x, ids, w, expert, E)[0]).max() > 1e-2
+
+
 def test_load_balancing_loss_is_one_when_routing_is_uniform():
     logits = np.zeros((8, 4), np.float32)
     ids = np.array([[0, 1], [2, 3]] * 4)

@@ -11,6 +11,7 @@ from llmarch_cli.kernels.positions import (
     alibi_bias,
     alibi_slopes,
     apply_rope,
+    attention_temperature,
     rope_cos_sin,
     rope_inv_freq,
     sinusoidal_table,
@@ -61,6 +62,26 @@ def test_rope_half_pairing_rotates_dim_i_with_dim_i_plus_half():
     assert y[1] == pytest.approx(math.cos(angle), abs=1e-6)
     assert y[5] == pytest.approx(math.sin(angle), abs=1e-6)
     assert np.count_nonzero(np.abs(y) > 1e-7) == 2
+
+
+def test_interleaved_rope_multiplies_adjacent_pairs_as_complex_numbers_by_e_to_the_i_angle():
+    # Llama 4 and Meta's reference code: view (x_2i, x_2i+1) as x_2i + i x_2i+1, times e^(i p w_i)
+    x = RNG.standard_normal((3, 5, 8), dtype=np.float32)  # [n, T, hd]
+    inv, _ = rope_inv_freq(Rope(theta=500000.0, rotary_dim=8), 4096)
+    cos, sin = rope_cos_sin(np.arange(5), inv)
+    expected = (x[..., 0::2] + 1j * x[..., 1::2]) * np.exp(1j * np.arange(5)[:, None] * inv)
+    ours = apply_rope(x, cos, sin, 8, "interleaved")
+    np.testing.assert_allclose(ours[..., 0::2], expected.real, atol=1e-5)
+    np.testing.assert_allclose(ours[..., 1::2], expected.imag, atol=1e-5)
+
+
+def test_attention_temperature_is_one_below_floor_scale_then_one_plus_scale_times_log_steps():
+    scales = attention_temperature(np.arange(12), floor_scale=4, attn_scale=0.1)
+    assert scales.dtype == np.float32
+    steps = [(p + 1) // 4 for p in range(12)]  # 0 0 0 1 1 1 1 2 2 2 2 3
+    np.testing.assert_allclose(scales, [1 + 0.1 * math.log(1 + s) for s in steps], rtol=1e-6)
+    assert attention_temperature(np.array([8190, 8191]), 8192, 0.1).tolist() == pytest.approx(
+        [1.0, 1 + 0.1 * math.log(2)])  # Llama 4's 8,192: the first step at the 8,192nd token
 
 
 def test_default_inverse_frequencies_are_theta_to_minus_2i_over_d_in_float32():

@@ -7,14 +7,15 @@ One object per layer, chosen by what the layer attends to:
 * ``RollingKV``: a sliding-window layer's rolling buffer of the last ``W`` tokens (Mistral 7B
   §2): token ``p`` lives in slot ``p mod W``, overwriting one the window no longer reaches;
   ``positions`` records which token each slot holds, so masks and position biases stay exact.
+* ``ChunkedKV``: a chunked layer's (Llama 4) rolling buffer of the last ``chunk`` tokens: the
+  queries of a chunk see only its tokens, which are always among the last ``chunk``.
 * ``CrossKV``: an encoder-decoder layer's K and V of the encoder output, computed once.
 
 Every cache answers ``kind`` (the layer kind ``analysis.kvcache`` names) and ``held_bytes``
 (the bytes of the tokens it holds now, which ``analysis.kvcache.kv_cache_bytes`` predicts
 exactly). Values are kept as ``precision.stored_dtype``: 4 bytes per value in fp32, 2 in fp16
-and bf16. Another kind of layer slots in by answering the same two, with its own update: a
-chunked layer is a buffer emptied at each chunk boundary, an MLA layer keeps its latent, a
-recurrent layer its fixed-size state.
+and bf16. Another kind of layer slots in by answering the same two, with its own update: an MLA
+layer keeps its latent, a recurrent layer its fixed-size state.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from llmarch_cli.forward.layout import stacks
 from llmarch_cli.forward.precision import load, store, stored_dtype
 from llmarch_cli.specs.model import ArchSpec
 
-KINDS = ("full", "sliding", "latent", "linear", "cross")
+KINDS = ("full", "sliding", "chunked", "latent", "linear", "cross")
 
 
 class FullKV:
@@ -94,6 +95,15 @@ class RollingKV:
     @property
     def held_bytes(self) -> int:
         return 2 * self.k[:, :self._held()].nbytes
+
+
+class ChunkedKV(RollingKV):
+    """A chunked layer's cache (Llama 4): the last ``chunk`` tokens in a rolling buffer, which
+    always holds the earlier tokens of the current chunk; the chunk mask keeps the rest out of
+    the scores. ``min(seen, chunk)`` tokens, one chunk at most, as ``analysis.kvcache`` counts
+    them (and as transformers keeps chunked layers: a sliding buffer of one chunk)."""
+
+    kind = "chunked"
 
 
 class LatentKV:
@@ -192,7 +202,8 @@ class DecodeCache:
 
 
 def new_cache(spec: ArchSpec, capacity: int, dtype: str) -> DecodeCache:
-    """Empty caches for ``capacity`` decoder tokens: a rolling buffer for sliding layers."""
+    """Empty caches for ``capacity`` decoder tokens: a rolling buffer for sliding and chunked
+    layers."""
     if spec.architecture == "encoder":
         raise LlmarchError(f"{spec.id} is encoder-only: it generates no tokens and keeps no KV cache")
     a = spec.attention
@@ -206,6 +217,8 @@ def new_cache(spec: ArchSpec, capacity: int, dtype: str) -> DecodeCache:
                                       la.key_head_dim, la.value_head_dim, dtype))
         elif a.mla is not None:
             caches.append(LatentKV(a.mla.kv_lora_rank, a.mla.qk_rope_head_dim, capacity, dtype))
+        elif a.layer_type(i) == "chunked":
+            caches.append(ChunkedKV(a.num_kv_heads, a.head_dim, a.chunk_size, capacity, dtype))
         elif window is None:
             caches.append(FullKV(a.num_kv_heads, a.head_dim, capacity, dtype))
         else:

@@ -15,7 +15,9 @@ names), which differ from transformers 5's module names in a few families:
 * Mixtral is stored expert by expert (``block_sparse_moe.experts.{e}.w1|w3|w2``: gate, up,
   down) with its router at ``block_sparse_moe.gate``.
 * gpt-oss experts are ``gate_up_proj [E, H, 2I]`` with gate and up interleaved along the last
-  axis (even columns gate, odd columns up), regrouped into ``[gate | up]`` halves.
+  axis (even columns gate, odd columns up), regrouped into ``[gate | up]`` halves. Llama 4's
+  ``feed_forward.experts.gate_up_proj [E, H, 2I]`` is already ``[gate | up]``; a ``llama4``
+  (text + vision) checkpoint keeps its language model under ``language_model.``.
 * T5 keeps each stack's relative-bias table in block 0; transformers 5 ties every T5 head to
   ``shared``, but v1.1 checkpoints (``tie_word_embeddings: false``) ship their own ``lm_head``.
 * BERT's MLM decoder bias is ``cls.predictions.bias``; BART's ``final_logits_bias [1, V]`` is a
@@ -50,7 +52,7 @@ from llmarch_cli.specs.model import ArchSpec
 
 SUPPORTED = ("gpt2", "llama", "mistral", "qwen2", "mixtral", "gpt_oss", "gpt_neox", "gptj",
              "bloom", "t5", "bert", "bart", "qwen3", "qwen3_moe", "gemma2", "gemma3_text", "olmo2",
-             "phi3", "deepseek_v2", "deepseek_v3", "falcon", "qwen3_next")
+             "phi3", "deepseek_v2", "deepseek_v3", "falcon", "qwen3_next", "llama4_text", "llama4")
 
 
 @dataclass(frozen=True)

@@ -30,15 +30,28 @@ from llmarch_cli.kernels.attention import (
     soft_cap_effect,
     windowed_attention,
 )
+from llmarch_cli.kernels.attention_variants import chunked_attention
 from llmarch_cli.kernels.ffn import clamped_swiglu, gated_ffn, linear, plain_ffn
-from llmarch_cli.kernels.masks import additive_mask, band_mask
+from llmarch_cli.kernels.masks import additive_mask, band_mask, chunk_mask
 from llmarch_cli.kernels.mla import mla_absorbed
-from llmarch_cli.kernels.moe import moe_dispatch, route, sigmoid_group_route, softmax_group_route
-from llmarch_cli.kernels.norms import layer_norm, qk_norm_per_head, qk_norm_projection, rms_norm
+from llmarch_cli.kernels.moe import (
+    moe_dispatch,
+    route,
+    sigmoid_group_route,
+    softmax_group_route,
+)
+from llmarch_cli.kernels.norms import (
+    layer_norm,
+    qk_norm_l2,
+    qk_norm_per_head,
+    qk_norm_projection,
+    rms_norm,
+)
 from llmarch_cli.kernels.positions import (
     alibi_bias_at,
     alibi_slopes,
     apply_rope,
+    attention_temperature,
     rope_cos_sin,
     rope_inv_freq,
     sinusoidal_table,
@@ -47,8 +60,9 @@ from llmarch_cli.kernels.positions import (
 from llmarch_cli.kernels.recurrent import gated_delta_rule
 from llmarch_cli.specs.model import ArchSpec
 
-# Beyond this many tokens a sliding-window layer runs the blocked O(T x W) kernel, which keeps
-# no attention weights (no entropy is reported for that layer).
+# Beyond this many tokens a sliding-window layer runs the blocked O(T x W) kernel, and a chunked
+# layer attends chunk by chunk, O(T x chunk); neither keeps attention weights (no entropy is
+# reported for that layer).
 BLOCKED_WINDOW_FROM = 2048
 
 
@@ -348,11 +362,20 @@ class Model:
         else:
             k, v = kv
         window = None if cross else ctx["windows"][layer]
-        if not cross and "rope" in ctx:
+        chunk = None if cross else ctx["chunks"][layer]
+        nope = not cross and layer in a.nope_layers  # Llama 4's global layers: no RoPE
+        if not cross and "rope" in ctx and not nope:
             local = window is not None and "local" in ctx  # Gemma 3's sliding layers
             rope, cos, sin = ctx["local"] if local else ctx["rope"]
             q = self.r(apply_rope(q, cos, sin, rope.rotary_dim, rope.pairing))
             k = self.r(apply_rope(k, cos, sin, rope.rotary_dim, rope.pairing))
+            if qk_norm == "l2":  # Llama 4: weightless, after RoPE, on RoPE layers only
+                eps = self.spec.norm.eps
+                q, k = self.r(qk_norm_l2(q, eps)), self.r(qk_norm_l2(k, eps))
+        if nope and a.temperature_tuning is not None:  # Llama 4: sharper scores further on
+            t = a.temperature_tuning
+            temperature = attention_temperature(ctx["qpos"], t.floor_scale, t.attn_scale)  # [T]
+            q = self.r(q * temperature[:, None])
         key_pos = ctx["qpos"]
         if cross and kv is None and cache is not None:
             cache.set(k, v)
@@ -367,10 +390,17 @@ class Model:
             out = windowed_attention(q, k, v, window=window, scale=scale, sinks=sinks,
                                      softcap=a.softcap)
             probs = None
+        elif chunk is not None and T >= BLOCKED_WINDOW_FROM and len(key_pos) == T:
+            out = chunked_attention(q, k, v, chunk=chunk, scale=scale, sinks=sinks,
+                                    softcap=a.softcap)  # positions from 0: chunks from the start
+            probs = None
         else:
-            bias = None if cross else self._bias(ctx, window, key_pos)
+            bias = None if cross else self._bias(ctx, window, key_pos, chunk)
             if a.softcap is not None and "softcap" in ctx and not cross:  # traced: before capping
-                allowed = band_mask(ctx["qpos"], key_pos, window) if ctx["causal"] else None
+                allowed = None
+                if ctx["causal"]:
+                    allowed = (band_mask(ctx["qpos"], key_pos, window) if chunk is None
+                               else chunk_mask(ctx["qpos"], key_pos, chunk))
                 ctx["softcap"][layer] = CapEffect(a.softcap, *soft_cap_effect(
                     _scores(q, k, scale), a.softcap, allowed))
             out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks,
@@ -408,7 +438,8 @@ class Model:
 
     def _moe(self, x: np.ndarray, p: str) -> tuple[np.ndarray, Routing]:
         """Route each token to top-k experts and mix their outputs, plus the shared experts
-        (DeepSeek; Qwen2-MoE's behind a sigmoid gate): [T, H] -> ([T, H], routing)."""
+        (DeepSeek, Llama 4; Qwen2-MoE's behind a sigmoid gate): [T, H] -> ([T, H], routing).
+        Llama 4 (``sigmoid_topk``) scales each expert's input by its weight, not its output."""
         moe = self.spec.moe
         logits = self._linear(x, f"{p}router")  # [T, E]
         groups = None
@@ -424,7 +455,7 @@ class Model:
             if moe.routed_scaling != 1.0:  # DeepSeek-V2 greedy
                 weights = weights * np.float32(moe.routed_scaling)
         out, load = moe_dispatch(x, ids, weights, lambda e, xe: self._expert(p, e, xe),
-                                 moe.num_experts)
+                                 moe.num_experts, scale_input=moe.routing == "sigmoid_topk")
         if moe.num_shared_experts:
             shared = self._dense_ffn(x, p, "shared")  # [T, H]
             if f"{p}shared.gate_score.weight" in self.w:
@@ -453,11 +484,13 @@ class Model:
         return h
 
     def _context(self, stack: str, causal: bool, layers: int, qpos: np.ndarray) -> dict:
-        """What a stack's layers share for queries at positions ``qpos`` [T]: windows per layer,
-        RoPE tables, and a memo of score biases per window (``_bias``)."""
+        """What a stack's layers share for queries at positions ``qpos`` [T]: windows and chunks
+        per layer, RoPE tables, and a memo of score biases per window or chunk (``_bias``)."""
         spec, a = self.spec, self.spec.attention
         ctx: dict = {"stack": stack, "causal": causal, "qpos": qpos, "biases": {},
-                     "windows": [a.layer_window(i) if causal else None for i in range(layers)]}
+                     "windows": [a.layer_window(i) if causal else None for i in range(layers)],
+                     "chunks": [a.chunk_size if causal and a.layer_type(i) == "chunked" else None
+                                for i in range(layers)]}
         pos = spec.positions
         if pos.kind == "rope":  # dynamic NTK and longrope depend on the length seen so far
             for key, rope in (("rope", pos.rope), ("local", pos.local_rope)):
@@ -466,15 +499,19 @@ class Model:
                     ctx[key] = (rope, *rope_cos_sin(qpos, inv, factor))
         return ctx
 
-    def _bias(self, ctx: dict, window: int | None, key_pos: np.ndarray) -> np.ndarray | None:
+    def _bias(self, ctx: dict, window: int | None, key_pos: np.ndarray,
+              chunk: int | None = None) -> np.ndarray | None:
         """Additive score bias [T, S] or [nh, T, S] for keys at ``key_pos`` [S]: the causal (and
-        window) mask plus ALiBi or T5 buckets; None when nothing is masked or added. Layers with
-        the same window see the same keys, so it is built once per window and shared."""
-        if window in ctx["biases"]:
-            return ctx["biases"][window]
+        window, or chunk) mask plus ALiBi or T5 buckets; None when nothing is masked or added.
+        Layers with the same window or chunk see the same keys, so it is built once per window
+        or chunk and shared."""
+        memo = window if chunk is None else ("chunk", chunk)
+        if memo in ctx["biases"]:
+            return ctx["biases"][memo]
         qpos, pos, bias = ctx["qpos"], self.spec.positions, None
         if ctx["causal"]:
-            allowed = band_mask(qpos, key_pos, window)  # [T, S]
+            allowed = (band_mask(qpos, key_pos, window) if chunk is None
+                       else chunk_mask(qpos, key_pos, chunk))  # [T, S]
             if not allowed.all():
                 bias = additive_mask(allowed)
         position_bias = None
@@ -487,7 +524,7 @@ class Model:
         if position_bias is not None:
             bias = position_bias if bias is None else position_bias + bias
         bias = None if bias is None else bias.astype(np.float32, copy=False)
-        ctx["biases"][window] = bias
+        ctx["biases"][memo] = bias
         return bias
 
     def _stack(self, stack: str, label: str, layers: int, h: np.ndarray, trace: Trace | None,

@@ -14,7 +14,8 @@ parallel residual, tied head, MoE experts, top-k and routing) and shrinks only s
 * the first ``min(layers, 4)`` layers with their full/sliding types (MoE dense layers among
   them kept); decoder layers of an encoder-decoder likewise.
 * vocabulary ``min(V, 1024)``, learned position rows ``min(P, 1024)``, sliding window
-  ``min(W, 4)`` so windows bind on short inputs.
+  ``min(W, 4)`` so windows bind on short inputs; likewise chunks and the token step of Llama 4's
+  query temperature (``floor_scale``).
 
 Seeded weights: matrices ``normal(0, 1/sqrt(fan_in))``, embeddings, position tables and sinks
 ``normal(0, 1)``, norm weights ``1 + normal(0, 0.1)``, biases ``normal(0, 0.1)``; all float32,
@@ -81,6 +82,8 @@ def tiny_spec(spec: ArchSpec) -> ArchSpec:
             key_head_dim=TINY_HEAD_DIM, value_head_dim=TINY_HEAD_DIM)
     if a.chunk_size is not None:
         att["chunk_size"] = min(a.chunk_size, TINY_WINDOW)
+    if a.temperature_tuning is not None:
+        att["temperature_tuning"]["floor_scale"] = min(a.temperature_tuning.floor_scale, TINY_WINDOW)
     if a.sliding_window is not None:
         att["sliding_window"] = min(a.sliding_window, TINY_WINDOW)
     if a.layer_types is not None:

@@ -13,9 +13,11 @@ from llmarch_cli.kernels.masks import causal_mask
 
 
 def chunked_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, chunk: int,
-                      scale: float) -> np.ndarray:
+                      scale: float, sinks: np.ndarray | None = None,
+                      softcap: float | None = None) -> np.ndarray:
     """Causal attention inside fixed chunks of ``chunk`` tokens: query i sees keys
-    ``chunk * (i // chunk) .. i`` (Llama 4's local layers). Memory O(T x chunk)."""
+    ``chunk * (i // chunk) .. i`` (Llama 4's local layers). Memory O(T x chunk). ``sinks``
+    and ``softcap`` as in ``kernels.attention.attention``."""
     if chunk <= 0:
         raise ValueError(f"chunk must be positive, got {chunk}")
     nh, T, hd = q.shape
@@ -23,7 +25,8 @@ def chunked_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, *, chunk: int
     for c0 in range(0, T, chunk):
         c1 = min(c0 + chunk, T)
         out[:, c0:c1], _ = attention(q[:, c0:c1], k[:, c0:c1], v[:, c0:c1], scale=scale,
-                                     mask=causal_mask(c1 - c0))  # [nh, c, hd]
+                                     mask=causal_mask(c1 - c0), sinks=sinks,
+                                     softcap=softcap)  # [nh, c, hd]
     return out
 
 

@@ -20,7 +20,7 @@ from llmarch_cli.kernels.ffn import clamped_swiglu
 from llmarch_cli.kernels.lora import lora_apply, lora_delta, lora_merge
 from llmarch_cli.kernels.masks import additive_mask, causal_mask, sliding_window_mask
 from llmarch_cli.kernels.mla import mla_absorbed, mla_cache_values_per_token, mla_naive
-from llmarch_cli.kernels.moe import ROUTINGS, load_balancing_loss, moe_dispatch, route
+from llmarch_cli.kernels.moe import load_balancing_loss, moe_dispatch, route
 from llmarch_cli.kernels.norms import layer_norm, rms_norm
 from llmarch_cli.kernels.positions import (
     alibi_bias,
@@ -44,7 +44,7 @@ from llmarch_cli.kernels.results import (
     QuantFigures,
     RopeFigures,
 )
-from llmarch_cli.specs.model import Rope
+from llmarch_cli.specs.model import ROUTINGS, TOKEN_ROUTINGS, Rope
 
 F32 = np.float32
 
@@ -253,7 +253,8 @@ def moe_demo(tokens: int, experts: int, top_k: int, routing: str, seed: int = 0,
         return xe @ w_experts[e]  # [n_e, H]
 
     _, load = moe_dispatch(x, ids, weights, expert, experts)  # load [E]
-    by_order = {name: route(logits, top_k, name) for name in ROUTINGS}
+    by_order = {name: route(logits, top_k, name)
+                for name in ("softmax_topk_renorm", "topk_softmax", "softmax_topk")}
     same = float(np.abs(by_order["softmax_topk_renorm"][1] - by_order["topk_softmax"][1]).max())
     rows = [{"token": t, "experts": ids[t].tolist(), "weights": _r(weights[t], 4),
              "weight_sum": round(float(weights[t].sum()), 6)} for t in range(tokens)]
@@ -413,8 +414,11 @@ class DemoOptions:
             raise LlmarchError(f"--head-dim must be even for RoPE pairs, got {o.head_dim}")
         if name == "moe" and o.top_k > o.experts:
             raise LlmarchError(f"--top-k {o.top_k} exceeds --experts {o.experts}")
-        if name == "moe" and o.routing not in ROUTINGS:
-            raise LlmarchError(f"unknown routing {o.routing!r}", f"choose one of {', '.join(ROUTINGS)}")
+        if name == "moe" and o.routing not in TOKEN_ROUTINGS:
+            hint = ("group-limited routing needs expert groups: see it per token in "
+                    "llmarch forward deepseek-v3 --tokens 1,2,3" if o.routing in ROUTINGS
+                    else f"choose one of {', '.join(TOKEN_ROUTINGS)}")
+            raise LlmarchError(f"--routing {o.routing!r} is not one the moe demo runs", hint)
         if name == "lora" and o.rank > o.dim:
             raise LlmarchError(f"--rank {o.rank} exceeds --dim {o.dim}")
         return o

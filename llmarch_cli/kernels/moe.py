@@ -5,7 +5,9 @@ model has one). Routing orders, as ``specs.model.MoE.routing`` names them:
 
 - ``softmax_topk_renorm`` (Mixtral): softmax over all E, keep the top k, renormalise to 1;
 - ``topk_softmax`` (gpt-oss): top k of the raw logits, softmax over those k only;
-- ``softmax_topk`` (Qwen2-MoE without ``norm_topk_prob``): softmax over all E, top k, no renorm.
+- ``softmax_topk`` (Qwen2-MoE without ``norm_topk_prob``): softmax over all E, top k, no renorm;
+- ``sigmoid_topk`` (Llama 4): top k of the raw logits, a sigmoid of each (Llama 4 scales the
+  expert's input by it: ``moe_dispatch(..., scale_input=True)``).
 
 The first two are the same function of the logits; the third sums to less than 1.
 Group-limited selection (experts in ``G`` equal groups; a token may only pick experts of its
@@ -20,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from llmarch_cli.kernels.activations import softmax
-from llmarch_cli.specs.model import ROUTINGS
+from llmarch_cli.specs.model import TOKEN_ROUTINGS
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -30,15 +32,20 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def route(router_logits: np.ndarray, top_k_experts: int, routing: str) -> tuple[np.ndarray, np.ndarray]:
-    """Pick experts per token -> (expert_ids [T, k] int64, weights [T, k] float32)."""
+    """Pick experts per token by one of ``TOKEN_ROUTINGS`` -> (expert_ids [T, k] int64,
+    weights [T, k] float32)."""
     logits = np.asarray(router_logits, dtype=np.float32)  # [T, E], routing in fp32
     if not 0 < top_k_experts <= logits.shape[-1]:
         raise ValueError(f"top_k ({top_k_experts}) must lie in 1..{logits.shape[-1]}")
+    if routing not in TOKEN_ROUTINGS:
+        raise ValueError(f"routing must be one of {', '.join(TOKEN_ROUTINGS)}, got {routing!r} "
+                         "(group-limited routing: sigmoid_group_route, softmax_group_route)")
     if routing == "topk_softmax":
         ids, top_logits = top_k(logits, top_k_experts)  # [T, k]
         return ids, softmax(top_logits, axis=-1)
-    if routing not in ROUTINGS:
-        raise ValueError(f"routing must be one of {', '.join(ROUTINGS)}, got {routing!r}")
+    if routing == "sigmoid_topk":
+        ids, top_logits = top_k(logits, top_k_experts)  # [T, k]
+        return ids, (1 / (1 + np.exp(-top_logits))).astype(np.float32)
     ids, probs = top_k(softmax(logits, axis=-1), top_k_experts)  # [T, k]
     if routing == "softmax_topk_renorm":
         probs = probs / probs.sum(axis=-1, keepdims=True)
@@ -102,8 +109,11 @@ def moe_dispatch(
     weights: np.ndarray,
     expert: Callable[[int, np.ndarray], np.ndarray],
     num_experts: int,
+    *,
+    scale_input: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """sum_k weights[t, k] * expert(ids[t, k], x[t]) -> (out [T, H], load [E] int64).
+    """sum_k weights[t, k] * expert(ids[t, k], x[t]) -> (out [T, H], load [E] int64); with
+    ``scale_input`` (Llama 4) sum_k expert(ids[t, k], weights[t, k] * x[t]) instead.
 
     Each expert runs once on the tokens routed to it: expert(e, x_e [n_e, H]) -> [n_e, H].
     The (token, slot) assignments are sorted by expert once; a token picks an expert at most
@@ -120,8 +130,10 @@ def moe_dispatch(
     for e in np.flatnonzero(load):
         chosen = order[ends[e] - load[e]:ends[e]]  # [n_e] assignments of expert e
         tokens = chosen // k  # [n_e], distinct
-        y = expert(int(e), x[tokens])  # [n_e, H]
-        out[tokens] += y * mix[chosen][:, None]
+        if scale_input:
+            out[tokens] += expert(int(e), x[tokens] * mix[chosen][:, None])  # [n_e, H]
+        else:
+            out[tokens] += expert(int(e), x[tokens]) * mix[chosen][:, None]  # [n_e, H]
     return out, load
 
 

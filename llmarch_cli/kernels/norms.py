@@ -49,3 +49,10 @@ def qk_norm_projection(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndar
     """QK-norm over the whole projection (OLMo 2): RMSNorm over all heads' dims together.
     x [T, nh*hd], weight [nh*hd] -> [T, nh*hd]; applied before splitting into heads."""
     return rms_norm(x, weight, eps)
+
+
+def qk_norm_l2(x: np.ndarray, eps: float) -> np.ndarray:
+    """Llama 4's weightless QK-norm (``Llama4TextL2Norm``): despite the name, x / sqrt(mean(x^2)
+    + eps) over each head's ``hd`` dims, with no weight. x [n, T, hd] -> [n, T, hd]; applied
+    after RoPE, on the RoPE layers only."""
+    return rms_norm(x, None, eps)

@@ -5,7 +5,8 @@ frequencies ``[d/2]`` of the ``d`` rotated dims and the attention factor that mu
 and sin; ``rope_cos_sin`` forms the angles ``p * inv_freq``; ``apply_rope`` rotates pairs of a
 ``[..., T, hd]`` array (half: ``(x_i, x_{i+d/2})`` as Llama/NeoX; interleaved:
 ``(x_2i, x_2i+1)`` as GPT-J) and passes dims ``d..hd`` through. A learned position table
-needs no kernel: it is ``table[positions + offset]``.
+needs no kernel: it is ``table[positions + offset]``. Llama 4's layers without RoPE scale
+their queries by a temperature that grows with the position (``attention_temperature``).
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ def _llama3_inv_freq(inv: np.ndarray, s: RopeScaling, original: int) -> np.ndarr
         raise ValueError("llama3 rope scaling needs low_freq_factor and high_freq_factor")
     wavelen = F32(2 * math.pi) / inv  # [d/2]
     scaled = np.where(wavelen > original / low, inv / F32(s.factor), inv)  # [d/2]
-    smooth = (F32(original) / wavelen - F32(low)) / F32(high - low)  # [d/2]
-    blended = (1 - smooth) * scaled / F32(s.factor) + smooth * scaled  # [d/2]
+    # high == low (Llama 4 Scout) leaves no medium band: the division by 0 is never selected
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smooth = (F32(original) / wavelen - F32(low)) / F32(high - low)  # [d/2]
+        blended = (1 - smooth) * scaled / F32(s.factor) + smooth * scaled  # [d/2]
     medium = ~(wavelen < original / high) & ~(wavelen > original / low)  # [d/2] bool
     return np.where(medium, blended, scaled).astype(F32)
 
@@ -162,6 +165,13 @@ def apply_rope(
         out[..., 0:r:2], out[..., 1:r:2] = a2, b2
     out[..., r:] = rest
     return out
+
+
+def attention_temperature(positions: np.ndarray, floor_scale: int, attn_scale: float) -> np.ndarray:
+    """Llama 4's query scale on layers without RoPE: 1 + attn_scale * ln(1 + floor((p + 1) /
+    floor_scale)) for positions p [T] -> [T] float32; 1 for the first floor_scale - 1 tokens."""
+    steps = np.floor((np.asarray(positions, dtype=F32) + F32(1)) / F32(floor_scale))  # [T]
+    return (np.log1p(steps) * F32(attn_scale) + F32(1)).astype(F32)
 
 
 def alibi_slopes(num_heads: int) -> np.ndarray:

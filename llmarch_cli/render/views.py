@@ -286,6 +286,7 @@ def _hidden(causal: bool, window: int | None, n: int) -> list[list[bool]] | None
 STEP_COLUMNS = {
     "step": "Step", "input_tokens": "In (tokens)", "token_id": "Token ID", "position": "Position",
     "cache_full_bytes": "Full cache", "cache_sliding_bytes": "Sliding cache",
+    "cache_chunked_bytes": "Chunked cache",
     "cache_latent_bytes": "Latent cache", "cache_linear_bytes": "Linear-attention state",
     "cache_cross_bytes": "Cross cache", "ms": "Time (ms)",
 }

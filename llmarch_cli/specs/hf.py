@@ -929,8 +929,9 @@ _LLAMA4 = {"hidden_size": 5120, "num_hidden_layers": 48, "num_attention_heads": 
 
 
 def _llama4(cfg: _Config) -> dict[str, Any]:
-    """Llama 4 text: chunked attention with RoPE on three of four layers, global NoPE layers,
-    weightless L2 QK-norm, MoE (sigmoid top-k routing + a shared expert) every k-th layer."""
+    """Llama 4 text: chunked attention with RoPE on three of four layers, global NoPE layers
+    with a query temperature, weightless L2 QK-norm, interleaved RoPE, MoE (sigmoid top-k
+    routing + a shared expert) every k-th layer."""
     b = _base(cfg, _LLAMA4)
     layers = b["layers"]
     no_rope = cfg.raw("no_rope_layers", default=None) or [
@@ -954,7 +955,14 @@ def _llama4(cfg: _Config) -> dict[str, Any]:
                  "nope_layers": tuple(i for i, r in enumerate(no_rope) if not r)}
     if cfg.flag("use_qk_norm", True):
         attention["qk_norm"] = "l2"
+    tuning = cfg.raw("attn_temperature_tuning", default=None)  # the first uploads wrote 4: on
+    if type(tuning) not in (bool, int, type(None)):
+        raise LlmarchError(f"config.json: attn_temperature_tuning must be true or false, got {tuning!r}")
+    if tuning is None or tuning:
+        attention["temperature_tuning"] = {"floor_scale": cfg.size("floor_scale", default=8192),
+                                           "attn_scale": cfg.number("attn_scale", default=0.1)}
     rope = _rope(_rope_settings(cfg, 500000.0), b["head_dim"], b["max_pos"])
+    rope["pairing"] = "interleaved"  # complex multiplication of pairs (x_2i, x_2i+1)
     return _spec(b, attention, rope, moe=moe)
 
 

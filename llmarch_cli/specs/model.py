@@ -33,6 +33,8 @@ Routing = Literal[
     "softmax_group_topk",  # softmax, group-limited top-k (DeepSeek-V2 group_limited_greedy)
 ]
 ROUTINGS: tuple[str, ...] = get_args(Routing)
+# The orders that pick from the router logits alone (the group-limited ones also need groups).
+TOKEN_ROUTINGS: tuple[str, ...] = ROUTINGS[:4]
 HeadKind = Literal["causal_lm", "masked_lm", "seq2seq_lm"]
 
 # Sizes are strict integers: true, 4096.5 or "4096" are errors, not coerced.
@@ -111,6 +113,15 @@ class Mamba(_Part):
         return self.inner_size * (self.d_conv - 1 + extra_conv_step + self.d_state)
 
 
+class TemperatureTuning(_Part):
+    """Llama 4's attention temperature on layers without RoPE: the query at position ``p`` is
+    multiplied by ``1 + attn_scale * ln(1 + floor((p + 1) / floor_scale))``, so scores sharpen
+    as the context grows past ``floor_scale`` tokens (arXiv 2501.19399)."""
+
+    floor_scale: Count = Field(gt=0, le=MAX_CONTEXT, description="tokens per step of the scale")
+    attn_scale: float = Field(ge=0, description="growth of the query scale per log step")
+
+
 class Attention(_Part):
     """Self-attention of one layer. ``num_kv_heads`` < ``num_heads`` is GQA, 1 is MQA."""
 
@@ -141,6 +152,9 @@ class Attention(_Part):
         None, gt=0, description="chunked layers attend within blocks of this many tokens (Llama 4)"
     )
     nope_layers: tuple[int, ...] = Field((), description="layers without RoPE (Llama 4)")
+    temperature_tuning: TemperatureTuning | None = Field(
+        None, description="query temperature on the layers without RoPE (Llama 4)"
+    )
     mla: MLA | None = Field(None, description="multi-head latent attention (DeepSeek-V2/V3)")
 
     @model_validator(mode="after")

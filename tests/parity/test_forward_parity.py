@@ -155,6 +155,20 @@ CASES: dict[str, tuple[str, str, dict]] = {
         moe_intermediate_size=24, shared_expert_intermediate_size=16)),
     "phi3-fused-partial-rotary": ("Phi3Config", "Phi3ForCausalLM", dict(
         LLAMA, partial_rotary_factor=0.5, pad_token_id=0)),
+    # Llama 4: chunks of 5 on 12 tokens (layers 0-2, RoPE + L2 QK-norm), a NoPE layer 3 whose
+    # query temperature steps every 4 tokens, MoE on layers 1 and 3, dense (wider) on 0 and 2.
+    "llama4_text-chunked-nope-interleaved-moe": ("Llama4TextConfig", "Llama4ForCausalLM", dict(
+        LLAMA, num_hidden_layers=4, intermediate_size=24, intermediate_size_mlp=40,
+        num_local_experts=4, num_experts_per_tok=1, interleave_moe_layer_step=2,
+        attention_chunk_size=5, floor_scale=4, attn_scale=0.3,
+        rope_parameters={"rope_type": "llama3", "factor": 8.0, "rope_theta": 500000.0,
+                         "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                         "original_max_position_embeddings": 16})),
+    # No QK-norm (as Maverick), every layer MoE with top-2, an explicit NoPE layer 1, chunks of 3.
+    "llama4_text-all-moe-top2-no-qk-norm": ("Llama4TextConfig", "Llama4ForCausalLM", dict(
+        LLAMA, num_hidden_layers=3, intermediate_size=16, num_local_experts=3,
+        num_experts_per_tok=2, use_qk_norm=False, no_rope_layers=[1, 0, 1],
+        attention_chunk_size=3, floor_scale=5, attn_scale=0.5)),
 }
 
 
@@ -226,6 +240,16 @@ def _reference(model) -> np.ndarray:
 FLOAT64_CASES = {"qwen3_next-hybrid"}
 
 
+def _compared_dtype(case: str, model) -> str:
+    """The dtype both sides run in: fp64 for ``FLOAT64_CASES`` (``model`` is switched to
+    float64, with transformers' eager experts: grouped_mm has no float64 kernel), else fp32."""
+    if case not in FLOAT64_CASES:
+        return "fp32"
+    model.set_experts_implementation("eager")
+    model.double()
+    return "fp64"
+
+
 def _assert_close(ours: np.ndarray, ref: np.ndarray) -> None:
     assert ours.shape == ref.shape and ours.dtype == ref.dtype
     assert ref.std() > 2, "logits too close to uniform to prove anything"
@@ -245,14 +269,10 @@ def test_logits_match_transformers_with_rope_parameters(case, tmp_path):
     llmarch's token-by-token kernel matches transformers' chunked one to 1e-7, so the algorithm
     is not the source. In float64 llmarch is within 2.0e-5; what remains is transformers'
     float32 islands inside a float64 model (its delta-rule kernel and Qwen3NextRMSNorm cast to
-    float32; its own float32 and float64 logits differ by 4.0e-5). grouped_mm experts have no
-    float64 kernel, so transformers runs its eager experts there.
+    float32; its own float32 and float64 logits differ by 4.0e-5).
     """
     model = _build(case, tmp_path)
-    dtype = "fp64" if case in FLOAT64_CASES else "fp32"
-    if dtype == "fp64":
-        model.set_experts_implementation("eager")
-        model.double()
+    dtype = _compared_dtype(case, model)
     _assert_close(load_hf_model(resolve_model(str(tmp_path)), dtype=dtype).run(TOKENS).logits,
                   _reference(model))
 
@@ -277,7 +297,7 @@ def test_float32_rounding_alone_moves_the_hybrids_logits_past_the_tolerance(tmp_
 
 
 ROPE_CASES = sorted(c for c in CASES if c.split("-")[0] in {"llama", "mixtral", "gpt_neox", "gpt_oss",
-                                                             "deepseek_v2"})
+                                                            "deepseek_v2", "llama4_text"})
 
 
 @pytest.mark.parametrize("case", ROPE_CASES)
@@ -324,9 +344,11 @@ SEQ2SEQ_CASES: dict[str, tuple[str, str, dict]] = {
 }
 
 
-def _build_any(config_cls: str, model_cls: str, kwargs: dict, seed: int, folder: Path):
+def _build_any(config_cls: str, model_cls: str, kwargs: dict, seed: int, folder: Path,
+               config=None):
     torch.manual_seed(0)
-    model = getattr(transformers, model_cls)(getattr(transformers, config_cls)(**kwargs)).eval()
+    config = getattr(transformers, config_cls)(**kwargs) if config is None else config
+    model = getattr(transformers, model_cls)(config).eval()
     _randomise(model, seed)
     with torch.no_grad():
         for name, buffer in model.named_buffers():
@@ -378,6 +400,21 @@ def test_bert_masked_lm_logits_match_transformers(tmp_path):
     _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits, _reference(model))
 
 
+def test_llama4_multimodal_checkpoint_runs_its_language_model(tmp_path):
+    """The hub's Llama 4 form, ``Llama4ForConditionalGeneration``: the text model's tensors
+    under ``language_model.`` beside a vision tower, which forward leaves unread."""
+    text = CASES["llama4_text-chunked-nope-interleaved-moe"][2]
+    vision = dict(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+                  image_size=28, patch_size=14, vision_output_dim=16, projector_input_dim=16,
+                  projector_output_dim=16)
+    config = transformers.Llama4Config(text_config=text, vision_config=vision)
+    model = _build_any("Llama4Config", "Llama4ForConditionalGeneration", {}, seed=8, folder=tmp_path,
+                       config=config)
+    # transformers 5's text-only forward of the wrapper fails; its language model runs alone
+    _assert_close(load_hf_model(resolve_model(str(tmp_path))).run(TOKENS).logits,
+                  _reference(model.language_model))
+
+
 # Step-by-step decoding: N greedy tokens through llmarch's KV cache equal transformers'
 # ``generate`` (greedy, eager attention, its own cache) on the same checkpoints.
 NEW_TOKENS = 10
@@ -408,6 +445,29 @@ def test_greedy_decoding_through_the_cache_equals_transformers_generate(case, tm
     model = _build(case, tmp_path)
     ours = generate(load_hf_model(resolve_model(str(tmp_path))), TOKENS, NEW_TOKENS).tokens
     assert ours == _hf_greedy(model)
+
+
+# Dynamic NTK re-derives RoPE from the length seen so far (in transformers too), so a step's
+# logits legitimately differ from a longer sequence's forward at the same position.
+GROWING_ROPE = {"llama-rope-dynamic"}
+
+
+@pytest.mark.parametrize("case", sorted(set(CASES) - GROWING_ROPE))
+def test_every_decode_step_gives_the_full_sequence_logits_at_its_position(case, tmp_path):
+    """Through the cache (chunked, rolling, latent, recurrent) each step equals transformers'
+    whole-sequence forward at that position, and llmarch's own."""
+    from llmarch_cli.forward.decoding import generate
+
+    reference = _build(case, tmp_path)
+    model = load_hf_model(resolve_model(str(tmp_path)), dtype=_compared_dtype(case, reference))
+    gen = generate(model, TOKENS, NEW_TOKENS, keep_logits=True)
+    sequence = TOKENS + gen.tokens[:-1]  # the prompt, then every new token but the last
+    with torch.no_grad():
+        theirs = reference(torch.tensor([sequence])).logits[0].numpy()[len(TOKENS) - 1:]
+    steps = np.stack(gen.logits)  # [NEW_TOKENS, V]
+    assert float(np.abs(steps - model.run(sequence).logits[len(TOKENS) - 1:]).max()) <= TOLERANCE
+    err = float(np.abs(steps - theirs).max())
+    assert err < TOLERANCE, f"max-abs difference {err:.2e}"
 
 
 @pytest.mark.parametrize("case", sorted(SEQ2SEQ_CASES))

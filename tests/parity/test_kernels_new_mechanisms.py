@@ -1,7 +1,8 @@
 """Kernels of the new families' mechanisms against transformers' own modules and functions:
 QK-norm (Qwen3 per head, OLMo 2 over the projection), Gemma 2's soft-capped attention,
-DeepSeek's multi-head latent attention (both forms against DeepseekV3Attention) and Qwen3-Next's
-gated delta rule (against its token-by-token and its chunked torch implementations)."""
+DeepSeek's multi-head latent attention (both forms against DeepseekV3Attention), Qwen3-Next's
+gated delta rule (against its token-by-token and its chunked torch implementations) and Llama 4's
+complex-number RoPE, weightless QK-norm and MoE (sigmoid top-k scaling the experts' input)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from llmarch_cli.kernels.mla import mla_absorbed, mla_naive, split_kv_b
 from llmarch_cli.kernels.norms import qk_norm_per_head, qk_norm_projection, rms_norm
 from llmarch_cli.kernels.positions import apply_rope, rope_cos_sin, rope_inv_freq
 from llmarch_cli.kernels.recurrent import gated_delta_rule
-from llmarch_cli.specs.model import Rope
+from llmarch_cli.specs.model import Rope, RopeScaling
 
 pytestmark = pytest.mark.parity
 torch = pytest.importorskip("torch")
@@ -184,6 +185,71 @@ def test_sigmoid_group_routing_matches_deepseek_v3s_router():
                                np.take_along_axis(_np(weights), order, -1), atol=1e-6, rtol=0)
     groups = ours_ids // 4  # experts of at most topk_groups groups per token
     assert max(len(set(row)) for row in groups.tolist()) <= 2
+
+
+def test_interleaved_rope_matches_llama4s_complex_rotation():
+    from transformers.models.llama4.modeling_llama4 import (
+        Llama4TextRotaryEmbedding,
+        apply_rotary_emb,
+    )
+
+    rope_parameters = {"rope_type": "llama3", "factor": 8.0, "rope_theta": 500000.0,
+                       "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                       "original_max_position_embeddings": 16}
+    config = transformers.Llama4TextConfig(hidden_size=48, num_attention_heads=6, head_dim=16,
+                                           rope_parameters=rope_parameters)
+    T = 11
+    q, k = _randn(1, T, 6, 16, scale=2.0), _randn(1, T, 2, 16, scale=2.0)  # [B, T, n, hd]
+    freqs_cis = Llama4TextRotaryEmbedding(config)(_t(q), torch.arange(T)[None])
+    q_ref, k_ref = apply_rotary_emb(_t(q), _t(k), freqs_cis)
+    scaling = RopeScaling(kind="llama3", factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0,
+                          original_max_positions=16)
+    rope = Rope(theta=500000.0, rotary_dim=16, pairing="interleaved", scaling=scaling)
+    cos, sin = rope_cos_sin(np.arange(T), *rope_inv_freq(rope, 64))
+    for x, ref in ((q, q_ref), (k, k_ref)):
+        ours = apply_rope(x[0].transpose(1, 0, 2), cos, sin, 16, "interleaved")  # [n, T, hd]
+        np.testing.assert_allclose(ours, _np(ref)[0].transpose(1, 0, 2), atol=2e-5, rtol=0)
+
+
+def test_weightless_qk_norm_matches_llama4s_l2_norm():
+    from transformers.models.llama4.modeling_llama4 import Llama4TextL2Norm
+
+    from llmarch_cli.kernels.norms import qk_norm_l2
+
+    q = _randn(6, 7, 16, scale=3.0)  # [nh, T, hd]
+    expected = _np(Llama4TextL2Norm(1e-3)(_t(q)))
+    np.testing.assert_allclose(qk_norm_l2(q, 1e-3), expected, atol=2e-6, rtol=0)
+    assert not np.allclose(np.linalg.norm(expected, axis=-1), 1, atol=0.1)  # RMS 1, not length 1
+
+
+def test_sigmoid_top_k_moe_scaling_the_expert_input_matches_llama4s_moe():
+    from transformers.models.llama4.modeling_llama4 import Llama4TextMoe
+
+    from llmarch_cli.kernels.ffn import gated_ffn
+    from llmarch_cli.kernels.moe import moe_dispatch, route
+
+    config = transformers.Llama4TextConfig(hidden_size=24, intermediate_size=16,
+                                           num_local_experts=5, num_experts_per_tok=2)
+    moe = Llama4TextMoe(config).eval()
+    gen = torch.Generator().manual_seed(4)
+    with torch.no_grad():
+        for p in moe.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) / 4)
+    x = _randn(13, 24, scale=2.0)
+    with torch.no_grad():
+        expected, router_logits = moe(_t(x))
+    w = {n: _np(p) for n, p in moe.named_parameters()}
+    ids, weights = route(x @ w["router.weight"].T, 2, "sigmoid_topk")  # [T, 2] each
+    np.testing.assert_allclose(router_logits.numpy(), x @ w["router.weight"].T, atol=2e-6)
+    gate_up, down = w["experts.gate_up_proj"], w["experts.down_proj"]  # [E, H, 2I], [E, I, H]
+    routed, _ = moe_dispatch(x, ids, weights, lambda e, xe: gated_ffn(
+        xe, gate_up[e][:, :16], gate_up[e][:, 16:], down[e], "silu"), 5, scale_input=True)
+    shared = gated_ffn(x, w["shared_expert.gate_proj.weight"].T, w["shared_expert.up_proj.weight"].T,
+                       w["shared_expert.down_proj.weight"].T, "silu")
+    np.testing.assert_allclose(routed + shared, _np(expected), atol=2e-5, rtol=0)
+    scaled_output, _ = moe_dispatch(x, ids, weights, lambda e, xe: gated_ffn(
+        xe, gate_up[e][:, :16], gate_up[e][:, 16:], down[e], "silu"), 5)
+    assert np.abs(scaled_output + shared - _np(expected)).max() > 1e-2  # the order matters
 
 
 @pytest.mark.parametrize("method", ["greedy", "group_limited_greedy"])

@@ -26,9 +26,9 @@ def complete_kernel(incomplete: str) -> list[str]:
 
 
 def complete_routing(incomplete: str) -> list[str]:
-    from llmarch_cli.specs.model import ROUTINGS
+    from llmarch_cli.specs.model import TOKEN_ROUTINGS
 
-    return [name for name in ROUTINGS if name.startswith(incomplete)]
+    return [name for name in TOKEN_ROUTINGS if name.startswith(incomplete)]
 
 
 def _size(*flags: str, text: str):
@@ -54,7 +54,8 @@ def kernel(
     top_k: Annotated[int, _size("--top-k", text="Experts per token (moe: 2).")] = 2,
     routing: Annotated[str, typer.Option("--routing", autocompletion=complete_routing,
                                          help="Routing order (moe), as a spec's moe.routing "
-                                              "names it; a wrong name lists the valid ones.")]
+                                              "names it (those without expert groups); a "
+                                              "wrong name lists the valid ones.")]
         = "softmax_topk_renorm",
     rank: Annotated[int, _size("--rank", text="LoRA rank (lora: 8).")] = 8,
     alpha: Annotated[float, typer.Option("--alpha", help="LoRA alpha (lora).")] = 16.0,
