@@ -25,7 +25,6 @@ that ``all-linear`` reaches. PEFT refuses ``out_proj`` and ``conv1d`` on Mamba m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.families import family
@@ -51,8 +50,8 @@ def _modules(spec: ArchSpec) -> list[Weight]:
     mods = [w for w in weights if w.linear]
     if spec.head.tied:
         embed = next(w for w in weights if w.name == "embed.weight")
-        mods.append(replace(embed, name="lm_head.weight", role="head", component="head",
-                            hf=f"{family(spec.model_type).head}.weight", linear=True))
+        mods.append(embed._replace(name="lm_head.weight", role="head", component="head",
+                                   hf=f"{family(spec.model_type).head}.weight", linear=True))
     return mods
 
 

@@ -16,7 +16,7 @@ layer, so active = total - MoE layers x (experts - top_k) x one expert's paramet
 
 from __future__ import annotations
 
-from llmarch_cli.analysis.results import ParamGroup, ParamsResult
+from llmarch_cli.analysis.params_results import ParamGroup, ParamsResult
 from llmarch_cli.specs.inventory import inventory
 from llmarch_cli.specs.model import ArchSpec
 

@@ -1,48 +1,17 @@
-"""Pydantic result models: the JSON schema of every analysis.
+"""Pydantic result models: the JSON schema of the analyses (``params``' own are in
+``analysis.params_results``, ``flops``/``complexity``/``roofline``'s in ``compute_results``).
 
 Keys are stable snake_case; counts are exact integers in base units (parameters, bytes).
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, JsonValue
-
-Stack = Literal["model", "encoder", "decoder"]
 
 
 class _Result(BaseModel):
     # defer_build: a command pays for the schema of the results it makes, not of all of them.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class ParamGroup(_Result):
-    """One component of one stack: ``per_layer`` parameters repeated over ``layers``."""
-
-    stack: Stack
-    component: str
-    per_layer: int
-    layers: int
-    total: int
-
-
-class ParamsResult(_Result):
-    """Exact parameter counts of one spec (tied weights counted once).
-
-    ``active_params`` is what one token uses (equal to ``total_params`` for dense models);
-    ``embedding_params`` = token + learned position + token-type embeddings;
-    ``lm_head_params`` = the untied output projection (0 when tied);
-    ``non_embedding_params`` = total - embedding - lm_head.
-    """
-
-    model: str
-    total_params: int
-    active_params: int
-    embedding_params: int
-    lm_head_params: int
-    non_embedding_params: int
-    breakdown: list[ParamGroup]
 
 
 class KvCacheRow(_Result):

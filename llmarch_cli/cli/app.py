@@ -6,8 +6,6 @@ file, unwritable output, full disk, closed pipe), 3 a checkpoint that differs fr
 (plus an optional ``hint:`` line); ``LLMARCH_DEBUG=1`` re-raises them with the traceback instead.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Sequence

@@ -14,6 +14,7 @@ from llmarch_cli.render.page import Page, Section
 from llmarch_cli.render.units import format_bytes, format_count
 
 if TYPE_CHECKING:
+    from llmarch_cli.analysis.params_results import ParamsResult
     from llmarch_cli.analysis.results import (
         CompareResult,
         DiffResult,
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
         KvCacheRow,
         MemoryResult,
         MemoryTerm,
-        ParamsResult,
         PresetRow,
     )
     from llmarch_cli.specs.model import ArchSpec

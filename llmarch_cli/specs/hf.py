@@ -1240,7 +1240,7 @@ def spec_from_hf_config(
     ``spec_id`` and the family follows from ``model_type``.
     """
     try:
-        return _spec_from_hf_config(config, spec_id, meta)
+        return validate_spec(hf_spec_mapping(config, spec_id, meta))
     except LlmarchError as exc:
         if origin == "config.json":
             raise
@@ -1250,7 +1250,8 @@ def spec_from_hf_config(
         raise LlmarchError(f"{origin}{message}", exc.hint) from None
 
 
-def _spec_from_hf_config(config: dict[str, Any], spec_id: str, meta: dict[str, Any] | None) -> ArchSpec:
+def hf_spec_mapping(config: dict[str, Any], spec_id: str, meta: dict[str, Any] | None) -> dict[str, Any]:
+    """The ArchSpec fields (a mapping, not yet validated) of a Hugging Face config.json mapping."""
     if not isinstance(config, dict):
         raise LlmarchError(f"config.json must be a JSON object, got {type(config).__name__}")
     model_type = config.get("model_type")
@@ -1266,4 +1267,4 @@ def _spec_from_hf_config(config: dict[str, Any], spec_id: str, meta: dict[str, A
         raise LlmarchError("config.json: a size is too large to compute with") from None
     if meta is None:
         meta = {"name": spec_id, "family": FAMILY_OF_MODEL_TYPE[model_type]}
-    return validate_spec({"id": spec_id, "model_type": model_type, **fields, "meta": meta})
+    return {"id": spec_id, "model_type": model_type, **fields, "meta": meta}

@@ -27,17 +27,17 @@ weight only, so a module counts once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from math import prod
+from typing import NamedTuple
 
 from llmarch_cli.specs.families import family
 from llmarch_cli.specs.model import ArchSpec
 
 
-@dataclass(frozen=True)
-class Weight:
-    """One tensor kind, repeated over ``layers`` (None: once per model or stack)."""
+class Weight(NamedTuple):
+    """One tensor kind, repeated over ``layers`` (None: once per model or stack). A NamedTuple,
+    like ``specs.families.Family``, for start-up."""
 
     stack: str  # "model" (decoder-only / encoder-only, and shared embeddings/head), "encoder", "decoder"
     layers: tuple[int, ...] | None

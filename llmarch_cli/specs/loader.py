@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
 from llmarch_cli.specs.model import ArchSpec
 from llmarch_cli.specs.registry import FINE_TUNES, FineTune, read_preset, resolve_id
-from llmarch_cli.specs.validation import validate_spec
+from llmarch_cli.specs.validation import trusted_spec, validate_spec
 
 if TYPE_CHECKING:
     from llmarch_cli.specs.overrides import WhatIf
@@ -137,8 +136,7 @@ def looks_like_path(ref: str) -> bool:
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")  # single file, sharded index
 
 
-@dataclass(frozen=True)
-class ResolvedModel:
+class ResolvedModel(NamedTuple):
     """A MODEL argument resolved once, handed down to analysis and forward.
 
     ``spec``: what the command computes on (what-ifs applied); ``baseline``: the same model
@@ -225,14 +223,20 @@ def load_model(ref: str) -> ArchSpec:
 
 @cache
 def load_preset(preset_id: str) -> ArchSpec:
-    """Build the ArchSpec of a preset from its config.json (or native spec) and meta."""
+    """The ArchSpec of a preset, from its config.json (or native spec) and meta. Presets are
+    not validated again on every load: tests/test_presets.py validates each one fully."""
+    return trusted_spec(preset_mapping(preset_id))
+
+
+def preset_mapping(preset_id: str) -> dict[str, Any]:
+    """The ArchSpec fields of a preset, before validation."""
     data = read_preset(preset_id)
     meta = data["meta"]
     if "config_json" in data:
-        from llmarch_cli.specs.hf import spec_from_hf_config
+        from llmarch_cli.specs.hf import hf_spec_mapping
 
-        return spec_from_hf_config(json.loads(data["config_json"]), spec_id=preset_id, meta=meta)
-    return validate_spec({"id": preset_id, **data["spec"], "meta": meta})
+        return hf_spec_mapping(json.loads(data["config_json"]), spec_id=preset_id, meta=meta)
+    return {"id": preset_id, **data["spec"], "meta": meta}
 
 
 def load_fine_tune(tune: FineTune) -> ArchSpec:

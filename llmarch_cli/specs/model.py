@@ -11,8 +11,6 @@ placement), ``FFN`` (plain or gated, activation, width), ``MoE`` (experts replac
 where every number came from.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
@@ -51,7 +49,7 @@ Width = Field(gt=0, le=MAX_WIDTH)
 
 
 class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
 
 class MLA(_Part):
@@ -158,7 +156,7 @@ class Attention(_Part):
     mla: MLA | None = Field(None, description="multi-head latent attention (DeepSeek-V2/V3)")
 
     @model_validator(mode="after")
-    def _heads_group(self) -> Attention:
+    def _heads_group(self) -> "Attention":
         if self.num_heads % self.num_kv_heads:
             raise ValueError(
                 f"num_kv_heads ({self.num_kv_heads}) must divide num_heads ({self.num_heads})"
@@ -243,7 +241,7 @@ class Positions(_Part):
     relative: RelativeBuckets | None = None
 
     @model_validator(mode="after")
-    def _parts_match_kind(self) -> Positions:
+    def _parts_match_kind(self) -> "Positions":
         if (self.kind == "rope") != (self.rope is not None):
             raise ValueError("positions.rope must be set exactly when positions.kind is 'rope'")
         if (self.kind == "relative_buckets") != (self.relative is not None):
@@ -274,7 +272,7 @@ class Norm(_Part):
         return 4 if self.placement == "sandwich" else 2
 
     @model_validator(mode="after")
-    def _rms_has_no_bias(self) -> Norm:
+    def _rms_has_no_bias(self) -> "Norm":
         if self.kind == "rmsnorm" and self.bias:
             raise ValueError("rmsnorm has no bias: set norm.bias = false")
         return self
@@ -325,7 +323,7 @@ class MoE(_Part):
     routed_scaling: float = Field(1.0, gt=0, description="routed output multiplier (DeepSeek 2.5)")
 
     @model_validator(mode="after")
-    def _top_k_fits(self) -> MoE:
+    def _top_k_fits(self) -> "MoE":
         if self.top_k > self.num_experts:
             raise ValueError(f"moe.top_k ({self.top_k}) exceeds moe.num_experts ({self.num_experts})")
         if self.num_shared_experts and self.shared_intermediate_size is None:
@@ -394,7 +392,7 @@ class ArchSpec(_Part):
     parallel_norms: Literal[1, 2] = Field(2, description="parallel blocks: one shared norm (GPT-J) or two (NeoX)")
     residual_scale: float | None = Field(None, description="sub-layer outputs scaled before the add (Granite)")
     embeddings: Embeddings
-    head: Head = Head()
+    head: Head = Head.model_construct()  # = Head(), without building its validator at import
     max_context: Count = Field(gt=0, le=MAX_CONTEXT)
     meta: Meta
 
@@ -406,7 +404,7 @@ class ArchSpec(_Part):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> ArchSpec:
+    def _consistent(self) -> "ArchSpec":
         layers = self.num_layers
         types = self.attention.layer_types
         if types is not None and len(types) != layers:

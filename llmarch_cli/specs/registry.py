@@ -8,10 +8,11 @@ family, developer, licence and the source of every number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from llmarch_cli._toml import tomllib
 from llmarch_cli.errors import LlmarchError
@@ -59,6 +60,11 @@ def preset_ids() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
+def _is_preset(key: str) -> bool:
+    """True when ``presets/<key>.toml`` exists: one file check, not a listing of every preset."""
+    return "/" not in key and "\0" not in key and (PRESET_DIR / f"{key}.toml").is_file()
+
+
 @cache
 def read_preset(preset_id: str) -> dict[str, Any]:
     """The parsed TOML of one preset file."""
@@ -79,8 +85,7 @@ def _alias_index() -> dict[str, str]:
     return index
 
 
-@dataclass(frozen=True)
-class FineTune:
+class FineTune(NamedTuple):
     """An official instruct/chat variant whose architecture is a preset's.
 
     ``config``: the config.json keys whose values differ from the base model's and change the
@@ -89,7 +94,7 @@ class FineTune:
 
     hf_id: str
     preset: str
-    config: dict[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def id(self) -> str:
@@ -131,8 +136,7 @@ def resolve_id(name: str) -> tuple[str, str | None]:
     key = name.strip().lower()
     if not key:
         raise LlmarchError("empty model name", "give a preset id (llmarch list), a file or a folder")
-    ids = preset_ids()
-    if key in ids:
+    if _is_preset(key):
         return key, None
     if key in FAMILY_REPRESENTATIVES:
         return FAMILY_REPRESENTATIVES[key], f"{name} -> {FAMILY_REPRESENTATIVES[key]}"

@@ -1,7 +1,5 @@
 """``llmarch params MODEL...``: exact parameter counts, total and active, with a breakdown."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
@@ -29,7 +27,7 @@ EXAMPLES = (  # shown under --help
     "llmarch params --all -f tsv",
     "cat config.json | llmarch params -",
 )
-RESULT = ("llmarch_cli.analysis.results", "ParamsResult", "each")  # `llmarch schema params`
+RESULT = ("llmarch_cli.analysis.params_results", "ParamsResult", "each")  # `llmarch schema params`
 
 def params(
     models: SelectModelsArg = None,
