@@ -230,6 +230,27 @@ def test_loading_reports_progress_up_to_every_byte_of_the_checkpoint(tmp_path):
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
 
+@pytest.mark.parametrize("preset, stack", [("llama-2-7b", "model"), ("bart-base", "decoder")])
+def test_separate_projections_are_joined_column_wise_at_load_and_cross_attention_stays_apart(
+        preset, stack):
+    spec = tiny_spec(load_preset(preset))
+    weights = random_weights(spec, 0)
+    w = Model(spec, weights).w
+    p = f"{stack}.0."
+    for fused, parts in (("attn.qkv", ("attn.q", "attn.k", "attn.v")),
+                         ("ffn.gate_up", ("ffn.gate", "ffn.up"))):
+        if f"{p}{parts[0]}.weight" not in weights:
+            continue  # BART's FFN is not gated
+        for suffix in ("weight", "bias"):
+            if f"{p}{parts[0]}.{suffix}" in weights:
+                joined = np.concatenate([weights[f"{p}{n}.{suffix}"] for n in parts], axis=-1)
+                np.testing.assert_array_equal(w[f"{p}{fused}.{suffix}"], joined)
+            assert not any(f"{p}{n}.{suffix}" in w for n in parts)
+    if spec.architecture == "encoder-decoder":
+        assert all(f"{p}cross.{n}.weight" in w for n in "qkv")
+    assert sum(a.nbytes for a in w.values()) == sum(a.nbytes for a in weights.values())
+
+
 def test_full_size_replica_reports_progress_of_the_weights_it_draws():
     calls: list[tuple[int, int]] = []
     model = build_model(resolve_model("tests/data/tiny-gqa.json"), [1], scale="full", progress=lambda *a: calls.append(a))

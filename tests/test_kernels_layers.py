@@ -77,7 +77,8 @@ def test_plain_and_gated_ffn_follow_their_formulas():
     relu = lambda a: np.maximum(a, 0)  # noqa: E731
     np.testing.assert_allclose(plain_ffn(x, w1, w2, "relu", b_up=b1), relu(x @ w1 + b1) @ w2, rtol=1e-5)
     silu = lambda a: a / (1 + np.exp(-a))  # noqa: E731
-    np.testing.assert_allclose(gated_ffn(x, wg, w1, w2, "silu"), (silu(x @ wg) * (x @ w1)) @ w2,
+    gate_up = np.concatenate([wg, w1], axis=1)  # [6, gate | up]
+    np.testing.assert_allclose(gated_ffn(x, gate_up, w2, "silu"), (silu(x @ wg) * (x @ w1)) @ w2,
                                rtol=1e-4, atol=1e-5)
 
 

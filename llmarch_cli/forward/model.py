@@ -145,6 +145,34 @@ class Trace:
     logit_softcap: CapEffect | None = None  # Gemma 2: the cap on the final logits
 
 
+FUSED = (("attn.", ("q", "k", "v"), "qkv"), ("ffn.", ("gate", "up"), "gate_up"),
+         ("shared.", ("gate", "up"), "gate_up"))  # (block, parts, the fused matrix's name)
+
+
+def fuse_projections(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``w`` with each self-attention's q, k, v matrices [H, *] joined column-wise into one
+    ``qkv`` [H, q | k | v] and each gated FFN's gate and up into ``gate_up`` [H, gate | up]
+    (biases alike, zeros for a part without one): the layout fused checkpoints (GPT-2, Phi-3)
+    already have. A decoding step then streams one matrix where it streamed three, about 7%
+    less time per token at d=512. Cross-attention (q and k/v see different inputs) and MLA
+    (no k, v matrices) stay apart. The joined copies are new arrays: while a model is built
+    they coexist with the caller's separate ones."""
+    w = dict(w)
+    for block, parts, fused in FUSED:
+        first = f"{block}{parts[0]}.weight"
+        for prefix in [k.removesuffix(first) + block for k in w if k.endswith(first)]:
+            names = [f"{prefix}{part}" for part in parts]  # e.g. model.3.attn.q
+            if not all(f"{n}.weight" in w for n in names):
+                continue  # MLA: a q matrix alone
+            weights = [w.pop(f"{n}.weight") for n in names]  # [H, out_i] each
+            w[f"{prefix}{fused}.weight"] = np.concatenate(weights, axis=1)  # [H, sum out_i]
+            if any(f"{n}.bias" in w for n in names):
+                w[f"{prefix}{fused}.bias"] = np.concatenate([
+                    w.pop(f"{n}.bias", np.zeros(m.shape[1], m.dtype))
+                    for n, m in zip(names, weights, strict=True)])
+    return w
+
+
 def _entropy(probs: np.ndarray) -> list[float]:
     """Mean over queries of -sum p ln p, per head: probs [nh, T, S] -> [nh]."""
     plogp = np.maximum(probs, np.finfo(probs.dtype).tiny)  # [nh, T, S], p = 0 adds 0 below
@@ -185,8 +213,9 @@ class Model:
         self.spec, self.quirks, self.dtype = spec, quirks, dtype
         self.r, self.float = rounder(dtype), float_type(dtype)
         # C order: a transposed [out, in] checkpoint view makes one-token matmuls ~20x slower
-        self.w = {n: np.ascontiguousarray(self.r(np.asarray(weights[n], dtype=self.float)))
-                  for n in expected}
+        self.w = fuse_projections({
+            n: np.ascontiguousarray(self.r(np.asarray(weights[n], dtype=self.float)))
+            for n in expected})
         self.act = ACTIVATIONS[spec.ffn.activation]  # BERT's head transform
 
     # -- building blocks -------------------------------------------------------------------
@@ -216,9 +245,17 @@ class Model:
         """[T, n*hd] -> [n, T, hd]."""
         return x.reshape(x.shape[0], n, -1).transpose(1, 0, 2)
 
+    def _qkv(self, x: np.ndarray, p: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """q, k, v of self-attention prefix ``p`` in one product with its ``qkv`` matrix (fused
+        at load, ``fuse_projections``), as column views. x [T, H] -> [T, q], [T, kv], [T, kv]."""
+        qkv = self._linear(x, f"{p}qkv")  # [T, q + 2 kv]
+        kv = self.spec.kv_dim
+        q = qkv.shape[1] - 2 * kv  # nh*hd, twice that with an output gate
+        return qkv[:, :q], qkv[:, q:q + kv], qkv[:, q + kv:]
+
     def _project(self, x: np.ndarray, p: str, part: str) -> np.ndarray:
-        """Projection ``part`` (q, k or v) of attention prefix ``p``: from its own matrix, or
-        its column block of a fused ``qkv [H, q | k | v]``. x [T, H] -> [T, out]."""
+        """Projection ``part`` (q, k or v) of cross-attention prefix ``p``: from its own matrix,
+        or its column block of a fused ``qkv [H, q | k | v]``. x [T, H] -> [T, out]."""
         w = self.w
         if f"{p}qkv.weight" not in w:
             return self._linear(x, f"{p}{part}")
@@ -298,7 +335,10 @@ class Model:
             return self._latent_attention(p, x, ctx, cache)
         n = f"{p}cross." if cross else f"{p}attn."
         qk_norm = None if cross else a.qk_norm
-        q = self._project(x, n, "q")  # [T, nh*hd], or [T, nh*2hd] with an output gate
+        if cross:
+            q = self._project(x, n, "q")  # [T, nh*hd]
+        else:
+            q, k, v = self._qkv(x, n)  # [T, nh*hd] (nh*2hd with an output gate), [T, nkv*hd] x2
         gate = None
         if a.output_gate and not cross:  # Qwen3-Next: per head [q | gate]
             per_head = q.reshape(x.shape[0], a.num_heads, 2 * a.head_dim)
@@ -310,15 +350,15 @@ class Model:
         if qk_norm == "head":
             q = self._qk_norm(q, f"{n}q_norm.weight", per_head=True)
         kv = cache.get() if cross and cache is not None else None
+        if cross and kv is None:
+            k, v = self._project(memory, n, "k"), self._project(memory, n, "v")  # [S, nkv*hd] x2
         if kv is None:
-            src = memory if cross else x
-            k = self._project(src, n, "k")  # [S, nkv*hd]
             if qk_norm == "projection":
                 k = self._qk_norm(k, f"{n}k_norm.weight", per_head=False)
             k = self._heads(k, a.num_kv_heads)  # [nkv, S, hd]
             if qk_norm == "head":
                 k = self._qk_norm(k, f"{n}k_norm.weight", per_head=True)
-            v = self._heads(self._project(src, n, "v"), a.num_kv_heads)  # [nkv, S, hd]
+            v = self._heads(v, a.num_kv_heads)  # [nkv, S, hd]
         else:
             k, v = kv
         window = None if cross else ctx["windows"][layer]
@@ -373,14 +413,9 @@ class Model:
     def _dense_ffn(self, x: np.ndarray, p: str, name: str = "ffn") -> np.ndarray:
         """plain: down(act(up x)); gated: down(act(gate x) * up x). x [T, H] -> [T, H]."""
         w, f, p = self.w, self.spec.ffn, f"{p}{name}."
-        if f"{p}gate_up.weight" in w:  # Phi-3's fused [H, gate | up]
-            gate_up = w[f"{p}gate_up.weight"]
-            i = gate_up.shape[-1] // 2
-            y = gated_ffn(x, gate_up[:, :i], gate_up[:, i:], w[f"{p}down.weight"], f.activation)
-        elif f.kind == "gated":
-            y = gated_ffn(x, w[f"{p}gate.weight"], w[f"{p}up.weight"], w[f"{p}down.weight"],
-                          f.activation, w.get(f"{p}gate.bias"), w.get(f"{p}up.bias"),
-                          w.get(f"{p}down.bias"))
+        if f.kind == "gated":  # gate_up [H, gate | up]: Phi-3's, or fused at load
+            y = gated_ffn(x, w[f"{p}gate_up.weight"], w[f"{p}down.weight"], f.activation,
+                          w.get(f"{p}gate_up.bias"), w.get(f"{p}down.bias"))
         else:
             y = plain_ffn(x, w[f"{p}up.weight"], w[f"{p}down.weight"], f.activation,
                           w.get(f"{p}up.bias"), w.get(f"{p}down.bias"))
@@ -389,19 +424,17 @@ class Model:
     def _expert(self, p: str, e: int, x: np.ndarray) -> np.ndarray:
         """Expert ``e`` on the tokens routed to it: x [n, H] -> [n, H]."""
         w, f = self.w, self.spec.ffn
-        i = f.intermediate_size
         gate_up, down = w[f"{p}experts.gate_up"][e], w[f"{p}experts.down"][e]  # [H, 2I], [I, H]
-        wg, wu, wd = gate_up[:, :i], gate_up[:, i:], down
-        bg = bu = bd = None
+        b_gate_up = b_down = None
         if f"{p}experts.gate_up_bias" in w:
-            b = w[f"{p}experts.gate_up_bias"][e]  # [2I]
-            bg, bu, bd = b[:i], b[i:], w[f"{p}experts.down_bias"][e]
+            b_gate_up, b_down = w[f"{p}experts.gate_up_bias"][e], w[f"{p}experts.down_bias"][e]
         if f.glu_limit is None:
-            return self.r(gated_ffn(x, wg, wu, wd, f.activation, bg, bu, bd))
-        limit, alpha = f.glu_limit, f.glu_alpha or 1.702
-        hidden = clamped_swiglu(self.r(linear(x, wg, bg)), self.r(linear(x, wu, bu)),
-                                limit=limit, alpha=alpha)
-        return self.r(linear(self.r(hidden), wd, bd))
+            return self.r(gated_ffn(x, gate_up, down, f.activation, b_gate_up, b_down))
+        i = f.intermediate_size
+        both = self.r(linear(x, gate_up, b_gate_up))  # [n, 2I]: gate | up
+        hidden = clamped_swiglu(both[:, :i], both[:, i:], limit=f.glu_limit,
+                                alpha=f.glu_alpha or 1.702)
+        return self.r(linear(self.r(hidden), down, b_down))
 
     def _moe(self, x: np.ndarray, p: str) -> tuple[np.ndarray, Routing]:
         """Route each token to top-k experts and mix their outputs, plus the shared experts

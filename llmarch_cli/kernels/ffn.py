@@ -41,17 +41,17 @@ def glu(gate: np.ndarray, up: np.ndarray, activation: str) -> np.ndarray:
 
 def gated_ffn(
     x: np.ndarray,
-    w_gate: np.ndarray,
-    w_up: np.ndarray,
+    w_gate_up: np.ndarray,
     w_down: np.ndarray,
     activation: str,
-    b_gate: np.ndarray | None = None,
-    b_up: np.ndarray | None = None,
+    b_gate_up: np.ndarray | None = None,
     b_down: np.ndarray | None = None,
 ) -> np.ndarray:
-    """down(act(gate(x)) * up(x)): [T, H] -> [T, I] -> [T, H] (Llama, Mistral, Qwen2, Mixtral experts)."""
-    h = glu(linear(x, w_gate, b_gate), linear(x, w_up, b_up), activation)  # [T, I]
-    return linear(h, w_down, b_down)  # [T, H]
+    """down(act(gate(x)) * up(x)) with gate and up as one matrix [H, gate | up] (one product
+    instead of two): [T, H] -> [T, 2I] -> [T, I] -> [T, H] (Llama, Mistral, Qwen2, experts)."""
+    gate_up = linear(x, w_gate_up, b_gate_up)  # [T, 2I]
+    i = gate_up.shape[-1] // 2
+    return linear(glu(gate_up[..., :i], gate_up[..., i:], activation), w_down, b_down)  # [T, H]
 
 
 def clamped_swiglu(gate: np.ndarray, up: np.ndarray, *, limit: float, alpha: float) -> np.ndarray:

@@ -243,12 +243,13 @@ def test_sigmoid_top_k_moe_scaling_the_expert_input_matches_llama4s_moe():
     np.testing.assert_allclose(router_logits.numpy(), x @ w["router.weight"].T, atol=2e-6)
     gate_up, down = w["experts.gate_up_proj"], w["experts.down_proj"]  # [E, H, 2I], [E, I, H]
     routed, _ = moe_dispatch(x, ids, weights, lambda e, xe: gated_ffn(
-        xe, gate_up[e][:, :16], gate_up[e][:, 16:], down[e], "silu"), 5, scale_input=True)
-    shared = gated_ffn(x, w["shared_expert.gate_proj.weight"].T, w["shared_expert.up_proj.weight"].T,
-                       w["shared_expert.down_proj.weight"].T, "silu")
+        xe, gate_up[e], down[e], "silu"), 5, scale_input=True)
+    shared_gate_up = np.concatenate([w["shared_expert.gate_proj.weight"].T,
+                                     w["shared_expert.up_proj.weight"].T], axis=1)  # [H, 2I]
+    shared = gated_ffn(x, shared_gate_up, w["shared_expert.down_proj.weight"].T, "silu")
     np.testing.assert_allclose(routed + shared, _np(expected), atol=2e-5, rtol=0)
     scaled_output, _ = moe_dispatch(x, ids, weights, lambda e, xe: gated_ffn(
-        xe, gate_up[e][:, :16], gate_up[e][:, 16:], down[e], "silu"), 5)
+        xe, gate_up[e], down[e], "silu"), 5)
     assert np.abs(scaled_output + shared - _np(expected)).max() > 1e-2  # the order matters
 
 
