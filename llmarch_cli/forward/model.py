@@ -24,8 +24,8 @@ from llmarch_cli.forward.precision import float_type, rounder
 from llmarch_cli.kernels import counting
 from llmarch_cli.kernels.activations import ACTIVATIONS, sigmoid, silu
 from llmarch_cli.kernels.attention import (
-    _scores,
     attention,
+    attention_scores,
     soft_cap,
     soft_cap_effect,
     windowed_attention,
@@ -402,7 +402,7 @@ class Model:
                     allowed = (band_mask(ctx["qpos"], key_pos, window) if chunk is None
                                else chunk_mask(ctx["qpos"], key_pos, chunk))
                 ctx["softcap"][layer] = CapEffect(a.softcap, *soft_cap_effect(
-                    _scores(q, k, scale), a.softcap, allowed))
+                    attention_scores(q, k, scale), a.softcap, allowed))
             out, probs = attention(q, k, v, scale=scale, bias=bias, sinks=sinks,
                                    softcap=a.softcap)
         out = self.r(out).transpose(1, 0, 2).reshape(T, -1)  # [T, nh*hd]

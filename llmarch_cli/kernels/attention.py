@@ -32,7 +32,7 @@ def _groups(num_heads: int, num_kv_heads: int) -> int:
 
 def _grouped(x: np.ndarray, num_kv_heads: int) -> np.ndarray:
     """[nh, T, d] -> [nkv, g*T, d]: the query heads sharing a kv head, stacked (a view when
-    x's strides allow, e.g. ``_scores``' transposed product: BLAS takes either layout)."""
+    x's strides allow, e.g. ``attention_scores``' transposed product: BLAS takes either layout)."""
     nh, T, d = x.shape
     return x.reshape(num_kv_heads, nh // num_kv_heads * T, d)
 
@@ -81,7 +81,7 @@ def soft_cap_effect(x: np.ndarray, cap: float,
     return (float(mag.max()) if mag.size else 0.0), clipped, int(mag.size)
 
 
-def _scores(q: np.ndarray, k: np.ndarray, scale: float) -> np.ndarray:
+def attention_scores(q: np.ndarray, k: np.ndarray, scale: float) -> np.ndarray:
     """q k^T * scale per head, kv heads shared by groups: -> [nh, T, S] float32."""
     nh, T, _ = q.shape
     nkv, S, _ = k.shape
@@ -120,7 +120,7 @@ def attention(
     sinks: [nh] sink logits (gpt-oss), not scaled.
     softcap: Gemma 2's cap on the scaled scores (``soft_cap``), before bias and mask.
     """
-    scores = _scores(q, k, scale)  # [nh, T, S]
+    scores = attention_scores(q, k, scale)  # [nh, T, S]
     if softcap is not None:
         soft_cap(scores, softcap)
     if bias is not None:
@@ -167,7 +167,7 @@ def windowed_attention(
     out = np.empty((nh, T, v.shape[-1]), dtype=q.dtype)  # [nh, T, hd]
     for q0, q1, k0 in window_blocks(T, window, block):
         allowed = band_mask(np.arange(q0, q1), np.arange(k0, q1), window)  # [b, q1-k0]
-        scores = _scores(q[:, q0:q1], k[:, k0:q1], scale)  # [nh, b, q1-k0]
+        scores = attention_scores(q[:, q0:q1], k[:, k0:q1], scale)  # [nh, b, q1-k0]
         if softcap is not None:
             soft_cap(scores, softcap)
         scores += additive_mask(allowed, scores.dtype)
