@@ -121,7 +121,7 @@ def test_fp16_and_bf16_runs_differ_from_fp32_by_their_precision():
 
 def test_full_size_that_does_not_fit_is_refused_before_allocating(monkeypatch):
     monkeypatch.setattr("llmarch_cli.forward.replica.available_bytes", lambda: 2**30)
-    with pytest.raises(LlmarchError, match=r"needs 25\.10 GiB .* 1\.00 GiB of memory"):
+    with pytest.raises(LlmarchError, match=r"needs 41\.85 GiB .* 1\.00 GiB of memory"):
         build_model(resolve_model("llama-2-7b"), [1], scale="full")
 
 
@@ -144,6 +144,17 @@ def test_full_size_where_memory_is_unknown_runs_with_a_note(monkeypatch, capsys)
     assert available_bytes() is None
     check_fits(load_preset("llama-2-7b"))
     assert "available memory is unknown" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("preset", "joined"), [
+    ("llama-2-7b", 32 * (3 * 4096 * 4096 + 2 * 4096 * 11008)),  # q, k, v and gate, up per layer
+    ("t5-small", 12 * 3 * 512 * 512),  # self-attention of 6 + 6 layers; cross-attention apart
+])
+def test_building_a_full_replica_counts_the_joined_copies_beside_the_weights(preset, joined):
+    from llmarch_cli.forward.replica import build_bytes, weight_bytes
+
+    spec = load_preset(preset)
+    assert build_bytes(spec) == weight_bytes(spec) + joined * 4
 
 
 def test_token_outside_the_vocabulary_is_refused():

@@ -13,6 +13,7 @@ to fp16/bf16 precision after each op when asked, or float64 (``forward.precision
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,6 +150,20 @@ FUSED = (("attn.", ("q", "k", "v"), "qkv"), ("ffn.", ("gate", "up"), "gate_up"),
          ("shared.", ("gate", "up"), "gate_up"))  # (block, parts, the fused matrix's name)
 
 
+def fused_groups(names: Iterable[str]) -> list[tuple[list[str], str]]:
+    """The matrices ``fuse_projections`` joins, from weight names: ([part names], joined name)
+    per group, e.g. (["model.3.attn.q", "model.3.attn.k", "model.3.attn.v"], "model.3.attn.qkv")."""
+    names = set(names)
+    groups = []
+    for block, parts, fused in FUSED:
+        first = f"{block}{parts[0]}.weight"
+        for prefix in sorted(k.removesuffix(first) + block for k in names if k.endswith(first)):
+            members = [f"{prefix}{part}" for part in parts]  # e.g. model.3.attn.q
+            if all(f"{n}.weight" in names for n in members):  # MLA: a q matrix alone
+                groups.append((members, f"{prefix}{fused}"))
+    return groups
+
+
 def fuse_projections(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``w`` with each self-attention's q, k, v matrices [H, *] joined column-wise into one
     ``qkv`` [H, q | k | v] and each gated FFN's gate and up into ``gate_up`` [H, gate | up]
@@ -156,20 +171,15 @@ def fuse_projections(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     already have. A decoding step then streams one matrix where it streamed three, about 7%
     less time per token at d=512. Cross-attention (q and k/v see different inputs) and MLA
     (no k, v matrices) stay apart. The joined copies are new arrays: while a model is built
-    they coexist with the caller's separate ones."""
+    they coexist with the caller's separate ones (``replica.check_fits`` counts both)."""
     w = dict(w)
-    for block, parts, fused in FUSED:
-        first = f"{block}{parts[0]}.weight"
-        for prefix in [k.removesuffix(first) + block for k in w if k.endswith(first)]:
-            names = [f"{prefix}{part}" for part in parts]  # e.g. model.3.attn.q
-            if not all(f"{n}.weight" in w for n in names):
-                continue  # MLA: a q matrix alone
-            weights = [w.pop(f"{n}.weight") for n in names]  # [H, out_i] each
-            w[f"{prefix}{fused}.weight"] = np.concatenate(weights, axis=1)  # [H, sum out_i]
-            if any(f"{n}.bias" in w for n in names):
-                w[f"{prefix}{fused}.bias"] = np.concatenate([
-                    w.pop(f"{n}.bias", np.zeros(m.shape[1], m.dtype))
-                    for n, m in zip(names, weights, strict=True)])
+    for names, fused in fused_groups(w):
+        weights = [w.pop(f"{n}.weight") for n in names]  # [H, out_i] each
+        w[f"{fused}.weight"] = np.concatenate(weights, axis=1)  # [H, sum out_i]
+        if any(f"{n}.bias" in w for n in names):
+            w[f"{fused}.bias"] = np.concatenate([
+                w.pop(f"{n}.bias", np.zeros(m.shape[1], m.dtype))
+                for n, m in zip(names, weights, strict=True)])
     return w
 
 

@@ -140,18 +140,29 @@ def available_bytes() -> int | None:
         return None
 
 
+def build_bytes(spec: ArchSpec) -> int:
+    """Peak bytes of building a full-size replica of ``spec``: its float32 weights plus the
+    joined q|k|v and gate|up copies ``Model`` makes of them (``model.fuse_projections``)."""
+    from llmarch_cli.forward.model import fused_groups
+
+    shapes = model_shapes(spec)
+    joined = sum(math.prod(shapes[f"{n}.weight"]) for names, _ in fused_groups(shapes)
+                 for n in names)
+    return weight_bytes(spec) + joined * FLOAT32_BYTES
+
+
 def check_fits(spec: ArchSpec) -> None:
-    """LlmarchError when a full-size replica's weights exceed available memory; a note on
-    stderr, and no check, where available memory is unknown."""
-    need, have = weight_bytes(spec), available_bytes()
+    """LlmarchError when building a full-size replica (``build_bytes``) would exceed available
+    memory; a note on stderr, and no check, where available memory is unknown."""
+    need, have = build_bytes(spec), available_bytes()
     if have is None:
         sys.stderr.write(f"note: available memory is unknown here; {spec.id} at full size needs "
-                         f"{need / 2**30:.2f} GiB of float32 weights\n")
+                         f"{need / 2**30:.2f} GiB while its float32 weights are built\n")
         return
     if need > have:
         raise LlmarchError(
-            f"{spec.id} at full size needs {need / 2**30:.2f} GiB of float32 weights; "
-            f"{have / 2**30:.2f} GiB of memory is available",
+            f"{spec.id} at full size needs {need / 2**30:.2f} GiB while its float32 weights are "
+            f"built; {have / 2**30:.2f} GiB of memory is available",
             "use --scale tiny for a structural replica",
         )
 
