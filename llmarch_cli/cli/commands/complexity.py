@@ -18,7 +18,6 @@ EXAMPLES = (  # shown under --help
 )
 
 DEFAULT_MODEL = "mistral-7b-v0.1"
-ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 MEASURE_SPAN = 64  # window and chunk of the measured kernels: far below every measured length
 
 
@@ -67,41 +66,21 @@ def complexity(
     width = parse_count(window, "--window") if window is not None else None
     resolved = resolve(model, what_if(sets))
     spec = resolved.spec
+    measured, terms = (), ()
     if measure:
-        _measure(spec, lengths, width or MEASURE_SPAN, plot, out)
+        from llmarch_cli.cli.measure import kernel_lengths, measured_kernels
+        from llmarch_cli.render.compute import measured_view
+        from llmarch_cli.render.output import note
+
+        per_kernel, width = kernel_lengths(lengths), width or MEASURE_SPAN
+        rows = complexity_rows(spec, sorted({n for ns in per_kernel.values() for n in ns}), width)
+        measured = measured_kernels(per_kernel, width, lambda kernel, ns: note(
+            f"measuring {kernel} attention at {', '.join(f'{n:,}' for n in ns)} tokens ..."))
     else:
         width = width or default_window(spec)
         rows = complexity_rows(spec, lengths or LENGTHS, width)
-        if plot:
-            show_plot(rows, (), *out)
         terms = complexity_terms(spec, rows[-1].seq_len, width) if explain else ()
-        emit(complexity_view(rows, terms), *out)
-    report_notes([resolved])
-
-
-def _measure(spec, lengths, span, plot, out) -> None:
-    """Run the kernels (numpy, imported here only) and emit their fitted exponents."""
-    import os
-    import sys
-
-    from llmarch_cli.errors import LlmarchError
-
-    if lengths and len(set(lengths)) < 2:  # checked before numpy is imported
-        raise LlmarchError("--measure needs at least two different --seq lengths to fit an exponent")
-    if "numpy" not in sys.modules:  # one BLAS thread, so CPU seconds measure the kernel alone
-        os.environ.update(ONE_BLAS_THREAD)
-    from llmarch_cli.analysis.complexity import complexity_rows, measured_kernel
-    from llmarch_cli.kernels.scaling import DEFAULT_LENGTHS, KERNELS, measure
-    from llmarch_cli.render.compute import measured_view
-    from llmarch_cli.render.output import emit, note
-    from llmarch_cli.render.plots import show_plot
-
-    per_kernel = {k: sorted(set(lengths)) if lengths else list(DEFAULT_LENGTHS[k]) for k in KERNELS}
-    rows = complexity_rows(spec, sorted({n for ns in per_kernel.values() for n in ns}), span)
-    results = []  # complexity_rows above also rejects a span not below every length
-    for kernel, ns in per_kernel.items():
-        note(f"measuring {kernel} attention at {', '.join(f'{n:,}' for n in ns)} tokens ...")
-        results.append(measured_kernel(kernel, ns, *measure(kernel, ns, span)))
     if plot:
-        show_plot(rows, results, *out)
-    emit(measured_view(results), *out)
+        show_plot(rows, measured, *out)
+    emit(measured_view(measured) if measure else complexity_view(rows, terms), *out)
+    report_notes([resolved])
