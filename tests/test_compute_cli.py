@@ -30,6 +30,19 @@ def test_flops_json_is_one_object_per_model_and_context_with_a_breakdown():
     assert sum(c["flops_per_token"] for c in first["breakdown"]) == first["forward_flops_per_token"]
 
 
+def test_flops_and_roofline_take_the_what_ifs_every_model_command_takes():
+    flops = json.loads(run("flops", "llama-2-7b", "-c", "4k", "--window", "1k", "--json").stdout)[0]
+    # a 1,024-token window: 4 x 32 heads x 128 dims x 1,024 keys x 32 layers per token
+    assert flops["attention_flops_per_token"] == 4 * 32 * 128 * 1024 * 32
+    roof = json.loads(run("roofline", "llama-2-7b", "--gpu", "a100", "-c", "32k", "--gqa", "8",
+                          "--json").stdout)
+    # 8 KV heads: 2 (K, V) x 32 layers x 8 heads x 128 dims x 2 B = 131,072 B per token
+    assert roof["kv_cache_bytes_per_step"] == 32768 * 131072
+    mqa = json.loads(run("roofline", "llama-2-7b", "--gpu", "a100", "-c", "32k", "--mqa",
+                         "--json").stdout)
+    assert mqa["kv_cache_bytes_per_step"] == 32768 * 2 * 32 * 1 * 128 * 2
+
+
 def test_complexity_json_is_an_array_one_object_per_length():
     rows = json.loads(run("complexity", "--seq", "1k,8k,64k", "--json").stdout)
     assert [r["seq_len"] for r in rows] == [1024, 8192, 65536]

@@ -6,13 +6,10 @@ from llmarch_cli.cli.options import (
     BatchOpt,
     ContextOpt,
     ExplainOpt,
-    Format,
-    FormatOpt,
-    GqaOpt,
     ModelsArg,
-    NoColorOpt,
-    OutputOpt,
-    SetOpt,
+    Outputs,
+    WhatIfs,
+    shared,
 )
 
 EXAMPLES = (  # shown under --help
@@ -24,16 +21,14 @@ EXAMPLES = (  # shown under --help
 RESULT = ("llmarch_cli.analysis.compute_results", "FlopsRow", "list")  # `llmarch schema flops`
 
 
+@shared
 def flops(
     models: ModelsArg,
     context: ContextOpt = None,
     batch: BatchOpt = "1",
-    sets: SetOpt = None,
-    gqa: GqaOpt = None,
+    change: WhatIfs = None,
     explain: ExplainOpt = False,
-    fmt: FormatOpt = Format.auto,
-    output: OutputOpt = None,
-    no_color: NoColorOpt = False,
+    out: Outputs = None,
 ) -> None:
     """FLOPs of one token decoded with N tokens in context, of the prefill, and of training.
 
@@ -45,11 +40,10 @@ def flops(
     """
     from llmarch_cli.analysis.flops import flops_row, flops_terms
     from llmarch_cli.analysis.memory import default_context
-    from llmarch_cli.cli.options import report_notes, resolve, what_if
+    from llmarch_cli.cli.options import report_notes, resolve
     from llmarch_cli.render.compute import flops_view
     from llmarch_cli.render.output import emit
 
-    change = what_if(sets, gqa)
     resolved = [resolve(m, change) for m in dict.fromkeys(models)]
     rows, explained = [], []
     for model in resolved:
@@ -59,5 +53,5 @@ def flops(
         if explain:
             explained.append((f"{spec.id}, context {contexts[-1]:,}, batch {batch[-1]:,}",
                               flops_terms(spec, contexts[-1], batch[-1])))
-    emit(flops_view(rows, explained), fmt, output)
+    emit(flops_view(rows, explained), *out)
     report_notes(resolved)

@@ -6,16 +6,7 @@ from typing import Annotated
 
 import typer
 
-from llmarch_cli.cli.options import (
-    ExplainOpt,
-    Format,
-    FormatOpt,
-    GqaOpt,
-    ModelArg,
-    NoColorOpt,
-    OutputOpt,
-    SetOpt,
-)
+from llmarch_cli.cli.options import ExplainOpt, ModelArg, Outputs, WhatIfs, shared
 
 RESULT = ("llmarch_cli.analysis.compute_results", "RooflineResult", "one")  # `llmarch schema`
 EXAMPLES = (  # shown under --help
@@ -26,6 +17,7 @@ EXAMPLES = (  # shown under --help
 )
 
 
+@shared
 def roofline(
     model: ModelArg,
     gpu: Annotated[str, typer.Option(
@@ -48,12 +40,9 @@ def roofline(
     compute_efficiency: Annotated[float, typer.Option(
         "--compute-efficiency", metavar="F",
         help="Share of peak FLOP/s reached, in (0, 1].")] = 0.5,
-    sets: SetOpt = None,
-    gqa: GqaOpt = None,
+    change: WhatIfs = None,
     explain: ExplainOpt = False,
-    fmt: FormatOpt = Format.auto,
-    output: OutputOpt = None,
-    no_color: NoColorOpt = False,
+    out: Outputs = None,
 ) -> None:
     """Prefill time, time to first token and decode tokens/s of MODEL on GPUs, from a roofline.
 
@@ -65,19 +54,19 @@ def roofline(
     """
     from llmarch_cli.analysis.hardware import resolve_gpu
     from llmarch_cli.analysis.roofline import roofline as compute
-    from llmarch_cli.cli.options import report_notes, resolve, what_if
+    from llmarch_cli.cli.options import report_notes, resolve
     from llmarch_cli.cli.sizes import parse_count
     from llmarch_cli.render.compute import roofline_view
     from llmarch_cli.render.output import emit, note
     from llmarch_cli.render.units import format_bytes
 
     device, count = resolve_gpu(gpu)
-    resolved = resolve(model, what_if(sets, gqa))
+    resolved = resolve(model, change)
     result = compute(resolved.spec, device, gpus=count, tp=tp, batch=parse_count(batch, "--batch"),
                      context=parse_count(context, "--context"), quant=quant, kv=kv,
                      bandwidth_efficiency=bandwidth_efficiency, compute_efficiency=compute_efficiency)
     if not result.fits_memory:
         note(f"note: {result.model} needs {format_bytes(result.memory_bytes_per_gpu)} per GPU here; "
              f"{device.id} holds {format_bytes(device.memory_bytes)} (speeds assume it fits)")
-    emit(roofline_view(result, explain), fmt, output)
+    emit(roofline_view(result, explain), *out)
     report_notes([resolved])
