@@ -121,7 +121,9 @@ def test_fp16_and_bf16_runs_differ_from_fp32_by_their_precision():
 
 def test_full_size_that_does_not_fit_is_refused_before_allocating(monkeypatch):
     monkeypatch.setattr("llmarch_cli.forward.replica.available_bytes", lambda: 2**30)
-    with pytest.raises(LlmarchError, match=r"needs 41\.85 GiB .* 1\.00 GiB of memory"):
+    # transformers' count of Llama-2-7B in fp32, plus the joined q|k|v and gate|up copies
+    need = (6_738_415_616 + 32 * (3 * 4096 * 4096 + 2 * 4096 * 11008)) * 4 / 2**30
+    with pytest.raises(LlmarchError, match=rf"needs {need:.2f} GiB .* 1\.00 GiB of memory"):
         build_model(resolve_model("llama-2-7b"), [1], scale="full")
 
 
